@@ -1,0 +1,100 @@
+// tofu: the engine (Ampe) and channel group interfaces.
+//
+// Ownership, per call:
+//  - Ampe::get                 -> the caller owns the message (MessagePtr); dropping it returns it to the pool.
+//  - Ampe::put(m)              -> the pool owns it; m is empty afterwards.
+//  - ChannelGroup::enqueueToPeer(m): on success the engine owns it and m is empty; on a validation error
+//                                 (AmpeError thrown) the caller keeps it, with bhdr.status set to the reason.
+//  - ChannelGroup::waitReceive -> the caller owns what it returns (empty on timeout).
+//  - ChannelGroup::updateReceiver(m): on success the group's receive queue owns it; m is empty afterwards.
+#pragma once
+
+#include <cstdint>
+#include <memory_resource>
+
+#include "tofu/message.hpp"
+#include "tofu/options.hpp"
+#include "tofu/status.hpp"
+
+namespace tofu {
+
+/// A set of channels with one receive queue. Client and server are roles of the handshake only;
+/// afterwards both ends are equal peers.
+class ChannelGroup {
+public:
+    virtual ~ChannelGroup() = default;
+
+    /// Validates msg (check_and_prepare) on the calling thread and hands it to the engine: to a peer,
+    /// or for Welcome/Hello requests with channel 0, to a new channel. Returns the header as sent
+    /// (channel number and message id for correlation). Thread-safe.
+    virtual BinaryHeader enqueueToPeer(MessagePtr& msg) = 0;
+
+    /// Next message for this group: from a peer, from updateReceiver, or from the engine (origin engine).
+    /// Empty on timeout. Throws AmpeError(shutdown_started) when the group or engine is going away.
+    /// Call from one thread only.
+    virtual MessagePtr waitReceive(std::uint64_t timeout_ns) = 0;
+
+    /// Puts msg into this group's receive queue with status receiver_update (origin application);
+    /// an empty msg queues a receiver_update signal instead. FIFO. Thread-safe.
+    virtual void updateReceiver(MessagePtr& msg) = 0;
+
+    /// Same as updateReceiver with an empty message.
+    void updateReceiver() {
+        MessagePtr none;
+        updateReceiver(none);
+    }
+};
+
+/// The asynchronous message passing engine. All members are thread-safe.
+class Ampe {
+public:
+    virtual ~Ampe() = default;
+
+    /// A message from the pool (reset). Empty when the pool is empty and strategy is poolOnly.
+    virtual MessagePtr get(AllocationStrategy strategy) = 0;
+
+    /// Returns msg to the pool (or frees it when the pool is full or closed); msg is empty afterwards.
+    virtual void put(MessagePtr& msg) noexcept = 0;
+
+    /// A new channel group, owned by the engine until destroy().
+    virtual ChannelGroup* create() = 0;
+
+    /// Closes every channel of the group silently, returns its messages to the pool and frees it.
+    virtual void destroy(ChannelGroup* group) = 0;
+
+    /// The memory resource messages are allocated from.
+    virtual std::pmr::memory_resource* getAllocator() noexcept = 0;
+};
+
+/// RAII owner of a channel group: destroys it at the end of the scope (the original's DestroyChannels).
+class DestroyChannels {
+public:
+    DestroyChannels(Ampe& engine, ChannelGroup* group) noexcept : engine_(&engine), group_(group) {}
+    explicit DestroyChannels(Ampe& engine) : engine_(&engine), group_(engine.create()) {}
+    ~DestroyChannels() { reset(); }
+    DestroyChannels(DestroyChannels&& o) noexcept : engine_(o.engine_), group_(o.group_) { o.group_ = nullptr; }
+    DestroyChannels& operator=(DestroyChannels&&) = delete;
+    DestroyChannels(const DestroyChannels&) = delete;
+    DestroyChannels& operator=(const DestroyChannels&) = delete;
+
+    [[nodiscard]] ChannelGroup* get() const noexcept { return group_; }
+    ChannelGroup* operator->() const noexcept { return group_; }
+    ChannelGroup& operator*() const noexcept { return *group_; }
+
+    /// Destroys the group now (errors from a shutting-down engine are ignored).
+    void reset() noexcept {
+        if (group_ != nullptr) {
+            try {
+                engine_->destroy(group_);
+            } catch (...) {
+            }
+            group_ = nullptr;
+        }
+    }
+
+private:
+    Ampe* engine_;
+    ChannelGroup* group_;
+};
+
+}  // namespace tofu

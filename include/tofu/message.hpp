@@ -1,0 +1,315 @@
+// tofu: the message model — binary header, text headers, body — and its ownership (MessagePtr).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <memory_resource>
+#include <optional>
+#include <span>
+#include <string_view>
+
+#include "tofu/buffer.hpp"
+#include "tofu/status.hpp"
+
+namespace tofu {
+
+enum class Trigger : std::uint8_t { off = 0, on = 1 };
+
+/// High-priority flag: an oob message goes to the head of its channel's send queue.
+using Oob = Trigger;
+
+enum class MessageType : std::uint8_t { regular = 0, welcome = 1, hello = 2, bye = 3 };
+
+enum class MessageRole : std::uint8_t { invalid = 0, request = 1, response = 2, signal = 3 };
+
+enum class OriginFlag : std::uint8_t { application = 0, engine = 1 };
+
+enum class MoreMessagesFlag : std::uint8_t { last = 0, more = 1 };
+
+/// The proto byte: bits 0-1 type, 2-3 role, 4 origin, 5 more, 6 oob, 7 internal.
+/// Packed and unpacked explicitly so the wire layout never depends on the compiler.
+struct ProtoFields {
+    MessageType mtype = MessageType::regular;
+    MessageRole role = MessageRole::invalid;
+    OriginFlag origin = OriginFlag::application;
+    MoreMessagesFlag more = MoreMessagesFlag::last;
+    Oob oob = Oob::off;
+    std::uint8_t internal = 0;  // 0 or 1
+
+    [[nodiscard]] constexpr std::uint8_t pack() const noexcept {
+        return static_cast<std::uint8_t>((static_cast<unsigned>(mtype) & 3u) |
+                                         ((static_cast<unsigned>(role) & 3u) << 2) |
+                                         ((static_cast<unsigned>(origin) & 1u) << 4) |
+                                         ((static_cast<unsigned>(more) & 1u) << 5) |
+                                         ((static_cast<unsigned>(oob) & 1u) << 6) | ((internal & 1u) << 7));
+    }
+
+    [[nodiscard]] static constexpr ProtoFields unpack(std::uint8_t b) noexcept {
+        ProtoFields p;
+        p.mtype = static_cast<MessageType>(b & 3u);
+        p.role = static_cast<MessageRole>((b >> 2) & 3u);
+        p.origin = static_cast<OriginFlag>((b >> 4) & 1u);
+        p.more = static_cast<MoreMessagesFlag>((b >> 5) & 1u);
+        p.oob = static_cast<Oob>((b >> 6) & 1u);
+        p.internal = static_cast<std::uint8_t>((b >> 7) & 1u);
+        return p;
+    }
+
+    constexpr bool operator==(const ProtoFields&) const noexcept = default;
+};
+
+using ChannelNumber = std::uint16_t;
+using MessageID = std::uint64_t;
+
+/// Channel 0: not yet assigned (WelcomeRequest / HelloRequest ask the engine for one).
+inline constexpr ChannelNumber SpecialMinChannelNumber = 0;
+/// Channel 0xFFFF: reserved for the engine's notifier, never given to a channel.
+inline constexpr ChannelNumber SpecialMaxChannelNumber = 0xFFFF;
+
+/// The 16-byte binary header. On the wire, big-endian: 0-1 channel, 2 proto, 3 status,
+/// 4-11 message id, 12-13 text-headers length, 14-15 body length.
+struct BinaryHeader {
+    static constexpr std::size_t BHSIZE = 16;
+    using Bytes = std::array<std::uint8_t, BHSIZE>;
+
+    ChannelNumber channel_number = 0;
+    ProtoFields proto{};
+    std::uint8_t status = 0;
+    MessageID message_id = 0;
+    /// Text headers length; set by check_and_prepare, the engine's business.
+    std::uint16_t thl = 0;
+    /// Body length; set by check_and_prepare, the engine's business.
+    std::uint16_t bl = 0;
+
+    constexpr void clean() noexcept { *this = BinaryHeader{}; }
+
+    constexpr void toBytes(std::span<std::uint8_t, BHSIZE> out) const noexcept {
+        out[0] = static_cast<std::uint8_t>(channel_number >> 8);
+        out[1] = static_cast<std::uint8_t>(channel_number);
+        out[2] = proto.pack();
+        out[3] = status;
+        for (int i = 0; i < 8; ++i) {
+            out[4 + i] = static_cast<std::uint8_t>(message_id >> (56 - 8 * i));
+        }
+        out[12] = static_cast<std::uint8_t>(thl >> 8);
+        out[13] = static_cast<std::uint8_t>(thl);
+        out[14] = static_cast<std::uint8_t>(bl >> 8);
+        out[15] = static_cast<std::uint8_t>(bl);
+    }
+
+    [[nodiscard]] constexpr Bytes toBytes() const noexcept {
+        Bytes b{};
+        toBytes(std::span<std::uint8_t, BHSIZE>(b));
+        return b;
+    }
+
+    constexpr void fromBytes(std::span<const std::uint8_t, BHSIZE> in) noexcept {
+        channel_number = static_cast<ChannelNumber>((in[0] << 8) | in[1]);
+        proto = ProtoFields::unpack(in[2]);
+        status = in[3];
+        message_id = 0;
+        for (int i = 0; i < 8; ++i) {
+            message_id = (message_id << 8) | in[4 + i];
+        }
+        thl = static_cast<std::uint16_t>((in[12] << 8) | in[13]);
+        bl = static_cast<std::uint16_t>((in[14] << 8) | in[15]);
+    }
+
+    [[nodiscard]] static constexpr BinaryHeader from(std::span<const std::uint8_t, BHSIZE> in) noexcept {
+        BinaryHeader h;
+        h.fromBytes(in);
+        return h;
+    }
+
+    constexpr bool operator==(const BinaryHeader&) const noexcept = default;
+};
+
+/// One `name:value` record; views into the buffer it was read from.
+struct TextHeader {
+    std::string_view name;
+    std::string_view value;
+};
+
+/// Reads `name:value\r\n` records. Values are trimmed of spaces and tabs, empty records are skipped,
+/// a last record may lack its CRLF, and iteration stops at a record with an empty name.
+class TextHeaderIterator {
+public:
+    TextHeaderIterator() = default;
+    explicit TextHeaderIterator(std::string_view bytes) noexcept : bytes_(bytes) {}
+
+    [[nodiscard]] std::optional<TextHeader> next() noexcept;
+    void rewind() noexcept { index_ = 0; }
+
+private:
+    std::string_view bytes_;
+    std::size_t index_ = 0;
+};
+
+/// The text headers of a message: `name:value\r\n` records in one buffer.
+class TextHeaders {
+public:
+    static constexpr std::size_t tlen = 64;  // initial capacity, as the original
+
+    explicit TextHeaders(std::pmr::memory_resource* mr = std::pmr::get_default_resource(),
+                         std::size_t initialCapacity = tlen)
+        : buffer(mr, initialCapacity) {}
+
+    /// Appends one record. The name is trimmed; an empty name or value, a name holding ':' or
+    /// CR/LF, or a value holding CR/LF throws AmpeError(invalid_message) — no header injection.
+    void append(std::string_view name, std::string_view value);
+    void appendTextHeader(const TextHeader& th) { append(th.name, th.value); }
+    /// Appends every record the iterator yields, each checked as by append().
+    void appendSafe(TextHeaderIterator& it);
+    /// Appends raw bytes as they are, unchecked.
+    void appendNotSafe(std::string_view textheaders) { buffer.append(textheaders); }
+
+    void reset() noexcept { buffer.reset(); }
+    [[nodiscard]] TextHeaderIterator hiter() const noexcept { return TextHeaderIterator(buffer.view()); }
+    /// The value of the first record named exactly `name`.
+    [[nodiscard]] std::optional<std::string_view> find(std::string_view name) const noexcept;
+    [[nodiscard]] std::string_view view() const noexcept { return buffer.view(); }
+
+    Buffer buffer;
+};
+
+/// The type x role combinations an application may send.
+enum class ValidCombination : std::uint8_t {
+    WelcomeRequest = 0,
+    HelloRequest = 1,
+    HelloResponse = 2,
+    ByeRequest = 3,
+    ByeResponse = 4,
+    ByeSignal = 5,
+    AppRequest = 6,
+    AppResponse = 7,
+    AppSignal = 8,
+};
+
+/// The combination a header describes, or nullopt when the application may not send it.
+[[nodiscard]] std::optional<ValidCombination> toValidCombination(MessageType mt, MessageRole role) noexcept;
+
+class Message;
+
+namespace detail {
+class PoolCore;
+}
+
+/// Returns a message to its pool, or frees it when it has none or the pool is closed or full.
+struct MessageDeleter {
+    void operator()(Message* msg) const noexcept;
+};
+
+/// Owning handle of a message. Destroying it gives the message back to its pool.
+using MessagePtr = std::unique_ptr<Message, MessageDeleter>;
+
+/// A message: binary header, text headers and body, plus intrusive links for the engine's queues.
+class Message {
+    struct Key {};
+
+public:
+    static constexpr std::size_t blen = 256;  // initial body capacity, as the original
+
+    /// Use Message::create() or an engine's get().
+    Message(Key, std::pmr::memory_resource* mr);
+    Message(const Message&) = delete;
+    Message& operator=(const Message&) = delete;
+    ~Message() = default;
+
+    /// A free-standing message (no pool) allocated from mr.
+    [[nodiscard]] static MessagePtr create(std::pmr::memory_resource* mr = std::pmr::get_default_resource());
+
+    /// A deep copy (header, text headers, body, user pointer; not the engine context),
+    /// returning to the same pool as this one.
+    [[nodiscard]] MessagePtr clone() const;
+
+    /// Clears header, text headers, body, user and engine context; keeps capacities.
+    void reset() noexcept;
+
+    /// Sets header, text headers (each record checked) and body, then check_and_prepare().
+    ValidCombination set(const BinaryHeader& bh, const TextHeaders* thdrs, std::span<const std::uint8_t> body);
+    /// Sets header, raw text headers and body without any check.
+    void setNotSafe(const BinaryHeader& bh, std::string_view thdrs, std::span<const std::uint8_t> body);
+
+    /// Stores a pointer's value in the body (never send it to another process).
+    template <class T>
+    std::span<std::uint8_t> ptrToBody(T* ptr) {
+        const auto addr = reinterpret_cast<std::uintptr_t>(ptr);
+        body.resize(sizeof addr);
+        std::memcpy(body.data(), &addr, sizeof addr);
+        return body.body();
+    }
+
+    /// The pointer stored by ptrToBody(), or nullptr when the body is too short.
+    template <class T>
+    [[nodiscard]] T* bodyToPtr() const noexcept {
+        std::uintptr_t addr = 0;
+        if (body.size() < sizeof addr) {
+            return nullptr;
+        }
+        std::memcpy(&addr, body.data(), sizeof addr);
+        return reinterpret_cast<T*>(addr);
+    }
+
+    [[nodiscard]] std::size_t actual_body_len() const noexcept { return body.size(); }
+    [[nodiscard]] std::size_t actual_headers_len() const noexcept { return thdrs.buffer.size(); }
+
+    /// Validates the message for sending and fills thl/bl, status (success) and a message id when 0.
+    /// Throws AmpeError with the status it also writes into bhdr.status.
+    ValidCombination check_and_prepare();
+    /// The same without exceptions: returns the status (success or the failure).
+    [[nodiscard]] AmpeStatus check_and_prepare(ValidCombination& vc) noexcept;
+
+    /// Next value of the process-wide message id counter (starts at 1).
+    [[nodiscard]] static MessageID next_mid() noexcept;
+
+    /// Intrusive links, used by the engine's queues and the pool.
+    Message* prev = nullptr;
+    Message* next = nullptr;
+
+    BinaryHeader bhdr{};
+    TextHeaders thdrs;
+    Buffer body;
+
+    /// The application's own pointer; the engine never touches it (the original's <void*>).
+    void* user = nullptr;
+    /// Engine-private context (the original's <ctx>); do not touch.
+    void* ctx = nullptr;
+
+    /// Frees a message that is owned by nobody (no pool involved).
+    static void destroy(Message* msg) noexcept;
+
+private:
+    friend class detail::PoolCore;
+    friend struct MessageDeleter;
+
+    static Message* allocate(std::pmr::memory_resource* mr);
+
+    std::pmr::memory_resource* mr_;
+    std::shared_ptr<detail::PoolCore> home_;
+};
+
+/// Byte helpers kept from the original (debugging aids): a pointer's value to bytes and back.
+template <class T>
+std::span<std::uint8_t> ptrToSlice(T* ptr, std::span<std::uint8_t> dest) noexcept {
+    const auto addr = reinterpret_cast<std::uintptr_t>(ptr);
+    if (dest.size() < sizeof addr) {
+        return {};
+    }
+    std::memcpy(dest.data(), &addr, sizeof addr);
+    return dest.first(sizeof addr);
+}
+
+template <class T>
+[[nodiscard]] T* sliceToPtr(std::span<const std::uint8_t> src) noexcept {
+    std::uintptr_t addr = 0;
+    if (src.size() < sizeof addr) {
+        return nullptr;
+    }
+    std::memcpy(&addr, src.data(), sizeof addr);
+    return reinterpret_cast<T*>(addr);
+}
+
+}  // namespace tofu

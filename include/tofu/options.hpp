@@ -1,0 +1,43 @@
+// tofu: engine options and allocation strategy.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <memory_resource>
+
+namespace tofu {
+
+/// How Ampe::get() obtains a message.
+enum class AllocationStrategy : std::uint8_t {
+    /// Only from the pool: an empty MessagePtr when the pool is empty.
+    poolOnly,
+    /// From the pool, or a newly allocated message when the pool is empty.
+    always,
+};
+
+/// Which readiness backend the reactor thread uses.
+enum class PollerKind : std::uint8_t {
+    /// epoll on Linux, kqueue on BSD/macOS, poll elsewhere; the TOFU_POLLER environment
+    /// variable ("epoll", "poll", "kqueue") overrides it.
+    automatic,
+    epoll,
+    poll,
+    kqueue,
+};
+
+struct Options {
+    /// Messages the pool starts with; 0 means the default (16).
+    std::uint16_t initialPoolMsgs = 0;
+    /// Most messages the pool keeps; 0 means the default (64); raised to initialPoolMsgs if lower.
+    std::uint16_t maxPoolMsgs = 0;
+    /// Where messages and engine memory come from; nullptr means std::pmr::get_default_resource().
+    std::pmr::memory_resource* allocator = nullptr;
+    PollerKind poller = PollerKind::automatic;
+};
+
+inline constexpr Options DefaultOptions{16, 64, nullptr, PollerKind::automatic};
+
+inline constexpr std::uint64_t waitReceive_INFINITE_TIMEOUT = std::numeric_limits<std::uint64_t>::max();
+inline constexpr std::uint64_t waitReceive_SEC_TIMEOUT = 1'000'000'000ULL;
+
+}  // namespace tofu

@@ -1,0 +1,32 @@
+// tofu: the Reactor — the Ampe implementation, one I/O thread with its own poll loop.
+#pragma once
+
+#include <memory>
+
+#include "tofu/ampe.hpp"
+#include "tofu/options.hpp"
+
+namespace tofu {
+
+/// Owns the engine: Create() starts the reactor thread; destroying the Reactor stops and joins it,
+/// closes every channel, destroys groups that were not destroyed and closes the pool
+/// (messages still held by the application free themselves when released).
+class Reactor {
+public:
+    [[nodiscard]] static std::unique_ptr<Reactor> Create(const Options& options = DefaultOptions);
+
+    ~Reactor();
+    Reactor(const Reactor&) = delete;
+    Reactor& operator=(const Reactor&) = delete;
+
+    /// The engine interface (valid as long as the Reactor lives).
+    [[nodiscard]] Ampe& ampe() noexcept;
+
+    class Impl;
+
+private:
+    explicit Reactor(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tofu

@@ -1,0 +1,115 @@
+// Intrusive FIFO over T::prev / T::next: no allocation, O(1) enqueue, pushFront and dequeue.
+#pragma once
+
+#include <cstddef>
+
+namespace tofu::detail {
+
+template <class T>
+class IntrusiveQueue {
+public:
+    IntrusiveQueue() = default;
+    IntrusiveQueue(const IntrusiveQueue&) = delete;
+    IntrusiveQueue& operator=(const IntrusiveQueue&) = delete;
+    IntrusiveQueue(IntrusiveQueue&& o) noexcept : first_(o.first_), last_(o.last_), count_(o.count_) {
+        o.first_ = o.last_ = nullptr;
+        o.count_ = 0;
+    }
+    IntrusiveQueue& operator=(IntrusiveQueue&& o) noexcept {
+        if (this != &o) {
+            first_ = o.first_;
+            last_ = o.last_;
+            count_ = o.count_;
+            o.first_ = o.last_ = nullptr;
+            o.count_ = 0;
+        }
+        return *this;
+    }
+
+    void enqueue(T* item) noexcept {
+        item->next = nullptr;
+        item->prev = last_;
+        if (last_ != nullptr) {
+            last_->next = item;
+        } else {
+            first_ = item;
+        }
+        last_ = item;
+        ++count_;
+    }
+
+    void pushFront(T* item) noexcept {
+        item->prev = nullptr;
+        item->next = first_;
+        if (first_ != nullptr) {
+            first_->prev = item;
+        } else {
+            last_ = item;
+        }
+        first_ = item;
+        ++count_;
+    }
+
+    /// Removes the head; nullptr when empty. The new head's prev becomes nullptr.
+    T* dequeue() noexcept {
+        T* item = first_;
+        if (item == nullptr) {
+            return nullptr;
+        }
+        first_ = item->next;
+        if (first_ == nullptr) {
+            last_ = nullptr;
+        } else {
+            first_->prev = nullptr;
+        }
+        item->prev = nullptr;
+        item->next = nullptr;
+        --count_;
+        return item;
+    }
+
+    /// Unlinks an item known to be in this queue.
+    void remove(T* item) noexcept {
+        if (item->prev != nullptr) {
+            item->prev->next = item->next;
+        } else {
+            first_ = item->next;
+        }
+        if (item->next != nullptr) {
+            item->next->prev = item->prev;
+        } else {
+            last_ = item->prev;
+        }
+        item->prev = item->next = nullptr;
+        --count_;
+    }
+
+    /// Appends every item of this queue to dest, in order; this queue ends empty. O(1).
+    void move(IntrusiveQueue& dest) noexcept {
+        if (first_ == nullptr) {
+            return;
+        }
+        if (dest.last_ != nullptr) {
+            dest.last_->next = first_;
+            first_->prev = dest.last_;
+        } else {
+            dest.first_ = first_;
+        }
+        dest.last_ = last_;
+        dest.count_ += count_;
+        first_ = last_ = nullptr;
+        count_ = 0;
+    }
+
+    [[nodiscard]] bool empty() const noexcept { return first_ == nullptr; }
+    [[nodiscard]] std::size_t count() const noexcept { return count_; }
+    [[nodiscard]] T* front() const noexcept { return first_; }
+    [[nodiscard]] T* back() const noexcept { return last_; }
+
+private:
+    T* first_ = nullptr;
+    T* last_ = nullptr;
+    std::size_t count_ = 0;
+};
+
+}  // namespace tofu::detail

@@ -1,0 +1,85 @@
+// The message pool: a thread-safe LIFO of ready messages with initial and maximum sizes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <memory_resource>
+#include <mutex>
+
+#include "intrusive_queue.hpp"
+#include "tofu/message.hpp"
+#include "tofu/options.hpp"
+
+namespace tofu::detail {
+
+/// Shared by the Pool and by every message it made (Message::home_), so a message released after
+/// its engine is gone still finds a live (closed) pool and frees itself.
+class PoolCore : public std::enable_shared_from_this<PoolCore> {
+public:
+    struct Key {};
+    PoolCore(Key, std::pmr::memory_resource* mr, std::uint16_t initialMsgs, std::uint16_t maxMsgs);
+    ~PoolCore();
+
+    /// A reset message from the pool; when empty: nullptr for poolOnly (and remembers that a
+    /// caller went without), a new message for always. Throws AmpeError(shutdown_started) once closed,
+    /// AmpeError(allocation_failed) when allocation fails.
+    [[nodiscard]] Message* get(AllocationStrategy strategy);
+
+    /// Takes msg back: reset and kept while under the maximum, freed otherwise or once closed.
+    /// When the pool was found empty by a poolOnly get(), the alerter is invoked (under the pool
+    /// mutex: it must not block nor call into the pool).
+    void put(Message* msg) noexcept;
+
+    /// Frees every pooled message and refuses further get(); later put() frees.
+    void close() noexcept;
+    /// Frees every pooled message (the pool stays open).
+    void freeAll() noexcept;
+
+    /// Sets (or clears with an empty function) the freed-memory hook.
+    void setAlerter(std::function<void()> alerter);
+
+    [[nodiscard]] std::uint16_t count() const;
+    [[nodiscard]] std::uint16_t initialMsgs() const noexcept { return initialMsgs_; }
+    [[nodiscard]] std::uint16_t maxMsgs() const noexcept { return maxMsgs_; }
+    [[nodiscard]] bool closed() const;
+    [[nodiscard]] std::pmr::memory_resource* resource() const noexcept { return mr_; }
+
+    /// A new message that returns to this pool when released.
+    [[nodiscard]] Message* make();
+
+private:
+    void freeChainLocked() noexcept;
+
+    std::pmr::memory_resource* mr_;
+    mutable std::mutex mutex_;
+    IntrusiveQueue<Message> free_;
+    std::function<void()> alerter_;
+    bool closed_ = false;
+    bool emptyWasReturned_ = false;
+    std::uint16_t initialMsgs_;
+    std::uint16_t maxMsgs_;
+};
+
+/// Owner of a PoolCore: creates it with its initial messages and closes it when destroyed.
+/// 0 for a size means the default (16 / 64); a maximum below the initial size is raised to it.
+class Pool {
+public:
+    explicit Pool(std::uint16_t initialMsgs = 0, std::uint16_t maxMsgs = 0,
+                  std::pmr::memory_resource* mr = nullptr);
+    ~Pool();
+    Pool(const Pool&) = delete;
+    Pool& operator=(const Pool&) = delete;
+
+    /// Empty for poolOnly on an empty pool.
+    [[nodiscard]] MessagePtr get(AllocationStrategy strategy) { return MessagePtr(core_->get(strategy)); }
+    void put(MessagePtr& msg) noexcept { core_->put(msg.release()); }
+    void close() noexcept { core_->close(); }
+
+    [[nodiscard]] PoolCore& core() noexcept { return *core_; }
+
+private:
+    std::shared_ptr<PoolCore> core_;
+};
+
+}  // namespace tofu::detail

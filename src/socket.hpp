@@ -1,0 +1,94 @@
+// Sockets for the engine: RAII descriptors, listeners, non-blocking connects, accept, address parsing.
+// Nothing here blocks except resolve(), which the engine runs off the reactor thread.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tofu/configurator.hpp"
+#include "tofu/status.hpp"
+
+namespace tofu::detail {
+
+/// Owns one file descriptor; closes it when destroyed.
+class UniqueFd {
+public:
+    UniqueFd() noexcept = default;
+    explicit UniqueFd(int fd) noexcept : fd_(fd) {}
+    ~UniqueFd() { reset(); }
+    UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+    UniqueFd& operator=(UniqueFd&& o) noexcept {
+        if (this != &o) {
+            reset(std::exchange(o.fd_, -1));
+        }
+        return *this;
+    }
+    UniqueFd(const UniqueFd&) = delete;
+    UniqueFd& operator=(const UniqueFd&) = delete;
+
+    [[nodiscard]] int get() const noexcept { return fd_; }
+    [[nodiscard]] bool valid() const noexcept { return fd_ >= 0; }
+    explicit operator bool() const noexcept { return valid(); }
+    int release() noexcept { return std::exchange(fd_, -1); }
+    void reset(int fd = -1) noexcept;
+
+private:
+    int fd_ = -1;
+};
+
+/// A socket address (IPv4, IPv6 or Unix).
+struct Endpoint {
+    sockaddr_storage addr{};
+    socklen_t len = 0;
+
+    [[nodiscard]] int family() const noexcept { return addr.ss_family; }
+    [[nodiscard]] std::string toString() const;
+};
+
+/// A TCP endpoint from a numeric IPv4/IPv6 literal (brackets allowed); empty host: every interface
+/// ("0.0.0.0") when forListen, else loopback. false when host is not a literal.
+[[nodiscard]] bool numericEndpoint(std::string_view host, std::uint16_t port, bool forListen, Endpoint& out);
+
+/// A Unix endpoint; false when the path is empty or longer than MaxUdsPathLen.
+[[nodiscard]] bool udsEndpoint(std::string_view path, Endpoint& out);
+
+/// Blocking name resolution (getaddrinfo, every address, IPv4 and IPv6): invalid_address when the
+/// name does not resolve. Run it off the reactor thread.
+[[nodiscard]] AmpeStatus resolve(std::string_view host, std::uint16_t port, std::vector<Endpoint>& out);
+
+/// A listening, non-blocking, close-on-exec socket for a TCP or UDS server configurator.
+/// TCP: SO_REUSEADDR (never SO_REUSEPORT: a second listener on the same port fails).
+/// UDS: a stale socket file (no listener behind it) is replaced; a live one or another file fails.
+/// Status: invalid_address (unparsable, not a literal, EADDRNOTAVAIL, path too long),
+/// listen_failed (EADDRINUSE, EACCES, live UDS path ...), wrong_configuration (not a server configurator),
+/// else unknown_error.
+[[nodiscard]] AmpeStatus createListener(const Configurator& cfg, UniqueFd& out);
+
+/// Removes the socket file of a UDS listener fd (no-op for TCP).
+void unlinkUdsListener(int fd) noexcept;
+
+/// Starts a non-blocking connect to ep (TCP_NODELAY for TCP). On success `inProgress` tells whether
+/// completion must be awaited (writable, then finishConnect). Status: peer_disconnected (ECONNREFUSED),
+/// uds_path_not_found (ENOENT), connect_failed otherwise.
+[[nodiscard]] AmpeStatus startConnect(const Endpoint& ep, UniqueFd& out, bool& inProgress);
+
+/// Result of a pending connect once the socket is writable: success or connect_failed.
+[[nodiscard]] AmpeStatus finishConnect(int fd) noexcept;
+
+enum class AcceptResult : std::uint8_t {
+    accepted,    // out holds a non-blocking, close-on-exec socket (TCP_NODELAY set for TCP)
+    wouldBlock,  // nothing pending
+    transient,   // the connection died before accept (ECONNABORTED, EPROTO...): try again
+    exhausted,   // EMFILE/ENFILE/ENOBUFS/ENOMEM: back off before accepting again
+    failed,      // the listener itself is broken
+};
+[[nodiscard]] AcceptResult acceptOne(int listenFd, UniqueFd& out) noexcept;
+
+/// Flags for send(): MSG_NOSIGNAL where it exists (SO_NOSIGPIPE is set on the socket elsewhere).
+int sendFlags() noexcept;
+
+}  // namespace tofu::detail
