@@ -7,7 +7,7 @@ namespace tofu::detail {
 
 template <class T>
 class IntrusiveQueue {
-public:
+  public:
     IntrusiveQueue() = default;
     IntrusiveQueue(const IntrusiveQueue&) = delete;
     IntrusiveQueue& operator=(const IntrusiveQueue&) = delete;
@@ -106,7 +106,7 @@ public:
     [[nodiscard]] T* front() const noexcept { return first_; }
     [[nodiscard]] T* back() const noexcept { return last_; }
 
-private:
+  private:
     T* first_ = nullptr;
     T* last_ = nullptr;
     std::size_t count_ = 0;

@@ -16,7 +16,7 @@ namespace tofu::detail {
 /// Shared by the Pool and by every message it made (Message::home_), so a message released after
 /// its engine is gone still finds a live (closed) pool and frees itself.
 class PoolCore : public std::enable_shared_from_this<PoolCore> {
-public:
+  public:
     struct Key {};
     PoolCore(Key, std::pmr::memory_resource* mr, std::uint16_t initialMsgs, std::uint16_t maxMsgs);
     ~PoolCore();
@@ -48,7 +48,7 @@ public:
     /// A new message that returns to this pool when released.
     [[nodiscard]] Message* make();
 
-private:
+  private:
     void freeChainLocked() noexcept;
 
     std::pmr::memory_resource* mr_;
@@ -64,7 +64,7 @@ private:
 /// Owner of a PoolCore: creates it with its initial messages and closes it when destroyed.
 /// 0 for a size means the default (16 / 64); a maximum below the initial size is raised to it.
 class Pool {
-public:
+  public:
     explicit Pool(std::uint16_t initialMsgs = 0, std::uint16_t maxMsgs = 0,
                   std::pmr::memory_resource* mr = nullptr);
     ~Pool();
@@ -78,7 +78,7 @@ public:
 
     [[nodiscard]] PoolCore& core() noexcept { return *core_; }
 
-private:
+  private:
     std::shared_ptr<PoolCore> core_;
 };
 

@@ -1,0 +1,72 @@
+#include "active_channels.hpp"
+
+namespace tofu::detail {
+
+ActiveChannels::ActiveChannels() : rng_(std::random_device{}()) {}
+
+ChannelNumber ActiveChannels::allocate(const void* owner) {
+    std::lock_guard lock(mutex_);
+    if (active_ >= Usable) {
+        return 0;
+    }
+    // Random start, then a linear probe: bounded, never spins (every number is visited at most once).
+    const auto start = static_cast<std::uint32_t>(rng_() % Usable);
+    ChannelNumber fallback = 0;
+    for (std::uint32_t i = 0; i < Usable; ++i) {
+        const auto cn = static_cast<ChannelNumber>(1 + (start + i) % Usable);
+        if (owners_[cn] != nullptr) {
+            continue;
+        }
+        if (recent_[cn]) {
+            if (fallback == 0) {
+                fallback = cn;  // only recently removed numbers are left: reuse the first one seen
+            }
+            continue;
+        }
+        owners_[cn] = owner;
+        ++active_;
+        return cn;
+    }
+    if (fallback != 0) {
+        owners_[fallback] = owner;
+        ++active_;
+    }
+    return fallback;
+}
+
+void ActiveChannels::remove(ChannelNumber cn) noexcept {
+    std::lock_guard lock(mutex_);
+    if (cn == SpecialMinChannelNumber || cn == SpecialMaxChannelNumber || owners_[cn] == nullptr) {
+        return;
+    }
+    owners_[cn] = nullptr;
+    --active_;
+    if (ringCount_ == RecentCapacity) {
+        recent_[ring_[ringHead_]] = false;  // the oldest removal may be reused again
+    } else {
+        ++ringCount_;
+    }
+    ring_[ringHead_] = cn;
+    recent_[cn] = true;
+    ringHead_ = (ringHead_ + 1) % RecentCapacity;
+}
+
+AmpeStatus ActiveChannels::check(ChannelNumber cn, const void* owner) const noexcept {
+    std::lock_guard lock(mutex_);
+    if (owners_[cn] == nullptr) {
+        return AmpeStatus::invalid_channel_number;
+    }
+    return owners_[cn] == owner ? AmpeStatus::success : AmpeStatus::invalid_mchn_group;
+}
+
+bool ActiveChannels::exists(ChannelNumber cn) const noexcept {
+    std::lock_guard lock(mutex_);
+    return owners_[cn] != nullptr;
+}
+
+std::size_t ActiveChannels::count() const noexcept {
+    std::lock_guard lock(mutex_);
+    return active_;
+}
+
+}  // namespace tofu::detail

@@ -1,0 +1,93 @@
+#include "tofu/buffer.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+namespace tofu {
+
+Buffer::Buffer(std::pmr::memory_resource* mr, std::size_t initialCapacity)
+    : mr_(mr != nullptr ? mr : std::pmr::get_default_resource()) {
+    if (initialCapacity > 0) {
+        reserve(initialCapacity);
+    }
+}
+
+Buffer::~Buffer() {
+    release();
+}
+
+Buffer::Buffer(Buffer&& other) noexcept
+    : mr_(other.mr_),
+      data_(std::exchange(other.data_, nullptr)),
+      len_(std::exchange(other.len_, 0)),
+      cap_(std::exchange(other.cap_, 0)) {}
+
+Buffer& Buffer::operator=(Buffer&& other) noexcept {
+    if (this != &other) {
+        release();
+        mr_ = other.mr_;
+        data_ = std::exchange(other.data_, nullptr);
+        len_ = std::exchange(other.len_, 0);
+        cap_ = std::exchange(other.cap_, 0);
+    }
+    return *this;
+}
+
+void Buffer::release() noexcept {
+    if (data_ != nullptr) {
+        mr_->deallocate(data_, cap_, 1);
+    }
+    data_ = nullptr;
+    len_ = 0;
+    cap_ = 0;
+}
+
+void Buffer::grow(std::size_t atLeast) {
+    const std::size_t newCap = std::max(atLeast, cap_ + cap_ / 2);
+    auto* fresh = static_cast<std::uint8_t*>(mr_->allocate(newCap, 1));
+    if (len_ > 0) {
+        std::memcpy(fresh, data_, len_);
+    }
+    if (data_ != nullptr) {
+        mr_->deallocate(data_, cap_, 1);
+    }
+    data_ = fresh;
+    cap_ = newCap;
+}
+
+void Buffer::reserve(std::size_t n) {
+    if (n > cap_) {
+        grow(n);
+    }
+}
+
+void Buffer::resize(std::size_t n) {
+    reserve(n);
+    len_ = n;
+}
+
+void Buffer::append(std::span<const std::uint8_t> bytes) {
+    if (bytes.empty()) {
+        return;
+    }
+    reserve(len_ + bytes.size());
+    std::memcpy(data_ + len_, bytes.data(), bytes.size());
+    len_ += bytes.size();
+}
+
+void Buffer::append(std::string_view text) {
+    append(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+}
+
+void Buffer::assign(std::span<const std::uint8_t> bytes) {
+    len_ = 0;
+    append(bytes);
+}
+
+void Buffer::assign(std::string_view text) {
+    len_ = 0;
+    append(text);
+}
+
+}  // namespace tofu

@@ -1,0 +1,66 @@
+// One channel as the reactor thread sees it: a listener, a client still connecting, or a connected peer.
+// Owned and touched by the reactor thread only.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <vector>
+
+#include "intrusive_queue.hpp"
+#include "socket.hpp"
+#include "tofu/message.hpp"
+
+namespace tofu::detail {
+
+class MchnGroup;
+
+struct Channel {
+    enum class Kind : std::uint8_t {
+        listener,    // accepts connections (Welcome)
+        connecting,  // client whose Hello waits for resolve/connect
+        io,          // connected: frames flow both ways
+    };
+
+    ChannelNumber cn = 0;
+    std::uint32_t gen = 0;  // makes poll tokens of a closed channel stale
+    Kind kind = Kind::io;
+    UniqueFd fd;
+    MchnGroup* group = nullptr;
+    /// Id of the Welcome/Hello that opened the channel, for its channel_closed signal.
+    MessageID openMid = 0;
+
+    bool accepted = false;     // server side of a connection: the first frame must be a HelloRequest
+    bool firstFrame = true;    // no frame received yet
+    bool stopSending = false;  // a bye went out: nothing more is sent
+    bool paused = false;       // no pool message for the next frame: not reading
+    bool poolSignalled = false;
+    bool detached = false;  // removed from the poller while paused after a hang-up
+    bool registered = false;
+    bool closed = false;
+    bool flushQueued = false;
+    bool backoff = false;  // listener: accept paused after EMFILE and the like
+    std::chrono::steady_clock::time_point backoffUntil{};
+
+    // Sending: the queue and how much of its head frame is already written.
+    IntrusiveQueue<Message> sendQ;
+    std::size_t sentOff = 0;
+
+    // Connecting: every address resolved, the next one to try, the status of the last failure.
+    std::vector<Endpoint> endpoints;
+    std::size_t nextEndpoint = 0;
+    AmpeStatus connectStatus = AmpeStatus::connect_failed;
+
+    // Receiving: header accumulator, the frame's message being filled, bytes kept while paused.
+    std::array<std::uint8_t, BinaryHeader::BHSIZE> hdr{};
+    std::uint8_t hdrGot = 0;
+    bool haveHdr = false;
+    BinaryHeader rbh{};
+    Message* rmsg = nullptr;
+    std::size_t rGot = 0;
+    std::vector<std::uint8_t> stash;
+
+    [[nodiscard]] std::uint64_t token() const noexcept { return (std::uint64_t{gen} << 16) | cn; }
+};
+
+}  // namespace tofu::detail

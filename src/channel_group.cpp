@@ -1,0 +1,79 @@
+// ChannelGroup API: runs on application threads.
+#include "engine.hpp"
+
+namespace tofu::detail {
+
+BinaryHeader MchnGroup::enqueueToPeer(MessagePtr& msg) {
+    if (!msg) {
+        throw AmpeError(AmpeStatus::null_message);
+    }
+    Message& m = *msg;
+    const ValidCombination vc = m.check_and_prepare();  // throws; the caller keeps the message
+
+    auto fail = [&m](AmpeStatus st) {
+        m.bhdr.status = status_to_raw(st);
+        throw AmpeError(st);
+    };
+
+    ChannelNumber allocated = 0;
+    if (vc == ValidCombination::WelcomeRequest || vc == ValidCombination::HelloRequest) {
+        if (m.bhdr.channel_number != SpecialMinChannelNumber) {
+            fail(AmpeStatus::invalid_channel_number);  // a Welcome/Hello always opens a new channel
+        }
+        allocated = engine_.registry().allocate(this);
+        if (allocated == 0) {
+            fail(AmpeStatus::allocation_failed);  // all 65534 numbers in use
+        }
+        m.bhdr.channel_number = allocated;
+    } else {
+        const AmpeStatus st = engine_.registry().check(m.bhdr.channel_number, this);
+        if (st != AmpeStatus::success) {
+            fail(st);
+        }
+    }
+
+    const BinaryHeader sent = m.bhdr;
+    m.ctx = this;
+    if (!engine_.submit(*this, &m, vc)) {
+        m.ctx = nullptr;
+        if (allocated != 0) {
+            engine_.registry().remove(allocated);
+            m.bhdr.channel_number = SpecialMinChannelNumber;
+        }
+        fail(AmpeStatus::shutdown_started);
+    }
+    (void)msg.release();  // the engine owns it now
+    return sent;
+}
+
+MessagePtr MchnGroup::waitReceive(std::uint64_t timeout_ns) {
+    Message* m = nullptr;
+    switch (mailbox.pop(timeout_ns, m)) {
+        case Mailbox::Pop::message:
+            return MessagePtr(m);
+        case Mailbox::Pop::timeout:
+            return {};
+        case Mailbox::Pop::closed:
+            break;
+    }
+    throw AmpeError(AmpeStatus::shutdown_started);
+}
+
+void MchnGroup::updateReceiver(MessagePtr& msg) {
+    if (!msg) {
+        Message* sig = engine_.makeSignal(AmpeStatus::receiver_update, 0, 0);
+        if (!mailbox.push(sig)) {
+            MessageDeleter{}(sig);
+            throw AmpeError(AmpeStatus::shutdown_started);
+        }
+        return;
+    }
+    msg->bhdr.status = status_to_raw(AmpeStatus::receiver_update);
+    msg->bhdr.proto.origin = OriginFlag::application;
+    if (!mailbox.push(msg.get())) {
+        throw AmpeError(AmpeStatus::shutdown_started);
+    }
+    (void)msg.release();
+}
+
+}  // namespace tofu::detail

@@ -1,0 +1,187 @@
+#include "tofu/configurator.hpp"
+
+#include <charconv>
+#include <string>
+
+namespace tofu {
+
+namespace {
+
+void prepare(Message& msg, MessageType mt, MessageRole role) {
+    msg.bhdr.clean();
+    msg.bhdr.proto.mtype = mt;
+    msg.bhdr.proto.role = role;
+}
+
+std::string tcpValue(std::string_view addr, std::uint16_t port) {
+    std::string v(TCPProto);
+    v += '|';
+    v += addr;
+    v += '|';
+    v += std::to_string(port);
+    return v;
+}
+
+std::string udsValue(std::string_view path) {
+    std::string v(UDSProto);
+    v += '|';
+    v += path;
+    return v;
+}
+
+// Appending throws invalid_message for CR/LF in an address; for a configurator that is a wrong configuration.
+void appendConfig(TextHeaders& config, std::string_view name, const std::string& value) {
+    try {
+        config.append(name, value);
+    } catch (const AmpeError&) {
+        throw AmpeError(AmpeStatus::wrong_configuration);
+    }
+}
+
+}  // namespace
+
+void TCPClientConfigurator::prepareRequest(Message& msg) const {
+    prepare(msg, MessageType::hello, MessageRole::request);
+    toConfiguration(msg.thdrs);
+}
+void TCPClientConfigurator::prepareSignal(Message& msg) const {
+    prepare(msg, MessageType::hello, MessageRole::signal);
+    toConfiguration(msg.thdrs);
+}
+void TCPClientConfigurator::toConfiguration(TextHeaders& config) const {
+    if (addr.empty()) {
+        throw AmpeError(AmpeStatus::wrong_configuration);
+    }
+    appendConfig(config, ConnectToHeader, tcpValue(addr, port));
+}
+
+void TCPServerConfigurator::prepareRequest(Message& msg) const {
+    prepare(msg, MessageType::welcome, MessageRole::request);
+    toConfiguration(msg.thdrs);
+}
+void TCPServerConfigurator::prepareSignal(Message& msg) const {
+    prepare(msg, MessageType::welcome, MessageRole::signal);
+    toConfiguration(msg.thdrs);
+}
+void TCPServerConfigurator::toConfiguration(TextHeaders& config) const {
+    appendConfig(config, ListenOnHeader, tcpValue(addr, port));  // empty addr: every interface
+}
+
+void UDSClientConfigurator::prepareRequest(Message& msg) const {
+    prepare(msg, MessageType::hello, MessageRole::request);
+    toConfiguration(msg.thdrs);
+}
+void UDSClientConfigurator::prepareSignal(Message& msg) const {
+    prepare(msg, MessageType::hello, MessageRole::signal);
+    toConfiguration(msg.thdrs);
+}
+void UDSClientConfigurator::toConfiguration(TextHeaders& config) const {
+    if (path.empty()) {
+        throw AmpeError(AmpeStatus::wrong_configuration);
+    }
+    appendConfig(config, ConnectToHeader, udsValue(path));
+}
+
+void UDSServerConfigurator::prepareRequest(Message& msg) const {
+    prepare(msg, MessageType::welcome, MessageRole::request);
+    toConfiguration(msg.thdrs);
+}
+void UDSServerConfigurator::prepareSignal(Message& msg) const {
+    prepare(msg, MessageType::welcome, MessageRole::signal);
+    toConfiguration(msg.thdrs);
+}
+void UDSServerConfigurator::toConfiguration(TextHeaders& config) const {
+    if (path.empty()) {
+        throw AmpeError(AmpeStatus::wrong_configuration);
+    }
+    appendConfig(config, ListenOnHeader, udsValue(path));
+}
+
+void WrongConfigurator::prepareRequest(Message&) const {
+    throw AmpeError(AmpeStatus::wrong_configuration);
+}
+void WrongConfigurator::prepareSignal(Message&) const {
+    throw AmpeError(AmpeStatus::wrong_configuration);
+}
+
+void Configurator::prepareRequest(Message& msg) const {
+    std::visit([&msg](const auto& c) { c.prepareRequest(msg); }, v_);
+}
+
+void Configurator::prepareSignal(Message& msg) const {
+    std::visit([&msg](const auto& c) { c.prepareSignal(msg); }, v_);
+}
+
+AmpeStatus Configurator::status() const noexcept {
+    const auto* w = std::get_if<WrongConfigurator>(&v_);
+    return w == nullptr ? AmpeStatus::success : w->reason;
+}
+
+Configurator Configurator::fromMessage(const Message& msg) {
+    TextHeaderIterator it = msg.thdrs.hiter();
+    while (std::optional<TextHeader> th = it.next()) {
+        if (th->name == ConnectToHeader) {
+            return fromString(th->value, false);
+        }
+        if (th->name == ListenOnHeader) {
+            return fromString(th->value, true);
+        }
+    }
+    return WrongConfigurator{AmpeStatus::wrong_configuration};  // no configuration at all
+}
+
+// "uds|PATH" or "tcp|HOST|PORT". A malformed address (wrong part count — the original overflowed an
+// array on 4+ parts —, bad port, empty or too long path, empty client host) is invalid_address;
+// an unknown protocol is wrong_configuration.
+Configurator Configurator::fromString(std::string_view value, bool server) {
+    std::string_view parts[3];
+    std::size_t count = 0;
+    std::size_t start = 0;
+    for (;;) {
+        const std::size_t bar = value.find('|', start);
+        if (count == 3) {
+            return WrongConfigurator{AmpeStatus::invalid_address};
+        }
+        parts[count++] =
+            value.substr(start, bar == std::string_view::npos ? std::string_view::npos : bar - start);
+        if (bar == std::string_view::npos) {
+            break;
+        }
+        start = bar + 1;
+    }
+    if (count == 2) {
+        if (parts[0] != UDSProto) {
+            return WrongConfigurator{parts[0] == TCPProto ? AmpeStatus::invalid_address
+                                                          : AmpeStatus::wrong_configuration};
+        }
+        if (parts[1].empty() || parts[1].size() > MaxUdsPathLen) {
+            return WrongConfigurator{AmpeStatus::invalid_address};
+        }
+        if (server) {
+            return UDSServerConfigurator(parts[1]);
+        }
+        return UDSClientConfigurator(parts[1]);
+    }
+    if (count != 3) {
+        return WrongConfigurator{AmpeStatus::invalid_address};
+    }
+    if (parts[0] != TCPProto) {
+        return WrongConfigurator{parts[0] == UDSProto ? AmpeStatus::invalid_address
+                                                      : AmpeStatus::wrong_configuration};
+    }
+    unsigned port = 0;
+    const std::string_view ps = parts[2];
+    const auto [ptr, ec] = std::from_chars(ps.data(), ps.data() + ps.size(), port);
+    if (ps.empty() || ec != std::errc{} || ptr != ps.data() + ps.size() || port > 65535) {
+        return WrongConfigurator{AmpeStatus::invalid_address};
+    }
+    if (server) {
+        return TCPServerConfigurator(parts[1], static_cast<std::uint16_t>(port));
+    }
+    if (parts[1].empty()) {
+        return WrongConfigurator{AmpeStatus::invalid_address};
+    }
+    return TCPClientConfigurator(parts[1], static_cast<std::uint16_t>(port));
+}
+
+}  // namespace tofu

@@ -1,0 +1,283 @@
+#include "tofu/message.hpp"
+
+#include <atomic>
+#include <limits>
+
+#include "pool.hpp"
+
+namespace tofu {
+
+namespace {
+
+std::string_view trim(std::string_view s, std::string_view chars) noexcept {
+    const std::size_t b = s.find_first_not_of(chars);
+    if (b == std::string_view::npos) {
+        return {};
+    }
+    const std::size_t e = s.find_last_not_of(chars);
+    return s.substr(b, e - b + 1);
+}
+
+std::optional<TextHeader> splitRecord(std::string_view record) noexcept {
+    const std::size_t colon = record.find(':');
+    const std::string_view name = record.substr(0, colon);
+    const std::string_view value =
+        colon == std::string_view::npos ? std::string_view{} : record.substr(colon + 1);
+    if (name.empty()) {
+        return std::nullopt;  // an empty name ends the iteration
+    }
+    return TextHeader{name, trim(value, " \t")};
+}
+
+std::atomic<MessageID> midCounter{0};
+
+}  // namespace
+
+// ---- text headers ----
+
+std::optional<TextHeader> TextHeaderIterator::next() noexcept {
+    while (index_ < bytes_.size()) {
+        const std::size_t crlf = bytes_.find("\r\n", index_);
+        if (crlf == std::string_view::npos) {  // a last record without CRLF
+            const std::string_view record = bytes_.substr(index_);
+            index_ = bytes_.size();
+            return splitRecord(record);
+        }
+        if (crlf == index_) {  // an empty record: skip it
+            index_ += 2;
+            continue;
+        }
+        const std::string_view record = bytes_.substr(index_, crlf - index_);
+        index_ = crlf + 2;
+        return splitRecord(record);
+    }
+    return std::nullopt;
+}
+
+void TextHeaders::append(std::string_view name, std::string_view value) {
+    const std::string_view nam = trim(name, " \t\r\n");
+    // Reject what would corrupt the record structure (header injection: the original's defect 12).
+    if (nam.empty() || value.empty() || nam.find_first_of(":\r\n") != std::string_view::npos ||
+        value.find_first_of("\r\n") != std::string_view::npos) {
+        throw AmpeError(AmpeStatus::invalid_message);
+    }
+    buffer.append(nam);
+    buffer.append(std::string_view(":"));
+    buffer.append(value);
+    buffer.append(std::string_view("\r\n"));
+}
+
+void TextHeaders::appendSafe(TextHeaderIterator& it) {
+    while (std::optional<TextHeader> th = it.next()) {
+        append(th->name, th->value);
+    }
+}
+
+std::optional<std::string_view> TextHeaders::find(std::string_view name) const noexcept {
+    TextHeaderIterator it = hiter();
+    while (std::optional<TextHeader> th = it.next()) {
+        if (th->name == name) {
+            return th->value;
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<ValidCombination> toValidCombination(MessageType mt, MessageRole role) noexcept {
+    switch (mt) {
+        case MessageType::regular:
+            switch (role) {
+                case MessageRole::request:
+                    return ValidCombination::AppRequest;
+                case MessageRole::response:
+                    return ValidCombination::AppResponse;
+                case MessageRole::signal:
+                    return ValidCombination::AppSignal;
+                default:
+                    return std::nullopt;
+            }
+        case MessageType::welcome:
+            return role == MessageRole::request ? std::optional(ValidCombination::WelcomeRequest)
+                                                : std::nullopt;
+        case MessageType::hello:
+            switch (role) {
+                case MessageRole::request:
+                    return ValidCombination::HelloRequest;
+                case MessageRole::response:
+                    return ValidCombination::HelloResponse;
+                default:
+                    return std::nullopt;
+            }
+        case MessageType::bye:
+            switch (role) {
+                case MessageRole::request:
+                    return ValidCombination::ByeRequest;
+                case MessageRole::response:
+                    return ValidCombination::ByeResponse;
+                case MessageRole::signal:
+                    return ValidCombination::ByeSignal;
+                default:
+                    return std::nullopt;
+            }
+    }
+    return std::nullopt;
+}
+
+// ---- message ----
+
+void MessageDeleter::operator()(Message* msg) const noexcept {
+    if (msg == nullptr) {
+        return;
+    }
+    if (msg->home_) {
+        // The pool keeps it, or frees it when full or closed; home_ keeps the pool core alive meanwhile.
+        std::shared_ptr<detail::PoolCore> home = msg->home_;
+        home->put(msg);
+        return;
+    }
+    Message::destroy(msg);
+}
+
+Message::Message(Key, std::pmr::memory_resource* mr)
+    : thdrs(mr, TextHeaders::tlen), body(mr, blen), mr_(mr) {}
+
+Message* Message::allocate(std::pmr::memory_resource* mr) {
+    if (mr == nullptr) {
+        mr = std::pmr::get_default_resource();
+    }
+    std::pmr::polymorphic_allocator<Message> alloc(mr);
+    Message* m = alloc.allocate(1);
+    try {
+        alloc.construct(m, Key{}, mr);
+    } catch (...) {
+        alloc.deallocate(m, 1);
+        throw AmpeError(AmpeStatus::allocation_failed);
+    }
+    return m;
+}
+
+void Message::destroy(Message* msg) noexcept {
+    if (msg == nullptr) {
+        return;
+    }
+    std::pmr::polymorphic_allocator<Message> alloc(msg->mr_);
+    std::destroy_at(msg);
+    alloc.deallocate(msg, 1);
+}
+
+MessagePtr Message::create(std::pmr::memory_resource* mr) {
+    try {
+        return MessagePtr(allocate(mr));
+    } catch (const std::bad_alloc&) {
+        throw AmpeError(AmpeStatus::allocation_failed);
+    }
+}
+
+MessagePtr Message::clone() const {
+    Message* m = home_ ? home_->make() : allocate(mr_);
+    MessagePtr out(m);
+    out->bhdr = bhdr;
+    out->thdrs.buffer.assign(thdrs.buffer.body());
+    out->body.assign(body.body());
+    out->user = user;
+    out->ctx = nullptr;
+    return out;
+}
+
+void Message::reset() noexcept {
+    bhdr.clean();
+    thdrs.reset();
+    body.reset();
+    user = nullptr;
+    ctx = nullptr;
+    prev = nullptr;
+    next = nullptr;
+}
+
+ValidCombination Message::set(const BinaryHeader& bh, const TextHeaders* hdrs,
+                              std::span<const std::uint8_t> data) {
+    bhdr = bh;
+    thdrs.reset();
+    body.reset();
+    if (hdrs != nullptr) {
+        TextHeaderIterator it = hdrs->hiter();
+        thdrs.appendSafe(it);
+    }
+    body.assign(data);
+    return check_and_prepare();
+}
+
+void Message::setNotSafe(const BinaryHeader& bh, std::string_view hdrs, std::span<const std::uint8_t> data) {
+    bhdr = bh;
+    thdrs.reset();
+    body.reset();
+    thdrs.appendNotSafe(hdrs);
+    body.assign(data);
+}
+
+ValidCombination Message::check_and_prepare() {
+    ValidCombination vc{};
+    const AmpeStatus st = check_and_prepare(vc);
+    if (st != AmpeStatus::success) {
+        throw AmpeError(st);
+    }
+    return vc;
+}
+
+// The original's checks, in its order; each failure writes its status into the header.
+AmpeStatus Message::check_and_prepare(ValidCombination& vc) noexcept {
+    auto fail = [this](AmpeStatus st) {
+        bhdr.status = status_to_raw(st);
+        return st;
+    };
+    bhdr.status = status_to_raw(AmpeStatus::success);
+    bhdr.bl = 0;
+    bhdr.thl = 0;
+    const ProtoFields p = bhdr.proto;
+
+    if (p.origin != OriginFlag::application) {
+        return fail(AmpeStatus::not_allowed);
+    }
+    if (p.role == MessageRole::response && bhdr.message_id == 0) {
+        return fail(AmpeStatus::invalid_message_id);
+    }
+    if (p.mtype != MessageType::regular && p.more == MoreMessagesFlag::more) {
+        return fail(AmpeStatus::invalid_more_usage);
+    }
+    if (p.mtype == MessageType::welcome && p.role == MessageRole::response) {
+        return fail(AmpeStatus::not_allowed);
+    }
+    const std::optional<ValidCombination> combo = toValidCombination(p.mtype, p.role);
+    if (!combo) {
+        return fail(AmpeStatus::invalid_message_mode);
+    }
+    if (bhdr.channel_number == SpecialMinChannelNumber && *combo != ValidCombination::WelcomeRequest &&
+        *combo != ValidCombination::HelloRequest) {
+        return fail(AmpeStatus::invalid_channel_number);
+    }
+    const std::size_t hl = actual_headers_len();
+    if (hl > std::numeric_limits<std::uint16_t>::max()) {
+        return fail(AmpeStatus::invalid_headers_len);
+    }
+    bhdr.thl = static_cast<std::uint16_t>(hl);
+    if (bhdr.thl == 0 &&
+        (*combo == ValidCombination::WelcomeRequest || *combo == ValidCombination::HelloRequest)) {
+        return fail(AmpeStatus::wrong_configuration);
+    }
+    const std::size_t len = actual_body_len();
+    if (len > std::numeric_limits<std::uint16_t>::max()) {
+        return fail(AmpeStatus::invalid_body_len);
+    }
+    bhdr.bl = static_cast<std::uint16_t>(len);
+    if (bhdr.message_id == 0) {
+        bhdr.message_id = next_mid();
+    }
+    vc = *combo;
+    return AmpeStatus::success;
+}
+
+MessageID Message::next_mid() noexcept {
+    return midCounter.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+}  // namespace tofu

@@ -1,0 +1,75 @@
+// The notifier: how application threads wake the reactor thread.
+//
+// A non-blocking socketpair; the reactor polls the receiving end. Wakeups are coalesced: an atomic
+// "pending" flag lets only the first notification after the reactor drained the pair write a byte,
+// so a burst of enqueueToPeer calls costs one syscall, not one each (the original writes one byte
+// per message and can block the reactor writing to itself: defect 8/11).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+
+#include "socket.hpp"
+#include "tofu/message.hpp"
+
+namespace tofu::detail {
+
+enum class NotificationKind : std::uint8_t { message = 0, alert = 1 };
+enum class Alert : std::uint8_t { freedMemory = 0, shutdownStarted = 1 };
+
+/// The original's one-byte notification: bit 0 kind, bit 1 oob, bits 2-5 hint, bit 6 alert.
+struct Notification {
+    NotificationKind kind = NotificationKind::message;
+    Oob oob = Oob::off;
+    ValidCombination hint = ValidCombination::WelcomeRequest;
+    Alert alert = Alert::freedMemory;
+
+    [[nodiscard]] constexpr std::uint8_t pack() const noexcept {
+        return static_cast<std::uint8_t>(
+            (static_cast<unsigned>(kind) & 1u) | ((static_cast<unsigned>(oob) & 1u) << 1) |
+            ((static_cast<unsigned>(hint) & 0xFu) << 2) | ((static_cast<unsigned>(alert) & 1u) << 6));
+    }
+    /// nullopt for a byte no sender writes (hint out of range or bit 7 set).
+    [[nodiscard]] static constexpr std::optional<Notification> unpack(std::uint8_t b) noexcept {
+        const unsigned hint = (b >> 2) & 0xFu;
+        if ((b & 0x80u) != 0 || hint > static_cast<unsigned>(ValidCombination::AppSignal)) {
+            return std::nullopt;
+        }
+        Notification n;
+        n.kind = static_cast<NotificationKind>(b & 1u);
+        n.oob = static_cast<Oob>((b >> 1) & 1u);
+        n.hint = static_cast<ValidCombination>(hint);
+        n.alert = static_cast<Alert>((b >> 6) & 1u);
+        return n;
+    }
+    constexpr bool operator==(const Notification&) const noexcept = default;
+};
+
+class Notifier {
+  public:
+    /// Throws AmpeError(notification_failed) when the socketpair cannot be made.
+    Notifier();
+
+    /// The fd the reactor polls for In.
+    [[nodiscard]] int receiver() const noexcept { return receiver_.get(); }
+
+    /// Wakes the reactor unless a wakeup is already pending. Thread-safe, never blocks.
+    void notify(Notification n) noexcept;
+
+    /// Sends one byte whatever the pending flag (tests and the original's sendNotification).
+    [[nodiscard]] bool sendNotification(Notification n) noexcept;
+    /// Reads one notification; nullopt when none is waiting.
+    [[nodiscard]] std::optional<Notification> recvNotification() noexcept;
+
+    /// Reactor side: reads every byte waiting, then clears the pending flag. Whatever was queued
+    /// before a notify is visible to the caller afterwards; later notifies wake it again.
+    void drain() noexcept;
+
+  private:
+    UniqueFd sender_;
+    UniqueFd receiver_;
+    std::atomic<bool> pending_{false};
+};
+
+}  // namespace tofu::detail

@@ -1,0 +1,133 @@
+#include "pool.hpp"
+
+namespace tofu::detail {
+
+namespace {
+// A pooled message keeps at most this much buffer capacity, so one large message does not pin
+// 64 KiB per pool slot forever (the original kept grown buffers: defect 10).
+constexpr std::size_t MaxKeptCapacity = 16 * 1024;
+
+void trim(Message& m) {
+    if (m.body.capacity() > MaxKeptCapacity) {
+        m.body.release();
+    }
+    if (m.thdrs.buffer.capacity() > MaxKeptCapacity) {
+        m.thdrs.buffer.release();
+    }
+}
+}  // namespace
+
+PoolCore::PoolCore(Key, std::pmr::memory_resource* mr, std::uint16_t initialMsgs, std::uint16_t maxMsgs)
+    : mr_(mr != nullptr ? mr : std::pmr::get_default_resource()),
+      initialMsgs_(initialMsgs != 0 ? initialMsgs : DefaultOptions.initialPoolMsgs),
+      maxMsgs_(maxMsgs != 0 ? maxMsgs : DefaultOptions.maxPoolMsgs) {
+    if (maxMsgs_ < initialMsgs_) {
+        maxMsgs_ = initialMsgs_;
+    }
+    try {
+        for (std::uint16_t i = 0; i < initialMsgs_; ++i) {
+            free_.pushFront(Message::allocate(mr_));  // pooled messages hold no reference to the pool
+        }
+    } catch (...) {
+        freeChainLocked();
+        throw AmpeError(AmpeStatus::allocation_failed);
+    }
+}
+
+PoolCore::~PoolCore() {
+    freeChainLocked();
+}
+
+Message* PoolCore::get(AllocationStrategy strategy) {
+    {
+        std::lock_guard lock(mutex_);
+        if (closed_) {
+            throw AmpeError(AmpeStatus::shutdown_started);
+        }
+        if (Message* m = free_.dequeue()) {
+            m->reset();
+            m->home_ = shared_from_this();
+            return m;
+        }
+        if (strategy == AllocationStrategy::poolOnly) {
+            emptyWasReturned_ = true;  // the next put() tells the alerter
+            return nullptr;
+        }
+    }
+    return make();
+}
+
+Message* PoolCore::make() {
+    Message* m = nullptr;
+    try {
+        m = Message::allocate(mr_);
+    } catch (...) {
+        throw AmpeError(AmpeStatus::allocation_failed);
+    }
+    m->home_ = shared_from_this();
+    return m;
+}
+
+void PoolCore::put(Message* msg) noexcept {
+    if (msg == nullptr) {
+        return;
+    }
+    // Dropped after the mutex is released: it may be the last reference to this pool.
+    std::shared_ptr<PoolCore> keep = std::move(msg->home_);
+    std::lock_guard lock(mutex_);
+    if (closed_ || free_.count() >= maxMsgs_) {
+        Message::destroy(msg);
+        return;
+    }
+    msg->reset();
+    trim(*msg);
+    const bool wasEmpty = free_.empty();
+    free_.pushFront(msg);
+    if (wasEmpty && emptyWasReturned_) {
+        emptyWasReturned_ = false;
+        if (alerter_) {
+            alerter_();
+        }
+    }
+}
+
+void PoolCore::close() noexcept {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    freeChainLocked();
+}
+
+void PoolCore::freeAll() noexcept {
+    std::lock_guard lock(mutex_);
+    freeChainLocked();
+}
+
+void PoolCore::freeChainLocked() noexcept {
+    while (Message* m = free_.dequeue()) {
+        Message::destroy(m);
+    }
+}
+
+void PoolCore::setAlerter(std::function<void()> alerter) {
+    std::lock_guard lock(mutex_);
+    alerter_ = std::move(alerter);
+}
+
+std::uint16_t PoolCore::count() const {
+    std::lock_guard lock(mutex_);
+    return static_cast<std::uint16_t>(free_.count());
+}
+
+bool PoolCore::closed() const {
+    std::lock_guard lock(mutex_);
+    return closed_;
+}
+
+Pool::Pool(std::uint16_t initialMsgs, std::uint16_t maxMsgs, std::pmr::memory_resource* mr)
+    : core_(std::make_shared<PoolCore>(PoolCore::Key{}, mr, initialMsgs, maxMsgs)) {}
+
+Pool::~Pool() {
+    core_->close();
+}
+
+}  // namespace tofu::detail

@@ -1,0 +1,411 @@
+// The engine's socket I/O on the reactor thread: readiness dispatch, accept, batched send and receive,
+// frame validation and pool-empty back-pressure.
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "engine.hpp"
+
+namespace tofu {
+
+using detail::Channel;
+using detail::MchnGroup;
+namespace PE = detail::PollEvents;
+
+namespace {
+constexpr std::size_t MaxBatchMsgs = 64;  // frames gathered into one sendmsg()
+constexpr int MaxReadsPerEvent = 8;       // fairness between busy channels
+constexpr int MaxAcceptsPerEvent = 64;
+constexpr auto AcceptBackoff = std::chrono::milliseconds(100);
+
+bool isBye(const Message& m) noexcept {
+    return m.bhdr.proto.mtype == MessageType::bye;
+}
+}  // namespace
+
+void Reactor::Impl::dispatch(const detail::PollEvent& ev) {
+    if (ev.token == SpecialMaxChannelNumber) {
+        notifier_.drain();  // the inbox and alerts are looked at every pass
+        return;
+    }
+    Channel* ch = channelFor(ev.token);
+    if (ch == nullptr) {
+        return;  // closed earlier in this pass
+    }
+    switch (ch->kind) {
+        case Channel::Kind::listener:
+            onAccept(*ch);
+            return;
+        case Channel::Kind::connecting:
+            if ((ev.events & (PE::Out | PE::Err | PE::Hup)) != 0) {
+                onConnectReady(*ch);
+            }
+            return;
+        case Channel::Kind::io:
+            break;
+    }
+    if ((ev.events & (PE::In | PE::Err | PE::Hup)) != 0) {
+        if (!ch->paused) {
+            onReadable(*ch);
+        } else if ((ev.events & (PE::Err | PE::Hup)) != 0 && !ch->detached) {
+            // Level-triggered hang-up while we cannot read: stop polling until the pool refills.
+            poller_->remove(ch->fd.get());
+            ch->detached = true;
+        }
+    }
+    if (!ch->closed && (ev.events & PE::Out) != 0) {
+        flushSend(*ch);
+    }
+}
+
+void Reactor::Impl::onAccept(Channel& listener) {
+    for (int i = 0; i < MaxAcceptsPerEvent; ++i) {
+        detail::UniqueFd fd;
+        switch (detail::acceptOne(listener.fd.get(), fd)) {
+            case detail::AcceptResult::accepted: {
+                const ChannelNumber cn = registry_.allocate(listener.group);
+                if (cn == 0) {
+                    continue;  // every channel number in use: refuse this connection (fd closes)
+                }
+                Channel& ch = newChannel(cn, Channel::Kind::io, listener.group);
+                ch.fd = std::move(fd);
+                ch.accepted = true;
+                poller_->add(ch.fd.get(), PE::In, ch.token());
+                ch.registered = true;
+                break;
+            }
+            case detail::AcceptResult::wouldBlock:
+                return;
+            case detail::AcceptResult::transient:
+                break;
+            case detail::AcceptResult::exhausted:
+                // Out of descriptors or memory: stop accepting for a while instead of spinning (defect 15).
+                listener.backoff = true;
+                listener.backoffUntil = std::chrono::steady_clock::now() + AcceptBackoff;
+                backoff_.push_back(listener.cn);
+                updateInterest(listener);
+                return;
+            case detail::AcceptResult::failed:
+                closeChannel(listener, AmpeStatus::accept_failed);
+                return;
+        }
+    }
+}
+
+void Reactor::Impl::onReadable(Channel& ch) {
+    for (int i = 0; i < MaxReadsPerEvent; ++i) {
+        const ssize_t n = ::recv(ch.fd.get(), scratch_.data(), scratch_.size(), 0);
+        if (n > 0) {
+            if (!consume(ch, std::span<const std::uint8_t>(scratch_.data(), static_cast<std::size_t>(n)))) {
+                return;  // closed or paused
+            }
+            if (static_cast<std::size_t>(n) < scratch_.size()) {
+                return;  // drained; level-triggered polling reports any later bytes
+            }
+            continue;
+        }
+        if (n == 0) {
+            closeChannel(ch, AmpeStatus::peer_disconnected);  // not "would block" (defect 6)
+            return;
+        }
+        if (errno == EINTR) {
+            continue;
+        }
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            closeChannel(ch, AmpeStatus::recv_failed);
+        }
+        return;
+    }
+}
+
+bool Reactor::Impl::consume(Channel& ch, std::span<const std::uint8_t> in) {
+    switch (parse(ch, in)) {
+        case Parse::more:
+            return true;
+        case Parse::paused:
+            pause(ch, in);
+            return false;
+        case Parse::closed:
+            return false;
+    }
+    return false;
+}
+
+// Validates a header read from the network before anything is allocated for it (defect 12).
+bool Reactor::Impl::validIncoming(const Channel& ch, const BinaryHeader& bh) const noexcept {
+    const ProtoFields& p = bh.proto;
+    if (p.internal != 0 || p.origin != OriginFlag::application) {
+        return false;
+    }
+    if (bh.status > status_to_raw(AmpeStatus::unknown_error)) {
+        return false;
+    }
+    const std::optional<ValidCombination> vc = toValidCombination(p.mtype, p.role);
+    if (!vc || *vc == ValidCombination::WelcomeRequest) {
+        return false;  // Welcome never travels
+    }
+    if (p.more == MoreMessagesFlag::more && p.mtype != MessageType::regular) {
+        return false;
+    }
+    if (p.role == MessageRole::response && bh.message_id == 0) {
+        return false;
+    }
+    if (ch.accepted) {
+        // Server side: a HelloRequest first, and only first; never a HelloResponse.
+        if (ch.firstFrame != (*vc == ValidCombination::HelloRequest) ||
+            *vc == ValidCombination::HelloResponse) {
+            return false;
+        }
+    } else {
+        // Client side: never a HelloRequest; the first frame answers our Hello (or says bye).
+        if (*vc == ValidCombination::HelloRequest) {
+            return false;
+        }
+        if (ch.firstFrame && *vc != ValidCombination::HelloResponse && p.mtype != MessageType::bye) {
+            return false;
+        }
+    }
+    return true;
+}
+
+Reactor::Impl::Parse Reactor::Impl::parse(Channel& ch, std::span<const std::uint8_t>& in) {
+    for (;;) {
+        if (!ch.haveHdr) {
+            if (in.empty()) {
+                return Parse::more;
+            }
+            const std::size_t take = std::min<std::size_t>(BinaryHeader::BHSIZE - ch.hdrGot, in.size());
+            std::memcpy(ch.hdr.data() + ch.hdrGot, in.data(), take);
+            in = in.subspan(take);
+            ch.hdrGot = static_cast<std::uint8_t>(ch.hdrGot + take);
+            if (ch.hdrGot < BinaryHeader::BHSIZE) {
+                return Parse::more;
+            }
+            ch.rbh = BinaryHeader::from(ch.hdr);
+            if (!validIncoming(ch, ch.rbh)) {
+                closeChannel(ch, AmpeStatus::communication_failed);  // a hostile or broken peer
+                return Parse::closed;
+            }
+            ch.haveHdr = true;
+            ch.rGot = 0;
+        }
+        if (ch.rmsg == nullptr) {
+            Message* m = pool_.core().get(AllocationStrategy::poolOnly);
+            if (m == nullptr) {
+                return Parse::paused;  // receive buffers come only from the pool: back-pressure
+            }
+            m->bhdr = ch.rbh;
+            m->bhdr.channel_number = ch.cn;  // the receiver's own number replaces the sender's
+            m->thdrs.buffer.resize(ch.rbh.thl);
+            m->body.resize(ch.rbh.bl);
+            ch.rmsg = m;
+        }
+        const std::size_t thl = ch.rbh.thl;
+        const std::size_t total = thl + ch.rbh.bl;
+        while (ch.rGot < total && !in.empty()) {
+            std::uint8_t* dst = nullptr;
+            std::size_t room = 0;
+            if (ch.rGot < thl) {
+                dst = ch.rmsg->thdrs.buffer.data() + ch.rGot;
+                room = thl - ch.rGot;
+            } else {
+                dst = ch.rmsg->body.data() + (ch.rGot - thl);
+                room = total - ch.rGot;
+            }
+            const std::size_t take = std::min(room, in.size());
+            std::memcpy(dst, in.data(), take);
+            in = in.subspan(take);
+            ch.rGot += take;
+        }
+        if (ch.rGot < total) {
+            return Parse::more;
+        }
+        Message* m = ch.rmsg;
+        ch.rmsg = nullptr;
+        ch.haveHdr = false;
+        ch.hdrGot = 0;
+        if (!deliverIncoming(ch, m)) {
+            return Parse::closed;
+        }
+    }
+}
+
+bool Reactor::Impl::deliverIncoming(Channel& ch, Message* m) {
+    if (ch.firstFrame) {
+        ch.firstFrame = false;
+        if (ch.accepted) {
+            ch.openMid = m->bhdr.message_id;  // the HelloRequest names the channel's conversation
+        }
+    }
+    const bool byeResponse =
+        m->bhdr.proto.mtype == MessageType::bye && m->bhdr.proto.role == MessageRole::response;
+    deliver(ch.group, m);
+    if (byeResponse) {
+        closeChannel(ch, AmpeStatus::channel_closed);  // the initiator's bye is complete
+        return false;
+    }
+    return true;
+}
+
+void Reactor::Impl::pause(Channel& ch, std::span<const std::uint8_t> rest) {
+    ch.stash.assign(rest.begin(), rest.end());
+    if (!ch.paused) {
+        ch.paused = true;
+        paused_.push_back(ch.cn);
+        updateInterest(ch);
+    }
+    if (!ch.poolSignalled) {
+        ch.poolSignalled = true;  // one pool_empty per pause, not one per attempt (defect 10)
+        try {
+            deliver(ch.group, makeSignal(AmpeStatus::pool_empty, ch.cn, 0));
+        } catch (...) {
+        }
+    }
+}
+
+void Reactor::Impl::resumePaused() {
+    std::vector<ChannelNumber> list;
+    list.swap(paused_);
+    for (ChannelNumber cn : list) {
+        Channel* ch = table_[cn].get();
+        if (ch == nullptr || ch->closed || !ch->paused) {
+            continue;
+        }
+        std::vector<std::uint8_t> stash;
+        stash.swap(ch->stash);
+        std::span<const std::uint8_t> in(stash);
+        // A refill is a new chance: if the pool runs dry again the application hears of it again
+        // (bounded: refills happen only when messages come back to an empty pool).
+        ch->paused = false;
+        ch->poolSignalled = false;
+        const Parse r = parse(*ch, in);
+        if (r == Parse::closed) {
+            continue;
+        }
+        if (r == Parse::paused) {
+            pause(*ch, in);
+            continue;
+        }
+        if (ch->detached) {
+            ch->detached = false;
+            poller_->add(ch->fd.get(), PE::In, ch->token());
+        }
+        updateInterest(*ch);
+    }
+}
+
+void Reactor::Impl::queueFlush(Channel& ch) {
+    if (ch.kind == Channel::Kind::io && !ch.flushQueued) {
+        ch.flushQueued = true;
+        toFlush_.push_back(ch.cn);
+    }
+}
+
+void Reactor::Impl::flushQueued() {
+    for (ChannelNumber cn : toFlush_) {
+        Channel* ch = table_[cn].get();
+        if (ch != nullptr && !ch->closed) {
+            ch->flushQueued = false;
+            flushSend(*ch);  // write at once: most sends complete without waiting for Out
+        }
+    }
+    toFlush_.clear();
+}
+
+void Reactor::Impl::flushSend(Channel& ch) {
+    if (ch.kind != Channel::Kind::io || ch.closed) {
+        return;
+    }
+    std::array<iovec, MaxBatchMsgs * 3> iov{};
+    std::array<BinaryHeader::Bytes, MaxBatchMsgs> hdrs{};
+    while (!ch.stopSending && !ch.sendQ.empty()) {
+        // Gather up to MaxBatchMsgs frames (header, text headers, body) into one sendmsg().
+        std::size_t niov = 0;
+        std::size_t nmsg = 0;
+        std::size_t skip = ch.sentOff;
+        for (Message* m = ch.sendQ.front(); m != nullptr && nmsg < MaxBatchMsgs; m = m->next) {
+            hdrs[nmsg] = m->bhdr.toBytes();
+            const std::span<const std::uint8_t> parts[3] = {
+                std::span<const std::uint8_t>(hdrs[nmsg]),
+                std::span<const std::uint8_t>(m->thdrs.buffer.data(), m->bhdr.thl),
+                std::span<const std::uint8_t>(m->body.data(), m->bhdr.bl)};
+            for (const auto& part : parts) {
+                if (skip >= part.size()) {
+                    skip -= part.size();
+                    continue;
+                }
+                iov[niov].iov_base = const_cast<std::uint8_t*>(part.data() + skip);
+                iov[niov].iov_len = part.size() - skip;
+                ++niov;
+                skip = 0;
+            }
+            ++nmsg;
+            if (isBye(*m)) {
+                break;  // nothing after a bye goes out
+            }
+        }
+        msghdr mh{};
+        mh.msg_iov = iov.data();
+        mh.msg_iovlen = niov;
+        const ssize_t n = ::sendmsg(ch.fd.get(), &mh, detail::sendFlags());
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                break;
+            }
+            closeChannel(ch, AmpeStatus::send_failed);
+            return;
+        }
+        // Retire every frame written whole; remember how far into the next one we got.
+        std::size_t left = static_cast<std::size_t>(n);
+        bool partial = false;
+        while (Message* m = ch.sendQ.front()) {
+            const std::size_t frame = BinaryHeader::BHSIZE + m->bhdr.thl + m->bhdr.bl - ch.sentOff;
+            if (left < frame) {
+                ch.sentOff += left;
+                partial = true;
+                break;
+            }
+            left -= frame;
+            ch.sentOff = 0;
+            (void)ch.sendQ.dequeue();
+            if (isBye(*m)) {
+                ch.stopSending = true;
+            }
+            release(m);
+            if (left == 0) {
+                break;
+            }
+        }
+        if (partial) {
+            break;  // the socket is full: wait for Out
+        }
+    }
+    updateInterest(ch);
+}
+
+void Reactor::Impl::updateInterest(Channel& ch) {
+    if (ch.closed || !ch.registered || ch.detached || !ch.fd) {
+        return;
+    }
+    std::uint32_t want = 0;
+    switch (ch.kind) {
+        case Channel::Kind::listener:
+            want = ch.backoff ? 0 : PE::In;
+            break;
+        case Channel::Kind::connecting:
+            want = PE::Out;
+            break;
+        case Channel::Kind::io:
+            want = (ch.paused ? 0 : PE::In) | ((!ch.sendQ.empty() && !ch.stopSending) ? PE::Out : 0);
+            break;
+    }
+    poller_->modify(ch.fd.get(), want, ch.token());
+}
+
+}  // namespace tofu
