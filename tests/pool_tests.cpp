@@ -1,0 +1,201 @@
+// The message pool (the original's Pool_tests) and the intrusive queue.
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <thread>
+#include <vector>
+
+#include "intrusive_queue.hpp"
+#include "pool.hpp"
+
+using namespace tofu;
+using namespace tofu::detail;
+
+TEST_CASE("pool: init and close", "[pool]") {
+    Pool pool;
+    REQUIRE(pool.core().initialMsgs() == 16);
+    REQUIRE(pool.core().maxMsgs() == 64);
+    REQUIRE(pool.core().count() == 16);
+    pool.close();
+    REQUIRE(pool.core().closed());
+    REQUIRE_THROWS_AS(pool.get(AllocationStrategy::always), AmpeError);
+}
+
+TEST_CASE("pool: sizes", "[pool]") {
+    Pool raised(10, 3);
+    REQUIRE(raised.core().maxMsgs() == 10);
+    Pool dflt(0, 0);
+    REQUIRE(dflt.core().initialMsgs() == 16);
+}
+
+TEST_CASE("pool: base functionality", "[pool]") {
+    Pool pool;
+    pool.core().freeAll();
+    REQUIRE_FALSE(pool.get(AllocationStrategy::poolOnly));
+
+    MessagePtr m1 = pool.get(AllocationStrategy::always);
+    MessagePtr m2 = pool.get(AllocationStrategy::always);
+    REQUIRE(m1);
+    REQUIRE(m2);
+    Message* p1 = m1.get();
+    Message* p2 = m2.get();
+    pool.put(m1);
+    pool.put(m2);
+    REQUIRE_FALSE(m1);
+    // LIFO
+    MessagePtr a = pool.get(AllocationStrategy::poolOnly);
+    MessagePtr b = pool.get(AllocationStrategy::poolOnly);
+    REQUIRE(a.get() == p2);
+    REQUIRE(b.get() == p1);
+    REQUIRE_FALSE(pool.get(AllocationStrategy::poolOnly));
+}
+
+TEST_CASE("pool: messages come back reset and the maximum is kept", "[pool]") {
+    Pool pool(2, 3);
+    std::vector<MessagePtr> many;
+    for (int i = 0; i < 6; ++i) {
+        many.push_back(pool.get(AllocationStrategy::always));
+        many.back()->body.assign(std::string_view("dirty"));
+        many.back()->bhdr.message_id = 77;
+    }
+    many.clear();  // deleters return them; beyond 3 they are freed
+    REQUIRE(pool.core().count() == 3);
+    MessagePtr m = pool.get(AllocationStrategy::poolOnly);
+    REQUIRE(m->body.size() == 0);
+    REQUIRE(m->bhdr.message_id == 0);
+}
+
+TEST_CASE("pool: big buffers are not kept", "[pool]") {
+    Pool pool(1, 1);
+    MessagePtr m = pool.get(AllocationStrategy::poolOnly);
+    m->body.resize(60000);
+    pool.put(m);
+    MessagePtr again = pool.get(AllocationStrategy::poolOnly);
+    REQUIRE(again->body.capacity() < 60000);
+}
+
+TEST_CASE("pool: the alerter hears of a refill after an empty poolOnly get", "[pool]") {
+    Pool pool(1, 4);
+    int alerts = 0;
+    pool.core().setAlerter([&alerts] { ++alerts; });
+    MessagePtr m = pool.get(AllocationStrategy::poolOnly);
+    pool.put(m);
+    REQUIRE(alerts == 0);  // nobody went without
+    m = pool.get(AllocationStrategy::poolOnly);
+    REQUIRE_FALSE(pool.get(AllocationStrategy::poolOnly));
+    pool.put(m);
+    REQUIRE(alerts == 1);
+    m = pool.get(AllocationStrategy::poolOnly);
+    pool.put(m);
+    REQUIRE(alerts == 1);  // once per empty episode
+}
+
+TEST_CASE("pool: a message outliving its pool frees itself", "[pool]") {
+    MessagePtr survivor;
+    MessagePtr clone;
+    {
+        Pool pool(2, 2);
+        survivor = pool.get(AllocationStrategy::poolOnly);
+        survivor->body.assign(std::string_view("still here"));
+        clone = survivor->clone();
+    }
+    REQUIRE(survivor->body.view() == "still here");
+    REQUIRE(clone->body.view() == "still here");
+    survivor.reset();  // goes to a closed pool: freed (ASan checks no leak, no use after free)
+    clone.reset();
+}
+
+TEST_CASE("pool: four threads get and put, then close", "[pool][mt]") {
+    auto pool = std::make_unique<Pool>(8, 16);
+    std::atomic<bool> go{false};
+    std::atomic<int> got{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            while (!go) {
+                std::this_thread::yield();
+            }
+            std::vector<MessagePtr> held;
+            for (int i = 0; i < 5000; ++i) {
+                try {
+                    MessagePtr m =
+                        pool->get(t % 2 == 0 ? AllocationStrategy::poolOnly : AllocationStrategy::always);
+                    if (m) {
+                        ++got;
+                        held.push_back(std::move(m));
+                    }
+                } catch (const AmpeError& e) {
+                    REQUIRE(e.status() == AmpeStatus::shutdown_started);
+                }
+                if (held.size() > 3) {
+                    held.clear();
+                }
+            }
+        });
+    }
+    go = true;
+    std::thread closer([&] {
+        while (got < 2000) {
+            std::this_thread::yield();
+        }
+        pool->close();
+    });
+    for (auto& t : threads) {
+        t.join();
+    }
+    closer.join();
+    REQUIRE(pool->core().count() == 0);
+    REQUIRE(got >= 2000);
+}
+
+namespace {
+struct Node {
+    Node* prev = nullptr;
+    Node* next = nullptr;
+    int v = 0;
+};
+}  // namespace
+
+TEST_CASE("queue: enqueue, pushFront, dequeue, remove, move", "[queue]") {
+    Node n[5];
+    for (int i = 0; i < 5; ++i) {
+        n[i].v = i;
+    }
+    IntrusiveQueue<Node> q;
+    REQUIRE(q.empty());
+    REQUIRE(q.dequeue() == nullptr);
+    q.enqueue(&n[1]);
+    q.enqueue(&n[2]);
+    q.pushFront(&n[0]);
+    REQUIRE(q.count() == 3);
+    REQUIRE(q.front() == &n[0]);
+    REQUIRE(q.back() == &n[2]);
+
+    REQUIRE(q.dequeue() == &n[0]);
+    REQUIRE(q.front()->prev == nullptr);  // the original set it to the node itself (defect 2)
+    REQUIRE(n[0].next == nullptr);
+
+    q.enqueue(&n[3]);
+    q.remove(&n[2]);  // middle
+    REQUIRE(q.count() == 2);
+    REQUIRE(n[1].next == &n[3]);
+    REQUIRE(n[3].prev == &n[1]);
+    q.remove(&n[3]);  // tail
+    REQUIRE(q.back() == &n[1]);
+    q.remove(&n[1]);  // only
+    REQUIRE(q.empty());
+    REQUIRE(q.back() == nullptr);
+
+    IntrusiveQueue<Node> a;
+    IntrusiveQueue<Node> b;
+    a.enqueue(&n[0]);
+    a.enqueue(&n[1]);
+    b.enqueue(&n[2]);
+    a.move(b);
+    REQUIRE(a.empty());
+    REQUIRE(b.count() == 3);
+    REQUIRE(b.dequeue() == &n[2]);
+    REQUIRE(b.dequeue() == &n[0]);
+    REQUIRE(b.dequeue() == &n[1]);
+    IntrusiveQueue<Node> c(std::move(b));
+    REQUIRE(c.empty());
+}

@@ -1,0 +1,142 @@
+// Sockets: listeners, non-blocking connects, accept, addresses (the original's sockets_tests exchangers).
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "socket.hpp"
+#include "tofu/helpers.hpp"
+
+using namespace tofu;
+using namespace tofu::detail;
+
+namespace {
+
+bool waitFd(int fd, short events) {
+    pollfd p{fd, events, 0};
+    return ::poll(&p, 1, 5000) == 1;
+}
+
+// Connects to a listener, accepts, exchanges bytes both ways.
+void exchange(const Configurator& server, const Endpoint& ep) {
+    UniqueFd lfd;
+    REQUIRE(createListener(server, lfd) == AmpeStatus::success);
+    UniqueFd cfd;
+    bool inProgress = false;
+    REQUIRE(startConnect(ep, cfd, inProgress) == AmpeStatus::success);
+    if (inProgress) {
+        REQUIRE(waitFd(cfd.get(), POLLOUT));
+        REQUIRE(finishConnect(cfd.get()) == AmpeStatus::success);
+    }
+    REQUIRE(waitFd(lfd.get(), POLLIN));
+    UniqueFd sfd;
+    REQUIRE(acceptOne(lfd.get(), sfd) == AcceptResult::accepted);
+    REQUIRE(acceptOne(lfd.get(), sfd) == AcceptResult::wouldBlock);  // sfd untouched on would-block
+    REQUIRE(sfd.valid());
+    REQUIRE(::send(cfd.get(), "ping", 4, sendFlags()) == 4);
+    REQUIRE(waitFd(sfd.get(), POLLIN));
+    char buf[8] = {};
+    REQUIRE(::recv(sfd.get(), buf, sizeof buf, 0) == 4);
+    REQUIRE(std::string(buf, 4) == "ping");
+    // peer gone: recv 0, and sending does not raise SIGPIPE
+    sfd.reset();
+    REQUIRE(waitFd(cfd.get(), POLLIN));
+    REQUIRE(::recv(cfd.get(), buf, sizeof buf, 0) == 0);
+    (void)::send(cfd.get(), "x", 1, sendFlags());
+    (void)::send(cfd.get(), "x", 1, sendFlags());
+}
+
+}  // namespace
+
+TEST_CASE("sockets: TCP exchanger", "[socket]") {
+    const std::uint16_t port = findFreeTcpPort();
+    Endpoint ep;
+    REQUIRE(numericEndpoint("127.0.0.1", port, false, ep));
+    REQUIRE(ep.toString() == "127.0.0.1:" + std::to_string(port));
+    exchange(TCPServerConfigurator("127.0.0.1", port), ep);
+}
+
+TEST_CASE("sockets: TCP over IPv6 loopback", "[socket]") {
+    Endpoint ep;
+    REQUIRE(numericEndpoint("[::1]", 1, false, ep));
+    UniqueFd probe(::socket(AF_INET6, SOCK_STREAM, 0));
+    if (!probe || ::bind(probe.get(), reinterpret_cast<const sockaddr*>(&ep.addr), ep.len) != 0) {
+        WARN("no IPv6 loopback here: skipped");
+        return;
+    }
+    probe.reset();
+    const std::uint16_t port = findFreeTcpPort();
+    REQUIRE(numericEndpoint("::1", port, false, ep));
+    exchange(TCPServerConfigurator("::1", port), ep);
+}
+
+TEST_CASE("sockets: UDS exchanger and stale files", "[socket]") {
+    const std::string path = tempUdsPath();
+    Endpoint ep;
+    REQUIRE(udsEndpoint(path, ep));
+    exchange(UDSServerConfigurator(path), ep);
+    // the listener above was closed without unlinking: its file is stale and gets replaced
+    struct stat st {};
+    REQUIRE(::lstat(path.c_str(), &st) == 0);
+    UniqueFd lfd;
+    REQUIRE(createListener(UDSServerConfigurator(path), lfd) == AmpeStatus::success);
+    // a live one is not
+    UniqueFd second;
+    REQUIRE(createListener(UDSServerConfigurator(path), second) == AmpeStatus::listen_failed);
+    unlinkUdsListener(lfd.get());
+    REQUIRE(::lstat(path.c_str(), &st) != 0);
+}
+
+TEST_CASE("sockets: listener failures", "[socket]") {
+    const std::uint16_t port = findFreeTcpPort();
+    UniqueFd a;
+    REQUIRE(createListener(TCPServerConfigurator("127.0.0.1", port), a) == AmpeStatus::success);
+    UniqueFd b;
+    REQUIRE(createListener(TCPServerConfigurator("127.0.0.1", port), b) == AmpeStatus::listen_failed);
+    REQUIRE(createListener(TCPServerConfigurator("not-an-ip", port), b) == AmpeStatus::invalid_address);
+    const AmpeStatus foreign = createListener(TCPServerConfigurator("192.0.2.1", port), b);
+    REQUIRE((foreign == AmpeStatus::invalid_address || foreign == AmpeStatus::listen_failed));
+    REQUIRE(createListener(UDSServerConfigurator(std::string(150, 'x')), b) == AmpeStatus::invalid_address);
+    REQUIRE(createListener(TCPClientConfigurator("127.0.0.1", port), b) == AmpeStatus::wrong_configuration);
+    REQUIRE(createListener(UDSServerConfigurator("/nonexistent-dir/x.sock"), b) == AmpeStatus::listen_failed);
+}
+
+TEST_CASE("sockets: connect failures", "[socket]") {
+    Endpoint ep;
+    REQUIRE(numericEndpoint("127.0.0.1", findFreeTcpPort(), false, ep));
+    UniqueFd fd;
+    bool inProgress = false;
+    const AmpeStatus st = startConnect(ep, fd, inProgress);
+    if (st == AmpeStatus::success) {
+        REQUIRE(inProgress);
+        REQUIRE(waitFd(fd.get(), POLLOUT));
+        REQUIRE(finishConnect(fd.get()) == AmpeStatus::connect_failed);
+    } else {
+        REQUIRE(st == AmpeStatus::peer_disconnected);
+    }
+    REQUIRE(udsEndpoint(tempUdsPath(), ep));
+    UniqueFd ufd;
+    REQUIRE(startConnect(ep, ufd, inProgress) == AmpeStatus::uds_path_not_found);
+}
+
+TEST_CASE("sockets: addresses", "[socket]") {
+    Endpoint ep;
+    REQUIRE(numericEndpoint("", 80, true, ep));
+    REQUIRE(ep.toString() == "0.0.0.0:80");
+    REQUIRE(numericEndpoint("::", 80, true, ep));
+    REQUIRE(ep.family() == AF_INET6);
+    REQUIRE_FALSE(numericEndpoint("localhost", 80, false, ep));
+    REQUIRE_FALSE(numericEndpoint("1.2.3.4.5", 80, false, ep));
+    REQUIRE_FALSE(udsEndpoint("", ep));
+    REQUIRE_FALSE(udsEndpoint(std::string(108, 'a'), ep));
+    std::vector<Endpoint> eps;
+    REQUIRE(resolve("localhost", 9, eps) == AmpeStatus::success);
+    REQUIRE_FALSE(eps.empty());
+    REQUIRE(resolve("no-such-host.invalid", 9, eps) == AmpeStatus::invalid_address);
+    REQUIRE(findFreeTcpPort() != 0);
+    REQUIRE(tempUdsPath() != tempUdsPath());
+    REQUIRE(tempUdsPath().size() < 100);
+}
