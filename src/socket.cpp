@@ -9,6 +9,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <cstring>
 
@@ -57,12 +59,12 @@ std::string Endpoint::toString() const {
         case AF_INET: {
             const auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
             ::inet_ntop(AF_INET, &a->sin_addr, buf, sizeof buf);
-            return std::string(buf) + ":" + std::to_string(ntohs(a->sin_port));
+            return fmt::format("{}:{}", buf, ntohs(a->sin_port));
         }
         case AF_INET6: {
             const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
             ::inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof buf);
-            return "[" + std::string(buf) + "]:" + std::to_string(ntohs(a->sin6_port));
+            return fmt::format("[{}]:{}", buf, ntohs(a->sin6_port));
         }
         case AF_UNIX: {
             const auto* a = reinterpret_cast<const sockaddr_un*>(&addr);

@@ -452,3 +452,35 @@ TEST_CASE("engine: waitReceive in another thread wakes on destroy", "[engine]") 
     waiter.join();
     REQUIRE(threw);
 }
+
+TEST_CASE("engine: a peer engine that dies closes the channel", "[engine]") {
+    auto srvEngine = Reactor::Create();
+    DestroyChannels srv(srvEngine->ampe());
+    const std::uint16_t port = findFreeTcpPort();
+    startListener(srvEngine->ampe(), *srv, TCPServerConfigurator("127.0.0.1", port));
+    Connection conn;
+    {
+        auto cliEngine = Reactor::Create();
+        ChannelGroup* cli = cliEngine->ampe().create();  // left to the engine's destructor
+        conn = connect(srvEngine->ampe(), *srv, *cli, TCPClientConfigurator("127.0.0.1", port),
+                       &cliEngine->ampe());
+        for (int i = 0; i < 50; ++i) {
+            MessagePtr m = appMessage(cliEngine->ampe(), MessageRole::signal, conn.clientCn, "bye-less");
+            cli->enqueueToPeer(m);
+        }
+    }  // the client engine goes away without a bye
+    int signals = 0;
+    for (;;) {
+        MessagePtr m = expectMessage(*srv);
+        if (isClosedSignal(*m, conn.serverCn)) {
+            break;
+        }
+        REQUIRE(vcOf(*m) == ValidCombination::AppSignal);  // whatever arrived before the close
+        ++signals;
+    }
+    REQUIRE(signals <= 50);
+    // The server keeps listening: a new client connects to the same listener.
+    auto again = Reactor::Create();
+    DestroyChannels cli2(again->ampe());
+    connect(srvEngine->ampe(), *srv, *cli2, TCPClientConfigurator("127.0.0.1", port), &again->ampe());
+}
