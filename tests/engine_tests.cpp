@@ -484,3 +484,166 @@ TEST_CASE("engine: a peer engine that dies closes the channel", "[engine]") {
     DestroyChannels cli2(again->ampe());
     connect(srvEngine->ampe(), *srv, *cli2, TCPClientConfigurator("127.0.0.1", port), &again->ampe());
 }
+
+namespace {
+
+// The original's "handle reconnect single threaded": Hellos fail until the server listens, then one
+// succeeds, messages flow, and a ByeRequest/ByeResponse ends it.
+void reconnectSingleThreaded(const Configurator& server, const Configurator& client) {
+    auto rtr = Reactor::Create();
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels cli(ampe);
+    constexpr int FailedHellos = 50;
+    for (int i = 0; i < FailedHellos; ++i) {
+        MessagePtr hello = ampe.get(AllocationStrategy::always);
+        client.prepareRequest(*hello);
+        const BinaryHeader sent = cli->enqueueToPeer(hello);
+        MessagePtr back = expectMessage(*cli);
+        REQUIRE(back->bhdr.proto.origin == OriginFlag::engine);
+        REQUIRE(back->bhdr.message_id == sent.message_id);
+        const AmpeStatus st = statusOf(*back);
+        REQUIRE((st == AmpeStatus::connect_failed || st == AmpeStatus::peer_disconnected ||
+                 st == AmpeStatus::uds_path_not_found));
+        expectClosedSignal(*cli, sent.channel_number);
+    }
+    DestroyChannels srv(ampe);
+    startListener(ampe, *srv, server);
+    Connection conn = connect(ampe, *srv, *cli, client);
+    MessagePtr req = appMessage(ampe, MessageRole::request, conn.clientCn, "after reconnect");
+    cli->enqueueToPeer(req);
+    MessagePtr got = expectMessage(*srv);
+    REQUIRE(bodyText(*got) == "after reconnect");
+    MessagePtr bye = ampe.get(AllocationStrategy::always);
+    bye->bhdr.proto.mtype = MessageType::bye;
+    bye->bhdr.proto.role = MessageRole::request;
+    bye->bhdr.channel_number = conn.clientCn;
+    cli->enqueueToPeer(bye);
+    MessagePtr byeReq = expectMessage(*srv);
+    REQUIRE(vcOf(*byeReq) == ValidCombination::ByeRequest);
+    byeReq->bhdr.proto.role = MessageRole::response;
+    srv->enqueueToPeer(byeReq);
+    REQUIRE(vcOf(*expectMessage(*cli)) == ValidCombination::ByeResponse);
+    expectClosedSignal(*cli, conn.clientCn);
+}
+
+}  // namespace
+
+TEST_CASE("engine: reconnect single threaded, TCP and UDS", "[engine][reconnect]") {
+    const std::uint16_t port = findFreeTcpPort();
+    reconnectSingleThreaded(TCPServerConfigurator("127.0.0.1", port),
+                            TCPClientConfigurator("127.0.0.1", port));
+    const std::string path = tempUdsPath();
+    reconnectSingleThreaded(UDSServerConfigurator(path), UDSClientConfigurator(path));
+}
+
+TEST_CASE("engine: reconnect multithreaded: the client retries while the server starts",
+          "[engine][reconnect]") {
+    const std::string path = tempUdsPath();
+    auto cliEngine = Reactor::Create();
+    auto srvEngine = Reactor::Create();
+    DestroyChannels cli(cliEngine->ampe());
+    DestroyChannels srv(srvEngine->ampe());
+    std::atomic<bool> connected{false};
+    std::atomic<int> attempts{0};
+    std::atomic<bool> failed{false};
+    std::thread client([&] {
+        try {
+            while (!connected) {
+                MessagePtr hello = cliEngine->ampe().get(AllocationStrategy::always);
+                UDSClientConfigurator(path).prepareRequest(*hello);
+                cli->enqueueToPeer(hello);
+                ++attempts;
+                MessagePtr back = cli->waitReceive(10 * waitReceive_SEC_TIMEOUT);
+                if (!back) {
+                    failed = true;
+                    return;
+                }
+                if (back->bhdr.proto.origin == OriginFlag::application &&
+                    toValidCombination(back->bhdr.proto.mtype, back->bhdr.proto.role) ==
+                        ValidCombination::HelloResponse) {
+                    connected = true;
+                    return;
+                }
+                // failed Hello: drain its channel_closed signal, then retry
+                MessagePtr sig = cli->waitReceive(10 * waitReceive_SEC_TIMEOUT);
+                if (!sig) {
+                    failed = true;
+                    return;
+                }
+            }
+        } catch (...) {
+            failed = true;
+        }
+    });
+    // The server starts only after the client has failed a few times.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (attempts < 5 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::yield();
+    }
+    startListener(srvEngine->ampe(), *srv, UDSServerConfigurator(path));
+    MessagePtr helloReq = expectMessage(*srv);
+    REQUIRE(vcOf(*helloReq) == ValidCombination::HelloRequest);
+    helloReq->bhdr.proto.role = MessageRole::response;
+    srv->enqueueToPeer(helloReq);
+    client.join();
+    REQUIRE_FALSE(failed);
+    REQUIRE(connected);
+    REQUIRE(attempts >= 5);
+}
+
+TEST_CASE("engine: loop tests", "[engine][loop]") {
+    for (int round = 0; round < 5; ++round) {
+        auto rtr = Reactor::Create();
+        Ampe& ampe = rtr->ampe();
+        DestroyChannels srv(ampe);
+        DestroyChannels cli(ampe);
+        const std::string path = tempUdsPath();
+        startListener(ampe, *srv, UDSServerConfigurator(path));
+        Connection conn = connect(ampe, *srv, *cli, UDSClientConfigurator(path));
+        MessagePtr m = appMessage(ampe, MessageRole::signal, conn.clientCn, "round");
+        cli->enqueueToPeer(m);
+        REQUIRE(bodyText(*expectMessage(*srv)) == "round");
+    }
+}
+
+TEST_CASE("engine: simm test: many engines in parallel threads", "[engine][mt]") {
+    constexpr int Threads = 8;
+    std::atomic<int> ok{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < Threads; ++t) {
+        threads.emplace_back([&] {
+            try {
+                auto rtr = Reactor::Create();
+                Ampe& ampe = rtr->ampe();
+                DestroyChannels srv(ampe);
+                DestroyChannels cli(ampe);
+                const std::uint16_t port = findFreeTcpPort();
+                MessagePtr welcome = ampe.get(AllocationStrategy::always);
+                TCPServerConfigurator("127.0.0.1", port).prepareRequest(*welcome);
+                srv->enqueueToPeer(welcome);
+                MessagePtr w = srv->waitReceive(10 * waitReceive_SEC_TIMEOUT);
+                if (!w || w->bhdr.status != 0) {
+                    return;
+                }
+                MessagePtr hello = ampe.get(AllocationStrategy::always);
+                TCPClientConfigurator("127.0.0.1", port).prepareRequest(*hello);
+                cli->enqueueToPeer(hello);
+                MessagePtr req = srv->waitReceive(10 * waitReceive_SEC_TIMEOUT);
+                if (!req) {
+                    return;
+                }
+                req->bhdr.proto.role = MessageRole::response;
+                srv->enqueueToPeer(req);
+                MessagePtr resp = cli->waitReceive(10 * waitReceive_SEC_TIMEOUT);
+                if (resp && resp->bhdr.proto.origin == OriginFlag::application) {
+                    ++ok;
+                }
+            } catch (...) {
+            }
+        });
+    }
+    for (auto& th : threads) {
+        th.join();
+    }
+    REQUIRE(ok == Threads);
+}
