@@ -11,3 +11,4 @@
 #include "tofu/options.hpp"
 #include "tofu/reactor.hpp"
 #include "tofu/status.hpp"
+#include "tofu/version.hpp"
