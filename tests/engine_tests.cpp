@@ -475,7 +475,12 @@ TEST_CASE("engine: a peer engine that dies closes the channel", "[engine]") {
         if (isClosedSignal(*m, conn.serverCn)) {
             break;
         }
+        if (m->bhdr.proto.origin == OriginFlag::engine) {
+            REQUIRE(statusOf(*m) == AmpeStatus::pool_empty);  // under load the small pool may run dry
+            continue;
+        }
         REQUIRE(vcOf(*m) == ValidCombination::AppSignal);  // whatever arrived before the close
+        REQUIRE(bodyText(*m) == "bye-less");
         ++signals;
     }
     REQUIRE(signals <= 50);
