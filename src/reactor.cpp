@@ -146,9 +146,9 @@ MessagePtr Reactor::Impl::get(AllocationStrategy strategy) {
     return pool_.get(strategy);
 }
 
-void Reactor::Impl::put(MessagePtr& msg) noexcept {
-    msg.reset();
-}
+// Into this engine's pool, whichever pool (or none) the message came from: the original grows a pool
+// by putting freshly created messages into it.
+void Reactor::Impl::put(MessagePtr& msg) noexcept { pool_.core().put(msg.release()); }
 
 ChannelGroup* Reactor::Impl::create() {
     {

@@ -53,7 +53,8 @@ public:
     /// A message from the pool (reset). Empty when the pool is empty and strategy is poolOnly.
     virtual MessagePtr get(AllocationStrategy strategy) = 0;
 
-    /// Returns msg to the pool (or frees it when the pool is full or closed); msg is empty afterwards.
+    /// Puts msg into this engine's pool — also a message from Message::create() or another engine, which is
+    /// how a pool grows — or frees it when the pool is full or closed; msg is empty afterwards.
     virtual void put(MessagePtr& msg) noexcept = 0;
 
     /// A new channel group, owned by the engine until destroy().

@@ -1,0 +1,471 @@
+// tofu cookbook — see cookbook.hpp for the list. Every recipe owns its engine: Reactor::Create() starts it,
+// the unique_ptr's destruction stops it; DestroyChannels destroys a group at the end of a scope.
+#include "cookbook.hpp"
+
+#include <atomic>
+#include <thread>
+
+namespace cookbook {
+
+using namespace tofu;
+
+namespace {
+
+// Throws the status carried by a message the engine sent back.
+void throwIfFailed(const Message& msg) {
+    status_to_error(raw_to_status(msg.bhdr.status));
+}
+
+MessagePtr receive(ChannelGroup& chnls, std::uint64_t timeout = 10 * waitReceive_SEC_TIMEOUT) {
+    MessagePtr msg = chnls.waitReceive(timeout);
+    if (!msg) {
+        throw AmpeError(AmpeStatus::communication_failed, "nothing received in time");
+    }
+    return msg;
+}
+
+// A bye signal with oob: closes the channel at once, without sending anything.
+void closeNow(Ampe& ampe, ChannelGroup& chnls, ChannelNumber channel) {
+    MessagePtr bye = ampe.get(AllocationStrategy::always);
+    bye->bhdr.proto.mtype = MessageType::bye;
+    bye->bhdr.proto.role = MessageRole::signal;
+    bye->bhdr.proto.oob = Oob::on;
+    bye->bhdr.channel_number = channel;
+    chnls.enqueueToPeer(bye);
+}
+
+}  // namespace
+
+void createDestroyMain() {
+    std::unique_ptr<Reactor> rtr = Reactor::Create(DefaultOptions);
+}
+
+void createDestroyAmpe() {
+    std::unique_ptr<Reactor> rtr = Reactor::Create(DefaultOptions);
+    [[maybe_unused]] Ampe& ampe = rtr->ampe();
+}
+
+void createDestroyChannelGroup() {
+    std::unique_ptr<Reactor> rtr = Reactor::Create(DefaultOptions);
+    Ampe& ampe = rtr->ampe();
+    ChannelGroup* chnls = ampe.create();
+    ampe.destroy(chnls);  // or let a DestroyChannels guard do it
+}
+
+void getMsgsFromSmallestPool() {
+    Options options;
+    options.initialPoolMsgs = 1;
+    options.maxPoolMsgs = 1;
+    std::unique_ptr<Reactor> rtr = Reactor::Create(options);
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels chnls(ampe);
+
+    MessagePtr msg1 = ampe.get(AllocationStrategy::always);  // the pool's only message
+    if (!msg1) {
+        throw AmpeError(AmpeStatus::allocation_failed, "first message should not be empty");
+    }
+    MessagePtr msg2 = ampe.get(AllocationStrategy::poolOnly);  // the pool is empty now
+    if (msg2) {
+        throw AmpeError(AmpeStatus::not_allowed, "second message should be empty");
+    }
+    MessagePtr msg3 = ampe.get(AllocationStrategy::always);  // allocated, as the strategy says
+    if (!msg3) {
+        throw AmpeError(AmpeStatus::allocation_failed, "third message should not be empty");
+    }
+}  // the messages go back to the pool (which keeps one) before the engine stops
+
+void sendMessageFromThePool() {
+    Options options;
+    options.initialPoolMsgs = 1;
+    options.maxPoolMsgs = 1;
+    std::unique_ptr<Reactor> rtr = Reactor::Create(options);
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels chnls(ampe);
+    MessagePtr msg = ampe.get(AllocationStrategy::always);
+    chnls->enqueueToPeer(msg);  // a fresh message has no role: invalid_message_mode, msg stays ours
+}
+
+void handleMessageWithWrongChannelNumber() {
+    std::unique_ptr<Reactor> rtr = Reactor::Create();
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels chnls(ampe);
+    MessagePtr msg = ampe.get(AllocationStrategy::always);
+    msg->bhdr.proto.mtype = MessageType::bye;
+    msg->bhdr.proto.role = MessageRole::request;
+    chnls->enqueueToPeer(msg);  // channel 0 is only for Welcome/Hello: invalid_channel_number
+}
+
+void handleHelloWithoutConfiguration() {
+    std::unique_ptr<Reactor> rtr = Reactor::Create();
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels chnls(ampe);
+    MessagePtr msg = ampe.get(AllocationStrategy::always);
+    msg->bhdr.proto.mtype = MessageType::hello;  // a Hello needs the server's address
+    msg->bhdr.proto.role = MessageRole::request;
+    chnls->enqueueToPeer(msg);  // wrong_configuration
+}
+
+void handleHelloWithWrongAddress() {
+    std::unique_ptr<Reactor> rtr = Reactor::Create();
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels chnls(ampe);
+    MessagePtr msg = ampe.get(AllocationStrategy::always);
+    TCPClientConfigurator("tofu.server.invalid", findFreeTcpPort()).prepareRequest(*msg);
+    chnls->enqueueToPeer(msg);
+    MessagePtr back = receive(*chnls);  // the Hello returns from the engine with the reason
+    throwIfFailed(*back);               // invalid_address: the name does not resolve
+}
+
+void handleHelloToNonListeningServer() {
+    std::unique_ptr<Reactor> rtr = Reactor::Create();
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels chnls(ampe);
+    MessagePtr msg = ampe.get(AllocationStrategy::always);
+    TCPClientConfigurator("127.0.0.1", findFreeTcpPort()).prepareRequest(*msg);
+    chnls->enqueueToPeer(msg);
+    MessagePtr back = receive(*chnls);
+    throwIfFailed(*back);  // connect_failed, or peer_disconnected when the refusal is immediate
+}
+
+void handleWelcomeWithWrongAddress() {
+    std::unique_ptr<Reactor> rtr = Reactor::Create();
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels chnls(ampe);
+    MessagePtr msg = ampe.get(AllocationStrategy::always);
+    TCPServerConfigurator("192.0.2.1", findFreeTcpPort()).prepareRequest(*msg);  // not our address
+    chnls->enqueueToPeer(msg);
+    MessagePtr back = receive(*chnls);
+    throwIfFailed(*back);  // invalid_address (EADDRNOTAVAIL)
+}
+
+AmpeStatus handleStartOfTcpServerAkaListener() {
+    return handleStartOfListener(TCPServerConfigurator("127.0.0.1", findFreeTcpPort()), false);
+}
+
+AmpeStatus handleStartOfUdsServerAkaListener() {
+    return handleStartOfListener(UDSServerConfigurator(tempUdsPath()), false);
+}
+
+AmpeStatus handleStartOfTcpListeners() {
+    return handleStartOfListener(TCPServerConfigurator("127.0.0.1", findFreeTcpPort()), true);
+}
+
+AmpeStatus handleStartOfUdsListeners() {
+    return handleStartOfListener(UDSServerConfigurator(tempUdsPath()), true);
+}
+
+AmpeStatus handleStartOfListener(const Configurator& cfg, bool runTheSame) {
+    Options options;
+    options.initialPoolMsgs = 2;
+    options.maxPoolMsgs = 32;
+    std::unique_ptr<Reactor> rtr = Reactor::Create(options);
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels chnls(ampe);
+
+    MessagePtr msg = ampe.get(AllocationStrategy::poolOnly);
+    cfg.prepareRequest(*msg);
+    const BinaryHeader corrInfo = chnls->enqueueToPeer(msg);
+    MessagePtr resp = receive(*chnls);
+    if (resp->bhdr.channel_number != corrInfo.channel_number ||
+        resp->bhdr.proto.mtype != MessageType::welcome || resp->bhdr.proto.role != MessageRole::response) {
+        throw AmpeError(AmpeStatus::invalid_message, "not the WelcomeResponse");
+    }
+    if (runTheSame) {
+        // A second engine on the same address while the first still listens: listen_failed.
+        return handleStartOfListener(cfg, false);
+    }
+    return raw_to_status(resp->bhdr.status);
+}
+
+AmpeStatus handleConnnectOfTcpClientServer() {
+    const std::uint16_t port = findFreeTcpPort();
+    return handleConnect(TCPServerConfigurator("127.0.0.1", port), TCPClientConfigurator("127.0.0.1", port));
+}
+
+AmpeStatus handleConnnectOfUdsClientServer() {
+    const std::string path = tempUdsPath();
+    return handleConnect(UDSServerConfigurator(path), UDSClientConfigurator(path));
+}
+
+AmpeStatus handleConnect(const Configurator& srvCfg, const Configurator& cltCfg) {
+    Options options;
+    options.initialPoolMsgs = 24;
+    options.maxPoolMsgs = 32;
+    std::unique_ptr<Reactor> rtr = Reactor::Create(options);
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels chnls(ampe);  // one group plays server and client
+
+    // Listen.
+    MessagePtr welcome = ampe.get(AllocationStrategy::always);
+    srvCfg.prepareRequest(*welcome);
+    const BinaryHeader srvCorrInfo = chnls->enqueueToPeer(welcome);
+    MessagePtr welcomeResp = receive(*chnls);
+    throwIfFailed(*welcomeResp);
+
+    // Connect: the HelloRequest reaches the server side on a third channel, with the client's id.
+    MessagePtr hello = ampe.get(AllocationStrategy::always);
+    cltCfg.prepareRequest(*hello);
+    const BinaryHeader cltCorrInfo = chnls->enqueueToPeer(hello);
+    MessagePtr helloOnServer = receive(*chnls);
+    throwIfFailed(*helloOnServer);
+    const BinaryHeader connected = helloOnServer->bhdr;
+    if (connected.channel_number == srvCorrInfo.channel_number ||
+        connected.channel_number == cltCorrInfo.channel_number ||
+        connected.message_id != cltCorrInfo.message_id) {
+        throw AmpeError(AmpeStatus::invalid_channel_number, "unexpected channels or id");
+    }
+    helloOnServer->bhdr.proto.role = MessageRole::response;  // answer with the same message
+    chnls->enqueueToPeer(helloOnServer);
+    MessagePtr helloResp = receive(*chnls);
+    const AmpeStatus st = raw_to_status(helloResp->bhdr.status);
+    if (helloResp->bhdr.channel_number != cltCorrInfo.channel_number ||
+        helloResp->bhdr.message_id != cltCorrInfo.message_id) {
+        throw AmpeError(AmpeStatus::invalid_message_id, "HelloResponse does not match the Hello");
+    }
+
+    // Close the listener, then the client, at once (ByeSignal with oob): each comes back channel_closed.
+    closeNow(ampe, *chnls, srvCorrInfo.channel_number);
+    for (int i = 0; i < 2; ++i) {  // the ByeSignal itself, then the channel_closed signal
+        MessagePtr m = receive(*chnls);
+        if (raw_to_status(m->bhdr.status) != AmpeStatus::channel_closed) {
+            throw AmpeError(raw_to_status(m->bhdr.status), "listener did not close");
+        }
+    }
+    closeNow(ampe, *chnls, cltCorrInfo.channel_number);
+    for (int i = 0; i < 2; ++i) {
+        MessagePtr m = receive(*chnls);
+        if (raw_to_status(m->bhdr.status) != AmpeStatus::channel_closed) {
+            throw AmpeError(raw_to_status(m->bhdr.status), "client did not close");
+        }
+    }
+    return st;
+}
+
+AmpeStatus handleUpdateReceiver() {
+    Options options;
+    options.initialPoolMsgs = 16;
+    options.maxPoolMsgs = 32;
+    std::unique_ptr<Reactor> rtr = Reactor::Create(options);
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels chnls(ampe);
+
+    if (chnls->waitReceive(100)) {  // nothing yet: empty after 100 ns
+        throw AmpeError(AmpeStatus::invalid_message, "unexpected message");
+    }
+    chnls->updateReceiver();  // wake the receiver with a signal from the engine
+    MessagePtr attention = receive(*chnls);
+    if (attention->bhdr.proto.origin != OriginFlag::engine ||
+        attention->bhdr.proto.role != MessageRole::signal || attention->bhdr.channel_number != 0 ||
+        attention->bhdr.message_id != 0) {
+        throw AmpeError(AmpeStatus::invalid_message, "not the receiver_update signal");
+    }
+    // Or hand the receiver a message of our own (another thread could do the same).
+    attention->bhdr.proto.role = MessageRole::request;
+    attention->bhdr.proto.origin = OriginFlag::application;
+    attention->bhdr.status = 0;
+    attention->bhdr.message_id = 1;
+    chnls->updateReceiver(attention);
+    attention = receive(*chnls);
+    if (attention->bhdr.message_id != 1 || attention->bhdr.proto.origin != OriginFlag::application) {
+        throw AmpeError(AmpeStatus::invalid_message, "not our message");
+    }
+    return raw_to_status(attention->bhdr.status);  // receiver_update
+}
+
+namespace {
+
+// The server side of the reconnect recipes: listens in its own group, answers Hello and Bye requests,
+// and grows its pool when the engine reports pool_empty.
+class TofuServer {
+  public:
+    TofuServer(Ampe& ampe, const Configurator& cfg) : ampe_(ampe), chnls_(ampe) {
+        MessagePtr welcome = ampe_.get(AllocationStrategy::always);
+        cfg.prepareRequest(*welcome);
+        chnls_->enqueueToPeer(welcome);
+        MessagePtr resp = receive(*chnls_);
+        throwIfFailed(*resp);
+    }
+
+    /// Waits for a request of type mtype and answers it; false on timeout.
+    bool waitRequestSendResponse(MessageType mtype, std::uint64_t timeout) {
+        for (;;) {
+            MessagePtr msg = chnls_->waitReceive(timeout);
+            if (!msg) {
+                return false;
+            }
+            if (msg->bhdr.proto.origin == OriginFlag::engine) {
+                if (raw_to_status(msg->bhdr.status) == AmpeStatus::pool_empty) {
+                    addMessagesToPool(2);
+                }
+                continue;  // pool_empty, or a channel_closed of a client that went away
+            }
+            if (msg->bhdr.proto.mtype != mtype || msg->bhdr.proto.role != MessageRole::request) {
+                continue;
+            }
+            msg->bhdr.proto.role = MessageRole::response;
+            chnls_->enqueueToPeer(msg);
+            return true;
+        }
+    }
+
+  private:
+    void addMessagesToPool(int count) {
+        for (int i = 0; i < count; ++i) {
+            MessagePtr fresh = Message::create(ampe_.getAllocator());
+            ampe_.put(fresh);
+        }
+    }
+
+    Ampe& ampe_;
+    DestroyChannels chnls_;
+};
+
+// The client side: Hello until connected, then Bye.
+class TofuClient {
+  public:
+    TofuClient(Ampe& ampe, Configurator cfg) : ampe_(ampe), chnls_(ampe), cfg_(std::move(cfg)) {}
+
+    /// Sends one Hello (the answer comes later: awaitHello).
+    void sendHello() {
+        MessagePtr hello = ampe_.get(AllocationStrategy::always);
+        cfg_.prepareRequest(*hello);
+        pending_ = chnls_->enqueueToPeer(hello).channel_number;
+    }
+
+    /// true when the server answered the Hello; false when the engine returned it (nobody listening).
+    bool awaitHello() {
+        for (;;) {
+            MessagePtr msg = receive(*chnls_);
+            if (msg->bhdr.channel_number != pending_) {
+                continue;
+            }
+            if (msg->bhdr.proto.origin == OriginFlag::application) {
+                channel_ = pending_;
+                return true;  // HelloResponse
+            }
+            if (msg->bhdr.proto.mtype == MessageType::hello) {
+                receive(*chnls_);  // after the failed Hello comes its channel_closed signal
+                return false;
+            }
+        }
+    }
+
+    bool connect() {
+        sendHello();
+        return awaitHello();
+    }
+
+    void sendBye() {
+        MessagePtr bye = ampe_.get(AllocationStrategy::always);
+        bye->bhdr.proto.mtype = MessageType::bye;
+        bye->bhdr.proto.role = MessageRole::request;
+        bye->bhdr.channel_number = channel_;
+        chnls_->enqueueToPeer(bye);
+    }
+
+    void awaitByeResponse() {
+        for (;;) {
+            MessagePtr msg = receive(*chnls_);
+            if (msg->bhdr.proto.mtype == MessageType::bye && msg->bhdr.proto.role == MessageRole::response) {
+                return;  // the channel_closed signal follows
+            }
+        }
+    }
+
+  private:
+    Ampe& ampe_;
+    DestroyChannels chnls_;
+    Configurator cfg_;
+    ChannelNumber channel_ = 0;
+    ChannelNumber pending_ = 0;
+};
+
+}  // namespace
+
+AmpeStatus handleReConnnectOfTcpClientServerST() {
+    const std::uint16_t port = findFreeTcpPort();
+    return handleReConnectST(TCPServerConfigurator("127.0.0.1", port),
+                             TCPClientConfigurator("127.0.0.1", port));
+}
+
+AmpeStatus handleReConnnectOfUdsClientServerST() {
+    const std::string path = tempUdsPath();
+    return handleReConnectST(UDSServerConfigurator(path), UDSClientConfigurator(path));
+}
+
+AmpeStatus handleReConnectST(const Configurator& srvCfg, const Configurator& cltCfg) {
+    Options options;
+    options.initialPoolMsgs = 16;
+    options.maxPoolMsgs = 32;
+    std::unique_ptr<Reactor> engA = Reactor::Create(options);  // client's engine
+    std::unique_ptr<Reactor> engB = Reactor::Create(options);  // server's engine
+    TofuClient client(engA->ampe(), cltCfg);
+
+    constexpr int FailedHellos = 1000;  // the server is not there yet
+    for (int i = 0; i < FailedHellos; ++i) {
+        if (client.connect()) {
+            throw AmpeError(AmpeStatus::not_allowed, "connected before the server listened");
+        }
+    }
+    TofuServer server(engB->ampe(), srvCfg);
+    // One thread: send, let the server answer, then read the answer.
+    client.sendHello();
+    if (!server.waitRequestSendResponse(MessageType::hello, 10 * waitReceive_SEC_TIMEOUT) ||
+        !client.awaitHello()) {
+        return AmpeStatus::connect_failed;
+    }
+    client.sendBye();
+    if (!server.waitRequestSendResponse(MessageType::bye, 10 * waitReceive_SEC_TIMEOUT)) {
+        return AmpeStatus::communication_failed;
+    }
+    client.awaitByeResponse();
+    return AmpeStatus::success;
+}
+
+AmpeStatus handleReConnnectOfTcpClientServerMT() {
+    const std::uint16_t port = findFreeTcpPort();
+    return handleReConnectMT(TCPServerConfigurator("127.0.0.1", port),
+                             TCPClientConfigurator("127.0.0.1", port));
+}
+
+AmpeStatus handleReConnnectOfUdsClientServerMT() {
+    const std::string path = tempUdsPath();
+    return handleReConnectMT(UDSServerConfigurator(path), UDSClientConfigurator(path));
+}
+
+AmpeStatus handleReConnectMT(const Configurator& srvCfg, const Configurator& cltCfg) {
+    std::unique_ptr<Reactor> engA = Reactor::Create();
+    std::unique_ptr<Reactor> engB = Reactor::Create();
+    std::atomic<int> attempts{0};
+    std::atomic<AmpeStatus> clientStatus{AmpeStatus::unknown_error};
+
+    // The client thread retries until the server, started later by this thread, answers.
+    std::thread clientThread([&] {
+        try {
+            TofuClient client(engA->ampe(), cltCfg);
+            while (!client.connect()) {
+                ++attempts;
+            }
+            client.sendBye();
+            client.awaitByeResponse();
+            clientStatus = AmpeStatus::success;
+        } catch (const AmpeError& e) {
+            clientStatus = e.status();
+        }
+    });
+    while (attempts < 10) {
+        std::this_thread::yield();
+    }
+    AmpeStatus st = AmpeStatus::success;
+    {
+        TofuServer server(engB->ampe(), srvCfg);
+        if (!server.waitRequestSendResponse(MessageType::hello, 10 * waitReceive_SEC_TIMEOUT) ||
+            !server.waitRequestSendResponse(MessageType::bye, 10 * waitReceive_SEC_TIMEOUT)) {
+            st = AmpeStatus::communication_failed;
+        }
+        clientThread.join();
+    }
+    return st != AmpeStatus::success ? st : clientStatus.load();
+}
+
+}  // namespace cookbook
