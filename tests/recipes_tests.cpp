@@ -2,6 +2,8 @@
 #include <catch2/catch.hpp>
 
 #include "cookbook.hpp"
+#include "multihomed.hpp"
+#include "services.hpp"
 
 using namespace tofu;
 
@@ -71,4 +73,39 @@ TEST_CASE("recipes: loop tests", "[recipes][loop]") {
         REQUIRE(cookbook::handleReConnnectOfUdsClientServerST() == AmpeStatus::success);
         REQUIRE(cookbook::handleReConnnectOfTcpClientServerMT() == AmpeStatus::success);
     }
+}
+
+TEST_CASE("recipes: echo client/server over TCP and UDS (MultiHomed, EchoService, EchoClient)",
+          "[recipes][echo]") {
+    const std::uint16_t port = findFreeTcpPort();
+    const std::string path = tempUdsPath();
+    const std::vector<Configurator> servers = {TCPServerConfigurator("127.0.0.1", port),
+                                               UDSServerConfigurator(path)};
+    const std::vector<Configurator> clients = {TCPClientConfigurator("127.0.0.1", port),
+                                               UDSClientConfigurator(path)};
+    constexpr int ClientsPerAddress = 16;
+    constexpr std::uint16_t Echoes = 100;
+    std::uint64_t total = 0;
+    REQUIRE(recipes::runEchoClientServer(servers, clients, ClientsPerAddress, Echoes, total) ==
+            AmpeStatus::success);
+    REQUIRE(total == 2u * ClientsPerAddress * Echoes);
+}
+
+TEST_CASE("recipes: MultiHomed stops on request and closes its listeners", "[recipes]") {
+    auto rtr = Reactor::Create();
+    recipes::EchoService echo;
+    const std::string path = tempUdsPath();
+    {
+        recipes::MultiHomed mh(rtr->ampe(), {UDSServerConfigurator(path)}, echo);
+        REQUIRE(mh.listeners().size() == 1);
+        std::uint64_t done = 0;
+        REQUIRE(recipes::runEchoClient(rtr->ampe(), UDSClientConfigurator(path), 10, done) ==
+                AmpeStatus::success);
+        REQUIRE(done == 10);
+        REQUIRE(echo.echoed() == 10);
+    }
+    // after the MultiHomed is gone nobody listens on the path
+    std::uint64_t done = 0;
+    REQUIRE(recipes::runEchoClient(rtr->ampe(), UDSClientConfigurator(path), 1, done) ==
+            AmpeStatus::uds_path_not_found);
 }
