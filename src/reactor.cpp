@@ -208,6 +208,7 @@ void Reactor::Impl::destroy(ChannelGroup* group) {
 }
 
 bool Reactor::Impl::submit(MchnGroup& group, Message* msg, ValidCombination vc) {
+    const Oob oob = msg->bhdr.proto.oob;  // read before the reactor may own (and recycle) msg
     {
         std::lock_guard lock(inboxMutex_);
         if (inboxClosed_ || group.destroying) {
@@ -215,7 +216,7 @@ bool Reactor::Impl::submit(MchnGroup& group, Message* msg, ValidCombination vc) 
         }
         inbox_.enqueue(msg);
     }
-    notifier_.notify(detail::Notification{detail::NotificationKind::message, msg->bhdr.proto.oob, vc,
+    notifier_.notify(detail::Notification{detail::NotificationKind::message, oob, vc,
                                           detail::Alert::freedMemory});
     return true;
 }
