@@ -1,0 +1,269 @@
+// tofucat: talk to any tofu peer from a shell (in the spirit of NNG's nngcat).
+//   tofucat --connect URL (--request TEXT | --signal TEXT) [--count N] [--header NAME:VALUE]... [--timeout
+//   SEC] tofucat --listen URL [--echo]
+#include <fmt/format.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <thread>
+#include <vector>
+
+#include "url.hpp"
+
+namespace {
+
+constexpr const char* Usage =
+    "usage:\n"
+    "  tofucat --connect URL (--request TEXT | --signal TEXT) [--count N] [--header NAME:VALUE]...\n"
+    "          [--timeout SEC]\n"
+    "      Says Hello, sends N requests (prints each response body on its own line) or N signals,\n"
+    "      says Bye. Exit 0 when all went through, 1 with a one-line reason otherwise.\n"
+    "  tofucat --listen URL [--echo]\n"
+    "      Prints every message received (type, role, channel, id, status, headers, body);\n"
+    "      with --echo answers requests and echoes signals like tofu-echo. Stops on SIGINT/SIGTERM.\n"
+    "  URL: tcp://HOST:PORT (HOST a name, an IPv4 literal or [IPv6]) or uds://PATH\n";
+
+struct Args {
+    std::string url;
+    bool listen = false;
+    bool echo = false;
+    bool signal = false;
+    std::string text;
+    bool haveText = false;
+    unsigned count = 1;
+    unsigned timeoutSec = 10;
+    std::vector<std::pair<std::string, std::string>> headers;
+};
+
+[[noreturn]] void bad(const std::string& why) {
+    fmt::print(stderr, "tofucat: {}\n{}", why, Usage);
+    std::exit(2);
+}
+
+unsigned number(std::string_view s, const char* what) {
+    unsigned v = 0;
+    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (s.empty() || ec != std::errc{} || p != s.data() + s.size()) {
+        bad(fmt::format("{} must be a number, not '{}'", what, s));
+    }
+    return v;
+}
+
+Args parse(int argc, char** argv) {
+    Args a;
+    bool connect = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view k = argv[i];
+        auto value = [&]() -> std::string_view {
+            if (i + 1 >= argc) {
+                bad(fmt::format("{} needs a value", k));
+            }
+            return argv[++i];
+        };
+        if (k == "--help" || k == "-h") {
+            fmt::print("{}", Usage);
+            std::exit(0);
+        } else if (k == "--connect") {
+            a.url = value();
+            connect = true;
+        } else if (k == "--listen") {
+            a.url = value();
+            a.listen = true;
+        } else if (k == "--echo") {
+            a.echo = true;
+        } else if (k == "--request" || k == "--signal") {
+            a.signal = k == "--signal";
+            a.text = value();
+            a.haveText = true;
+        } else if (k == "--count") {
+            a.count = number(value(), "--count");
+        } else if (k == "--timeout") {
+            a.timeoutSec = number(value(), "--timeout");
+        } else if (k == "--header") {
+            const std::string_view h = value();
+            const std::size_t colon = h.find(':');
+            if (colon == std::string_view::npos || colon == 0 || colon + 1 == h.size()) {
+                bad(fmt::format("--header wants NAME:VALUE, not '{}'", h));
+            }
+            a.headers.emplace_back(h.substr(0, colon), h.substr(colon + 1));
+        } else {
+            bad(fmt::format("unexpected argument '{}'", k));
+        }
+    }
+    if (connect == a.listen) {
+        bad("give exactly one of --connect and --listen");
+    }
+    if (connect && !a.haveText) {
+        bad("--connect needs --request TEXT or --signal TEXT");
+    }
+    if (a.listen && a.haveText) {
+        bad("--request/--signal go with --connect");
+    }
+    return a;
+}
+
+std::string printable(std::string_view body) {
+    // Text unless it holds control bytes (UTF-8 passes as text).
+    const bool text = std::all_of(body.begin(), body.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return u >= 0x20 ? u != 0x7F : c == '\t';
+    });
+    if (text) {
+        return std::string(body);
+    }
+    std::string hex = "hex:";
+    for (unsigned char c : body) {
+        hex += fmt::format(" {:02x}", c);
+    }
+    return hex;
+}
+
+int runClient(const Args& a, const tofu::Configurator& cfg) {
+    std::unique_ptr<tofu::Reactor> reactor = tofu::Reactor::Create();
+    tofu::Ampe& ampe = reactor->ampe();
+    tofu::DestroyChannels chnls(ampe);
+    const std::uint64_t timeout = std::uint64_t{a.timeoutSec} * tofu::waitReceive_SEC_TIMEOUT;
+    auto next = [&]() -> tofu::MessagePtr {
+        for (;;) {
+            tofu::MessagePtr m = chnls->waitReceive(timeout);
+            if (!m) {
+                fmt::print(stderr, "tofucat: timeout after {} s\n", a.timeoutSec);
+                std::exit(1);
+            }
+            if (m->bhdr.proto.origin == tofu::OriginFlag::engine) {
+                const tofu::AmpeStatus st = tofu::raw_to_status(m->bhdr.status);
+                if (st == tofu::AmpeStatus::pool_empty) {
+                    continue;
+                }
+                const bool refused = m->bhdr.proto.mtype == tofu::MessageType::hello;
+                fmt::print(stderr, "tofucat: {}: {}\n", refused ? "refused" : "closed", tofu::statusName(st));
+                std::exit(1);
+            }
+            return m;
+        }
+    };
+
+    tofu::MessagePtr hello = ampe.get(tofu::AllocationStrategy::always);
+    cfg.prepareRequest(*hello);
+    const tofu::ChannelNumber ch = chnls->enqueueToPeer(hello).channel_number;
+    (void)next();  // HelloResponse
+
+    for (unsigned i = 0; i < a.count; ++i) {
+        tofu::MessagePtr m = ampe.get(tofu::AllocationStrategy::always);
+        m->bhdr.proto.mtype = tofu::MessageType::regular;
+        m->bhdr.proto.role = a.signal ? tofu::MessageRole::signal : tofu::MessageRole::request;
+        m->bhdr.channel_number = ch;
+        for (const auto& [name, value] : a.headers) {
+            m->thdrs.append(name, value);
+        }
+        m->body.assign(a.text);
+        const tofu::BinaryHeader sent = chnls->enqueueToPeer(m);
+        if (!a.signal) {
+            tofu::MessagePtr resp = next();
+            while (resp->bhdr.message_id != sent.message_id ||
+                   resp->bhdr.proto.role != tofu::MessageRole::response) {
+                resp = next();  // echoed signals or others: not our answer
+            }
+            fmt::print("{}\n", printable(resp->body.view()));
+            std::fflush(stdout);
+        }
+    }
+
+    tofu::MessagePtr bye = ampe.get(tofu::AllocationStrategy::always);
+    bye->bhdr.proto.mtype = tofu::MessageType::bye;
+    bye->bhdr.proto.role = tofu::MessageRole::request;
+    bye->bhdr.channel_number = ch;
+    chnls->enqueueToPeer(bye);
+    for (;;) {
+        tofu::MessagePtr m = next();
+        if (m->bhdr.proto.mtype == tofu::MessageType::bye &&
+            m->bhdr.proto.role == tofu::MessageRole::response) {
+            return 0;
+        }
+    }
+}
+
+int runListener(const Args& a, const tofu::Configurator& cfg) {
+    sigset_t stopSignals;
+    sigemptyset(&stopSignals);
+    sigaddset(&stopSignals, SIGINT);
+    sigaddset(&stopSignals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+
+    std::unique_ptr<tofu::Reactor> reactor = tofu::Reactor::Create();
+    tofu::Ampe& ampe = reactor->ampe();
+    tofu::DestroyChannels chnls(ampe);
+    tofu::MessagePtr welcome = ampe.get(tofu::AllocationStrategy::always);
+    cfg.prepareRequest(*welcome);
+    chnls->enqueueToPeer(welcome);
+    tofu::MessagePtr resp = chnls->waitReceive(10 * tofu::waitReceive_SEC_TIMEOUT);
+    if (!resp || resp->bhdr.status != 0) {
+        fmt::print(stderr, "tofucat: cannot listen on {}: {}\n", a.url,
+                   resp ? tofu::statusName(tofu::raw_to_status(resp->bhdr.status)) : "timeout");
+        return 1;
+    }
+    fmt::print("listening on {}\n", a.url);
+    std::fflush(stdout);
+
+    std::atomic<bool> stopping{false};
+    std::thread printer([&] {
+        for (;;) {
+            tofu::MessagePtr m;
+            try {
+                m = chnls->waitReceive(tofu::waitReceive_INFINITE_TIMEOUT);
+            } catch (const tofu::AmpeError&) {
+                return;
+            }
+            if (!m) {
+                continue;
+            }
+            if (stopping && tofu::raw_to_status(m->bhdr.status) == tofu::AmpeStatus::receiver_update) {
+                return;
+            }
+            fmt::print("{}", m->bhdr);
+            tofu::TextHeaderIterator it = m->thdrs.hiter();
+            while (std::optional<tofu::TextHeader> h = it.next()) {
+                fmt::print(" [{}:{}]", h->name, h->value);
+            }
+            fmt::print(" {}\n", printable(m->body.view()));
+            std::fflush(stdout);
+            if (!a.echo || m->bhdr.proto.origin == tofu::OriginFlag::engine) {
+                continue;
+            }
+            if (m->bhdr.proto.role == tofu::MessageRole::request) {
+                m->bhdr.proto.role = tofu::MessageRole::response;
+            } else if (m->bhdr.proto.role != tofu::MessageRole::signal ||
+                       m->bhdr.proto.mtype == tofu::MessageType::bye) {
+                continue;
+            }
+            try {
+                chnls->enqueueToPeer(m);
+            } catch (const tofu::AmpeError&) {
+            }
+        }
+    });
+    int sig = 0;
+    sigwait(&stopSignals, &sig);
+    stopping = true;
+    chnls->updateReceiver();
+    printer.join();
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const Args a = parse(argc, argv);
+    const std::optional<tofu::Configurator> cfg = recipes::parseUrl(a.url, a.listen);
+    if (!cfg) {
+        bad(fmt::format("bad URL '{}'", a.url));
+    }
+    try {
+        return a.listen ? runListener(a, *cfg) : runClient(a, *cfg);
+    } catch (const tofu::AmpeError& e) {
+        fmt::print(stderr, "tofucat: {}\n", e.what());
+        return 1;
+    }
+}
