@@ -468,4 +468,94 @@ AmpeStatus handleReConnectMT(const Configurator& srvCfg, const Configurator& clt
     return st != AmpeStatus::success ? st : clientStatus.load();
 }
 
+namespace {
+
+// Keeps a client connecting: sends a Hello whenever none is pending and reads the engine's answers.
+// Feed it every message the group receives; it says when the connection stands.
+class ClientConnector {
+  public:
+    ClientConnector(Ampe& ampe, ChannelGroup& chnls, Configurator cfg)
+        : ampe_(ampe), chnls_(chnls), cfg_(std::move(cfg)) {}
+
+    /// Sends a Hello unless one is on its way.
+    void kick() {
+        if (pending_ == 0 && channel_ == 0) {
+            MessagePtr hello = ampe_.get(AllocationStrategy::always);
+            cfg_.prepareRequest(*hello);
+            pending_ = chnls_.enqueueToPeer(hello).channel_number;
+        }
+    }
+
+    /// true once connected. Failed Hellos and their channel_closed signals re-arm kick().
+    bool tryToConnect(const MessagePtr& received) {
+        if (!received || received->bhdr.channel_number != pending_) {
+            return channel_ != 0;
+        }
+        const AmpeStatus st = raw_to_status(received->bhdr.status);
+        if (received->bhdr.proto.origin == OriginFlag::application && st == AmpeStatus::success) {
+            channel_ = pending_;  // the HelloResponse
+            pending_ = 0;
+            return true;
+        }
+        if (received->bhdr.proto.mtype == MessageType::regular && st == AmpeStatus::channel_closed) {
+            pending_ = 0;  // the failed Hello's channel is gone: the next kick() tries again
+        }
+        return false;
+    }
+
+    [[nodiscard]] ChannelNumber channel() const noexcept { return channel_; }
+
+  private:
+    Ampe& ampe_;
+    ChannelGroup& chnls_;
+    Configurator cfg_;
+    ChannelNumber pending_ = 0;
+    ChannelNumber channel_ = 0;
+};
+
+}  // namespace
+
+AmpeStatus handleReConnnectOfUdsClientServerSTViaConnector() {
+    const std::string path = tempUdsPath();
+    return handleReConnectViaConnector(UDSServerConfigurator(path), UDSClientConfigurator(path));
+}
+
+AmpeStatus handleReConnnectOfTcpClientServerSTViaConnector() {
+    const std::uint16_t port = findFreeTcpPort();
+    return handleReConnectViaConnector(TCPServerConfigurator("127.0.0.1", port),
+                                       TCPClientConfigurator("127.0.0.1", port));
+}
+
+AmpeStatus handleReConnectViaConnector(const Configurator& srvCfg, const Configurator& cltCfg) {
+    std::unique_ptr<Reactor> engA = Reactor::Create();  // client
+    std::unique_ptr<Reactor> engB = Reactor::Create();  // server, started after some failures
+    DestroyChannels chnls(engA->ampe());
+    ClientConnector connector(engA->ampe(), *chnls, cltCfg);
+    std::unique_ptr<TofuServer> server;
+
+    constexpr int StartServerAfter = 20;  // failed attempts before the server comes up
+    int failures = 0;
+    while (true) {
+        connector.kick();
+        if (server) {
+            // single thread: let the server answer a HelloRequest that may have arrived
+            (void)server->waitRequestSendResponse(MessageType::hello, 50'000'000);
+        }
+        MessagePtr msg = chnls->waitReceive(10 * waitReceive_SEC_TIMEOUT);
+        if (!msg) {
+            return AmpeStatus::communication_failed;
+        }
+        if (connector.tryToConnect(msg)) {
+            break;
+        }
+        if (msg->bhdr.proto.mtype == MessageType::hello && ++failures == StartServerAfter) {
+            server = std::make_unique<TofuServer>(engB->ampe(), srvCfg);
+        }
+    }
+    if (failures < StartServerAfter) {
+        return AmpeStatus::not_allowed;  // connected before any server listened?
+    }
+    return connector.channel() != 0 ? AmpeStatus::success : AmpeStatus::connect_failed;
+}
+
 }  // namespace cookbook

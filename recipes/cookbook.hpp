@@ -46,4 +46,10 @@ tofu::AmpeStatus handleReConnnectOfTcpClientServerMT();
 tofu::AmpeStatus handleReConnnectOfUdsClientServerMT();
 tofu::AmpeStatus handleReConnectMT(const tofu::Configurator& srvCfg, const tofu::Configurator& cltCfg);
 
+// Reconnect through a small connector object fed with every received message (never compiled upstream).
+tofu::AmpeStatus handleReConnnectOfUdsClientServerSTViaConnector();
+tofu::AmpeStatus handleReConnnectOfTcpClientServerSTViaConnector();
+tofu::AmpeStatus handleReConnectViaConnector(const tofu::Configurator& srvCfg,
+                                             const tofu::Configurator& cltCfg);
+
 }  // namespace cookbook

@@ -66,6 +66,11 @@ TEST_CASE("recipes: handle reconnect multithreaded", "[recipes][reconnect]") {
     REQUIRE(cookbook::handleReConnnectOfUdsClientServerMT() == AmpeStatus::success);
 }
 
+TEST_CASE("recipes: reconnect via a connector", "[recipes][reconnect]") {
+    REQUIRE(cookbook::handleReConnnectOfUdsClientServerSTViaConnector() == AmpeStatus::success);
+    REQUIRE(cookbook::handleReConnnectOfTcpClientServerSTViaConnector() == AmpeStatus::success);
+}
+
 TEST_CASE("recipes: loop tests", "[recipes][loop]") {
     for (int i = 0; i < 5; ++i) {
         REQUIRE_NOTHROW(cookbook::createDestroyChannelGroup());
