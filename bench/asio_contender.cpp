@@ -1,0 +1,122 @@
+// asio: an asynchronous echo server (standalone asio) and a synchronous client, tofu's framing.
+#include <asio.hpp>
+#include <chrono>
+#include <thread>
+
+#include "contender.hpp"
+
+namespace bench {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using asio::ip::tcp;
+
+// Reads one frame and either echoes it or counts it; after `limit` frames in count mode, sends one ack byte.
+class Session : public std::enable_shared_from_this<Session> {
+  public:
+    Session(tcp::socket s, std::size_t payload, bool echo, std::size_t limit)
+        : sock_(std::move(s)), buf_(16 + payload), echo_(echo), limit_(limit) {}
+    void start() { read(); }
+
+  private:
+    void read() {
+        auto self = shared_from_this();
+        asio::async_read(sock_, asio::buffer(buf_), [this, self](std::error_code ec, std::size_t) {
+            if (ec) {
+                return;
+            }
+            ++seen_;
+            if (echo_) {
+                asio::async_write(sock_, asio::buffer(buf_), [this, self](std::error_code wec, std::size_t) {
+                    if (!wec) {
+                        read();
+                    }
+                });
+                return;
+            }
+            if (seen_ == limit_) {
+                asio::async_write(sock_, asio::buffer(ack_), [self](std::error_code, std::size_t) {});
+                return;
+            }
+            read();
+        });
+    }
+
+    tcp::socket sock_;
+    std::vector<char> buf_;
+    bool echo_;
+    std::size_t limit_;
+    std::size_t seen_ = 0;
+    char ack_[1] = {1};
+};
+
+class Asio final : public Contender {
+  public:
+    std::string name() const override { return "asio/tcp"; }
+
+    std::vector<std::uint64_t> latency(std::size_t payload, std::size_t count, std::size_t warmup) override {
+        Server srv(payload, true, 0);
+        tcp::socket c = srv.connect();
+        std::vector<char> frame(16 + payload, 'x');
+        std::vector<std::uint64_t> samples;
+        samples.reserve(count);
+        for (std::size_t i = 0; i < count + warmup; ++i) {
+            const auto t0 = Clock::now();
+            asio::write(c, asio::buffer(frame));
+            asio::read(c, asio::buffer(frame));
+            if (i >= warmup) {
+                samples.push_back(static_cast<std::uint64_t>((Clock::now() - t0).count()));
+            }
+        }
+        return samples;
+    }
+
+    std::uint64_t throughput(std::size_t payload, std::size_t count) override {
+        Server srv(payload, false, count);
+        tcp::socket c = srv.connect();
+        std::vector<char> frame(16 + payload, 'x');
+        const auto t0 = Clock::now();
+        for (std::size_t i = 0; i < count; ++i) {
+            asio::write(c, asio::buffer(frame));
+        }
+        char ack = 0;
+        asio::read(c, asio::buffer(&ack, 1));
+        return static_cast<std::uint64_t>((Clock::now() - t0).count());
+    }
+
+  private:
+    struct Server {
+        asio::io_context io;
+        asio::io_context clientIo;
+        tcp::acceptor acceptor{io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
+        std::thread thread;
+        Server(std::size_t payload, bool echo, std::size_t limit) {
+            acceptor.async_accept([this, payload, echo, limit](std::error_code ec, tcp::socket s) {
+                if (!ec) {
+                    s.set_option(tcp::no_delay(true));
+                    std::make_shared<Session>(std::move(s), payload, echo, limit)->start();
+                }
+            });
+            thread = std::thread([this] { io.run(); });
+        }
+        tcp::socket connect() {
+            tcp::socket c(clientIo);
+            c.connect(acceptor.local_endpoint());
+            c.set_option(tcp::no_delay(true));
+            return c;
+        }
+        ~Server() {
+            io.stop();
+            thread.join();
+        }
+    };
+};
+
+}  // namespace
+
+void addAsio(std::vector<Entry>& out) {
+    out.push_back({"asio/tcp", [] { return std::make_unique<Asio>(); }});
+}
+
+}  // namespace bench
