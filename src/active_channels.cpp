@@ -14,7 +14,7 @@ ChannelNumber ActiveChannels::allocate(const void* owner) {
     ChannelNumber fallback = 0;
     for (std::uint32_t i = 0; i < Usable; ++i) {
         const auto cn = static_cast<ChannelNumber>(1 + (start + i) % Usable);
-        if (owners_[cn] != nullptr) {
+        if (owners_[cn].load(std::memory_order_relaxed) != nullptr) {
             continue;
         }
         if (recent_[cn]) {
@@ -23,12 +23,12 @@ ChannelNumber ActiveChannels::allocate(const void* owner) {
             }
             continue;
         }
-        owners_[cn] = owner;
+        owners_[cn].store(owner, std::memory_order_release);
         ++active_;
         return cn;
     }
     if (fallback != 0) {
-        owners_[fallback] = owner;
+        owners_[fallback].store(owner, std::memory_order_release);
         ++active_;
     }
     return fallback;
@@ -36,10 +36,11 @@ ChannelNumber ActiveChannels::allocate(const void* owner) {
 
 void ActiveChannels::remove(ChannelNumber cn) noexcept {
     std::lock_guard lock(mutex_);
-    if (cn == SpecialMinChannelNumber || cn == SpecialMaxChannelNumber || owners_[cn] == nullptr) {
+    if (cn == SpecialMinChannelNumber || cn == SpecialMaxChannelNumber ||
+        owners_[cn].load(std::memory_order_relaxed) == nullptr) {
         return;
     }
-    owners_[cn] = nullptr;
+    owners_[cn].store(nullptr, std::memory_order_release);
     --active_;
     if (ringCount_ == RecentCapacity) {
         recent_[ring_[ringHead_]] = false;  // the oldest removal may be reused again
@@ -52,16 +53,15 @@ void ActiveChannels::remove(ChannelNumber cn) noexcept {
 }
 
 AmpeStatus ActiveChannels::check(ChannelNumber cn, const void* owner) const noexcept {
-    std::lock_guard lock(mutex_);
-    if (owners_[cn] == nullptr) {
+    const void* o = owners_[cn].load(std::memory_order_acquire);
+    if (o == nullptr) {
         return AmpeStatus::invalid_channel_number;
     }
-    return owners_[cn] == owner ? AmpeStatus::success : AmpeStatus::invalid_mchn_group;
+    return o == owner ? AmpeStatus::success : AmpeStatus::invalid_mchn_group;
 }
 
 bool ActiveChannels::exists(ChannelNumber cn) const noexcept {
-    std::lock_guard lock(mutex_);
-    return owners_[cn] != nullptr;
+    return owners_[cn].load(std::memory_order_acquire) != nullptr;
 }
 
 std::size_t ActiveChannels::count() const noexcept {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -35,12 +36,9 @@ class ActiveChannels {
     [[nodiscard]] std::size_t count() const noexcept;
 
   private:
-    [[nodiscard]] bool takenLocked(ChannelNumber cn) const noexcept {
-        return owners_[cn] != nullptr || recent_[cn];
-    }
-
     mutable std::mutex mutex_;
-    std::array<const void*, 65536> owners_{};
+    // Written under the mutex, read lock-free by check() on every enqueueToPeer (hot path).
+    std::array<std::atomic<const void*>, 65536> owners_{};
     std::array<bool, 65536> recent_{};
     std::array<ChannelNumber, RecentCapacity> ring_{};
     std::size_t ringHead_ = 0;

@@ -4,6 +4,7 @@
 // variable only when a receiver is actually waiting (no futex syscall otherwise).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -19,6 +20,15 @@ class Mailbox {
     enum class Pop : std::uint8_t { message, timeout, closed };
 
     Mailbox() = default;
+    /// Messages the consumer took but never returned go back to their pools.
+    ~Mailbox() {
+        while (Message* m = local_.dequeue()) {
+            MessageDeleter{}(m);
+        }
+        while (Message* m = queue_.dequeue()) {
+            MessageDeleter{}(m);
+        }
+    }
     Mailbox(const Mailbox&) = delete;
     Mailbox& operator=(const Mailbox&) = delete;
 
@@ -52,8 +62,15 @@ class Mailbox {
         return true;
     }
 
-    /// Waits up to timeout_ns for a message (UINT64_MAX: no limit).
+    /// Waits up to timeout_ns for a message (UINT64_MAX: no limit). One consumer thread only (the
+    /// waitReceive contract): it takes everything queued under one lock and serves it lock-free.
     Pop pop(std::uint64_t timeout_ns, Message*& out) {
+        if (closedFlag_.load(std::memory_order_acquire)) {
+            return Pop::closed;
+        }
+        if ((out = local_.dequeue()) != nullptr) {
+            return Pop::message;
+        }
         std::unique_lock lock(mutex_);
         if (queue_.empty() && !closed_ && timeout_ns > 0) {
             ++waiters_;
@@ -72,7 +89,9 @@ class Mailbox {
         if (closed_) {
             return Pop::closed;
         }
-        out = queue_.dequeue();
+        queue_.move(local_);
+        lock.unlock();
+        out = local_.dequeue();
         return out != nullptr ? Pop::message : Pop::timeout;
     }
 
@@ -82,6 +101,7 @@ class Mailbox {
         {
             std::lock_guard lock(mutex_);
             closed_ = true;
+            closedFlag_.store(true, std::memory_order_release);
             queue_.move(rest);
         }
         cv_.notify_all();
@@ -112,6 +132,8 @@ class Mailbox {
     IntrusiveQueue<Message> queue_;
     int waiters_ = 0;
     bool closed_ = false;
+    std::atomic<bool> closedFlag_{false};  // closed_, readable without the mutex
+    IntrusiveQueue<Message> local_;        // consumer-only: taken from queue_ in one go
 };
 
 }  // namespace tofu::detail

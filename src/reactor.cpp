@@ -148,7 +148,9 @@ MessagePtr Reactor::Impl::get(AllocationStrategy strategy) {
 
 // Into this engine's pool, whichever pool (or none) the message came from: the original grows a pool
 // by putting freshly created messages into it.
-void Reactor::Impl::put(MessagePtr& msg) noexcept { pool_.core().put(msg.release()); }
+void Reactor::Impl::put(MessagePtr& msg) noexcept {
+    pool_.core().put(msg.release());
+}
 
 ChannelGroup* Reactor::Impl::create() {
     {
@@ -216,8 +218,8 @@ bool Reactor::Impl::submit(MchnGroup& group, Message* msg, ValidCombination vc) 
         }
         inbox_.enqueue(msg);
     }
-    notifier_.notify(detail::Notification{detail::NotificationKind::message, oob, vc,
-                                          detail::Alert::freedMemory});
+    notifier_.notify(
+        detail::Notification{detail::NotificationKind::message, oob, vc, detail::Alert::freedMemory});
     return true;
 }
 
