@@ -84,6 +84,7 @@ class Reactor::Impl final : public Ampe {
     void teardown() noexcept;
     void dispatch(const detail::PollEvent& ev);
     void processInbox();
+    [[nodiscard]] bool inboxPending();
     void handleAppMessage(Message* msg);
     void handleDestroy(detail::MchnGroup* group) noexcept;
     void onWelcome(detail::MchnGroup* group, Message* msg);

@@ -73,8 +73,9 @@ void Notifier::drain() noexcept {
         }
         break;
     }
-    // Cleared only after the bytes are gone: clearing first would let a notifier's byte be swallowed
-    // here while the flag stays set, silencing every later notify (a lost wakeup).
+}
+
+void Notifier::rearm() noexcept {
     pending_.store(false, std::memory_order_seq_cst);
 }
 

@@ -62,9 +62,12 @@ class Notifier {
     /// Reads one notification; nullopt when none is waiting.
     [[nodiscard]] std::optional<Notification> recvNotification() noexcept;
 
-    /// Reactor side: reads every byte waiting, then clears the pending flag. Whatever was queued
-    /// before a notify is visible to the caller afterwards; later notifies wake it again.
+    /// Reactor side: reads every byte waiting (the pending flag stays set: while the reactor is busy,
+    /// notifiers do not write).
     void drain() noexcept;
+    /// Reactor side, once it has looked at everything: later notifies write a byte again. The caller
+    /// must look once more afterwards (a notify may have come just before) — see Reactor::Impl::loop.
+    void rearm() noexcept;
 
   private:
     UniqueFd sender_;

@@ -81,8 +81,9 @@ void Reactor::Impl::run() noexcept {
 
 void Reactor::Impl::loop() {
     std::array<detail::PollEvent, 256> events{};
+    bool again = false;  // work arrived while re-arming the notifier: poll without sleeping
     while (!shutdown_.load(std::memory_order_acquire)) {
-        const std::size_t n = poller_->wait(events, nextTimeoutMs());
+        const std::size_t n = poller_->wait(events, again ? 0 : nextTimeoutMs());
         for (std::size_t i = 0; i < n; ++i) {
             dispatch(events[i]);
         }
@@ -94,7 +95,16 @@ void Reactor::Impl::loop() {
         processTimers();
         flushGroups();
         graveyard_.clear();
+        // Notifiers stayed silent while we worked; from here on they write again. Anything that came
+        // in between is caught by this last look.
+        notifier_.rearm();
+        again = refill_.load(std::memory_order_acquire) || resolver_->hasResults() || inboxPending();
     }
+}
+
+bool Reactor::Impl::inboxPending() {
+    std::lock_guard lock(inboxMutex_);
+    return !inbox_.empty() || !commands_.empty();
 }
 
 void Reactor::Impl::teardown() noexcept {

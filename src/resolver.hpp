@@ -33,6 +33,7 @@ class Resolver {
     Resolver& operator=(const Resolver&) = delete;
 
     void request(std::uint64_t token, std::string host, std::uint16_t port);
+    [[nodiscard]] bool hasResults() const noexcept { return hasResults_.load(std::memory_order_acquire); }
     /// Moves every finished result into out; cheap when there is none.
     void take(std::vector<Result>& out);
 

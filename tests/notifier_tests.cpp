@@ -68,6 +68,9 @@ TEST_CASE("notifier: notify coalesces until drained", "[notifier]") {
     REQUIRE_FALSE(readable(ntfr.receiver()));  // one byte for the whole burst
     ntfr.drain();
     ntfr.notify(Notification{});
+    REQUIRE_FALSE(readable(ntfr.receiver()));  // not re-armed: the reactor is still busy
+    ntfr.rearm();
+    ntfr.notify(Notification{});
     REQUIRE(readable(ntfr.receiver()));
     ntfr.drain();
     REQUIRE_FALSE(readable(ntfr.receiver()));
