@@ -267,3 +267,48 @@ TEST_CASE("interop: asio server that drops the connection", "[interop][tcp]") {
     }
     expectClosedSignal(*cli, sent.channel_number);
 }
+
+TEST_CASE("interop: hostile peers — silent, maximum lengths, half-close", "[interop][hostile]") {
+    auto rtr = Reactor::Create();
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels srv(ampe);
+    const std::uint16_t port = findFreeTcpPort();
+    startListener(ampe, *srv, TCPServerConfigurator("127.0.0.1", port));
+    asio::io_context io;
+
+    // A peer that connects and says nothing does not stop others from being served.
+    tcp::socket silent(io);
+    silent.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+
+    // Maximum lengths: 65535 bytes of headers and 65535 of body in one frame.
+    tcp::socket big(io);
+    big.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    std::string headers = "~connect_to:tcp|127.0.0.1|" + std::to_string(port) + "\r\n";
+    headers += "pad:" + std::string(65535 - headers.size() - 6, 'h') + "\r\n";
+    REQUIRE(headers.size() == 65535);
+    asio::write(big, asio::buffer(frame(9, HelloRequestProto, 4242, headers, std::string(65535, 'b'))));
+    MessagePtr req = expectMessage(*srv);
+    REQUIRE(vcOf(*req) == ValidCombination::HelloRequest);
+    REQUIRE(req->bhdr.thl == 65535);
+    REQUIRE(req->bhdr.bl == 65535);
+    REQUIRE(req->thdrs.view() == headers);
+    REQUIRE(req->body.view() == std::string(65535, 'b'));
+    const ChannelNumber bigCn = req->bhdr.channel_number;
+    req->bhdr.proto.role = MessageRole::response;
+    srv->enqueueToPeer(req);
+    RawFrame echoed = readFrame(big);
+    CHECK(echoed.headers.size() == 65535);
+    CHECK(echoed.body.size() == 65535);
+
+    // Half-close: the peer shuts its sending side; tofu treats it as a close.
+    big.shutdown(tcp::socket::shutdown_send);
+    expectClosedSignal(*srv, bigCn);
+    REQUIRE(peerClosed(big));
+
+    // The silent peer is still connected and harmless; a new client is served.
+    tcp::socket late(io);
+    late.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    asio::write(late, asio::buffer(frame(3, HelloRequestProto, 77, "a:b\r\n", "")));
+    MessagePtr lateReq = expectMessage(*srv);
+    REQUIRE(lateReq->bhdr.message_id == 77);
+}
