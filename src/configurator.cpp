@@ -149,6 +149,18 @@ Configurator Configurator::fromString(std::string_view value, bool server) {
         }
         start = bar + 1;
     }
+    // Parts are trimmed as header values are (so a configurator survives a trip through a message),
+    // and an address holding control bytes (NUL included) is malformed.
+    for (std::size_t i = 0; i < count; ++i) {
+        const std::size_t b = parts[i].find_first_not_of(" \t");
+        const std::size_t e = parts[i].find_last_not_of(" \t");
+        parts[i] = b == std::string_view::npos ? std::string_view{} : parts[i].substr(b, e - b + 1);
+    }
+    for (const char c : parts[1]) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
+            return WrongConfigurator{AmpeStatus::invalid_address};
+        }
+    }
     if (count == 2) {
         if (parts[0] != UDSProto) {
             return WrongConfigurator{parts[0] == TCPProto ? AmpeStatus::invalid_address

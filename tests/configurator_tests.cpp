@@ -78,6 +78,9 @@ TEST_CASE("configurator: malformed configurations", "[configurator]") {
     REQUIRE(reason("udp|x|1", false) == AmpeStatus::wrong_configuration);
     REQUIRE(reason("nothing", false) == AmpeStatus::invalid_address);
     REQUIRE(reason("", false) == AmpeStatus::invalid_address);
+    // found by fuzz_text_headers: a NUL in a path, and spaces a header value would lose
+    REQUIRE(reason(std::string("uds|\x01\0m2 ", 9), true) == AmpeStatus::invalid_address);
+    REQUIRE(Configurator::fromString(" uds | /tmp/p \t", true) == Configurator(UDSServerConfigurator("/tmp/p")));
 
     MessagePtr none = Message::create();
     REQUIRE(Configurator::fromMessage(*none).status() == AmpeStatus::wrong_configuration);
