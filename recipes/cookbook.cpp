@@ -3,7 +3,11 @@
 #include "cookbook.hpp"
 
 #include <atomic>
+#include <string>
 #include <thread>
+#include <vector>
+
+#include "services.hpp"
 
 namespace cookbook {
 
@@ -272,53 +276,53 @@ AmpeStatus handleUpdateReceiver() {
     return raw_to_status(attention->bhdr.status);  // receiver_update
 }
 
-namespace {
+TofuEchoServer::TofuEchoServer(Ampe& ampe, const Configurator& cfg) : ampe_(ampe), chnls_(ampe) {
+    MessagePtr welcome = ampe_.get(AllocationStrategy::always);
+    cfg.prepareRequest(*welcome);
+    listener_ = chnls_->enqueueToPeer(welcome).channel_number;
+    MessagePtr resp = receive(*chnls_);
+    throwIfFailed(*resp);  // the WelcomeResponse: success, or why listening failed
+}
 
-// The server side of the reconnect recipes: listens in its own group, answers Hello and Bye requests,
-// and grows its pool when the engine reports pool_empty.
-class TofuServer {
-  public:
-    TofuServer(Ampe& ampe, const Configurator& cfg) : ampe_(ampe), chnls_(ampe) {
-        MessagePtr welcome = ampe_.get(AllocationStrategy::always);
-        cfg.prepareRequest(*welcome);
-        chnls_->enqueueToPeer(welcome);
-        MessagePtr resp = receive(*chnls_);
-        throwIfFailed(*resp);
+bool TofuEchoServer::waitConnect(std::uint64_t timeout) {
+    if (!connected_) {
+        connected_ = waitRequestSendResponse(MessageType::hello, timeout);
     }
+    return connected_;
+}
 
-    /// Waits for a request of type mtype and answers it; false on timeout.
-    bool waitRequestSendResponse(MessageType mtype, std::uint64_t timeout) {
-        for (;;) {
-            MessagePtr msg = chnls_->waitReceive(timeout);
-            if (!msg) {
-                return false;
-            }
-            if (msg->bhdr.proto.origin == OriginFlag::engine) {
-                if (raw_to_status(msg->bhdr.status) == AmpeStatus::pool_empty) {
-                    addMessagesToPool(2);
+bool TofuEchoServer::recvByeRequest_sendByeResponse(std::uint64_t timeout) {
+    if (!connected_) {
+        return true;
+    }
+    return waitRequestSendResponse(MessageType::bye, timeout);
+}
+
+bool TofuEchoServer::waitRequestSendResponse(MessageType mtype, std::uint64_t timeout) {
+    for (;;) {
+        MessagePtr msg = chnls_->waitReceive(timeout);
+        if (!msg) {
+            return false;
+        }
+        if (msg->bhdr.proto.origin == OriginFlag::engine) {
+            if (raw_to_status(msg->bhdr.status) == AmpeStatus::pool_empty) {
+                for (int i = 0; i < 2; ++i) {  // grow the pool; msg itself goes back too
+                    MessagePtr fresh = Message::create(ampe_.getAllocator());
+                    ampe_.put(fresh);
                 }
-                continue;  // pool_empty, or a channel_closed of a client that went away
             }
-            if (msg->bhdr.proto.mtype != mtype || msg->bhdr.proto.role != MessageRole::request) {
-                continue;
-            }
-            msg->bhdr.proto.role = MessageRole::response;
-            chnls_->enqueueToPeer(msg);
-            return true;
+            continue;  // pool_empty, or the channel_closed of a client that went away
         }
-    }
-
-  private:
-    void addMessagesToPool(int count) {
-        for (int i = 0; i < count; ++i) {
-            MessagePtr fresh = Message::create(ampe_.getAllocator());
-            ampe_.put(fresh);
+        if (msg->bhdr.proto.mtype != mtype || msg->bhdr.proto.role != MessageRole::request) {
+            continue;
         }
+        msg->bhdr.proto.role = MessageRole::response;  // same message: same channel and id
+        chnls_->enqueueToPeer(msg);
+        return true;
     }
+}
 
-    Ampe& ampe_;
-    DestroyChannels chnls_;
-};
+namespace {
 
 // The client side: Hello until connected, then Bye.
 class TofuClient {
@@ -407,15 +411,14 @@ AmpeStatus handleReConnectST(const Configurator& srvCfg, const Configurator& clt
             throw AmpeError(AmpeStatus::not_allowed, "connected before the server listened");
         }
     }
-    TofuServer server(engB->ampe(), srvCfg);
-    // One thread: send, let the server answer, then read the answer.
+    TofuEchoServer server(engB->ampe(), srvCfg);
+    // One thread plays both sides: send, let the server answer, then read the answer.
     client.sendHello();
-    if (!server.waitRequestSendResponse(MessageType::hello, 10 * waitReceive_SEC_TIMEOUT) ||
-        !client.awaitHello()) {
+    if (!server.waitConnect(10 * waitReceive_SEC_TIMEOUT) || !client.awaitHello()) {
         return AmpeStatus::connect_failed;
     }
     client.sendBye();
-    if (!server.waitRequestSendResponse(MessageType::bye, 10 * waitReceive_SEC_TIMEOUT)) {
+    if (!server.recvByeRequest_sendByeResponse(10 * waitReceive_SEC_TIMEOUT)) {
         return AmpeStatus::communication_failed;
     }
     client.awaitByeResponse();
@@ -434,17 +437,22 @@ AmpeStatus handleReConnnectOfUdsClientServerMT() {
 }
 
 AmpeStatus handleReConnectMT(const Configurator& srvCfg, const Configurator& cltCfg) {
-    std::unique_ptr<Reactor> engA = Reactor::Create();
-    std::unique_ptr<Reactor> engB = Reactor::Create();
-    std::atomic<int> attempts{0};
-    std::atomic<AmpeStatus> clientStatus{AmpeStatus::unknown_error};
+    std::unique_ptr<Reactor> engA = Reactor::Create();  // client's engine
+    std::unique_ptr<Reactor> engB = Reactor::Create();  // server's engine
+    std::atomic<int> failedHellos{0};
+    std::atomic<bool> giveUp{false};
+    std::atomic<bool> clientDone{false};
+    AmpeStatus clientStatus = AmpeStatus::unknown_error;  // read after join
 
-    // The client thread retries until the server, started later by this thread, answers.
+    // The client thread says Hello until the server, started later by this thread, answers; then Bye.
     std::thread clientThread([&] {
         try {
             TofuClient client(engA->ampe(), cltCfg);
             while (!client.connect()) {
-                ++attempts;
+                ++failedHellos;
+                if (giveUp) {
+                    throw AmpeError(AmpeStatus::connect_failed, "server did not start");
+                }
             }
             client.sendBye();
             client.awaitByeResponse();
@@ -452,20 +460,28 @@ AmpeStatus handleReConnectMT(const Configurator& srvCfg, const Configurator& clt
         } catch (const AmpeError& e) {
             clientStatus = e.status();
         }
+        clientDone = true;
     });
-    while (attempts < 10) {
-        std::this_thread::yield();
-    }
-    AmpeStatus st = AmpeStatus::success;
-    {
-        TofuServer server(engB->ampe(), srvCfg);
-        if (!server.waitRequestSendResponse(MessageType::hello, 10 * waitReceive_SEC_TIMEOUT) ||
-            !server.waitRequestSendResponse(MessageType::bye, 10 * waitReceive_SEC_TIMEOUT)) {
-            st = AmpeStatus::communication_failed;
+
+    AmpeStatus serverStatus = AmpeStatus::success;
+    try {
+        while (failedHellos < 10 && !clientDone) {  // let some Hellos fail first
+            std::this_thread::yield();
         }
+        TofuEchoServer server(engB->ampe(), srvCfg);
+        if (!server.waitConnect(10 * waitReceive_SEC_TIMEOUT) ||
+            !server.recvByeRequest_sendByeResponse(10 * waitReceive_SEC_TIMEOUT)) {
+            serverStatus = AmpeStatus::communication_failed;
+        }
+        clientThread.join();  // before the server's group goes away: the ByeResponse must get out
+    } catch (const AmpeError& e) {
+        serverStatus = e.status();
+    }
+    giveUp = true;
+    if (clientThread.joinable()) {
         clientThread.join();
     }
-    return st != AmpeStatus::success ? st : clientStatus.load();
+    return serverStatus != AmpeStatus::success ? serverStatus : clientStatus;
 }
 
 namespace {
@@ -531,15 +547,15 @@ AmpeStatus handleReConnectViaConnector(const Configurator& srvCfg, const Configu
     std::unique_ptr<Reactor> engB = Reactor::Create();  // server, started after some failures
     DestroyChannels chnls(engA->ampe());
     ClientConnector connector(engA->ampe(), *chnls, cltCfg);
-    std::unique_ptr<TofuServer> server;
+    std::unique_ptr<TofuEchoServer> server;
 
     constexpr int StartServerAfter = 20;  // failed attempts before the server comes up
     int failures = 0;
     while (true) {
         connector.kick();
         if (server) {
-            // single thread: let the server answer a HelloRequest that may have arrived
-            (void)server->waitRequestSendResponse(MessageType::hello, 50'000'000);
+            // One thread plays both sides: let the server answer a HelloRequest that may have arrived.
+            (void)server->waitConnect(50'000'000);
         }
         MessagePtr msg = chnls->waitReceive(10 * waitReceive_SEC_TIMEOUT);
         if (!msg) {
@@ -549,13 +565,39 @@ AmpeStatus handleReConnectViaConnector(const Configurator& srvCfg, const Configu
             break;
         }
         if (msg->bhdr.proto.mtype == MessageType::hello && ++failures == StartServerAfter) {
-            server = std::make_unique<TofuServer>(engB->ampe(), srvCfg);
+            server = std::make_unique<TofuEchoServer>(engB->ampe(), srvCfg);
         }
     }
     if (failures < StartServerAfter) {
         return AmpeStatus::not_allowed;  // connected before any server listened?
     }
-    return connector.channel() != 0 ? AmpeStatus::success : AmpeStatus::connect_failed;
+
+    // Connected: leave politely — ByeRequest, the server's ByeResponse, then the channel closes.
+    MessagePtr bye = engA->ampe().get(AllocationStrategy::always);
+    bye->bhdr.proto.mtype = MessageType::bye;
+    bye->bhdr.proto.role = MessageRole::request;
+    bye->bhdr.channel_number = connector.channel();
+    chnls->enqueueToPeer(bye);
+    if (!server->recvByeRequest_sendByeResponse(10 * waitReceive_SEC_TIMEOUT)) {
+        return AmpeStatus::communication_failed;
+    }
+    for (;;) {
+        MessagePtr msg = receive(*chnls);
+        if (msg->bhdr.proto.mtype == MessageType::bye && msg->bhdr.proto.role == MessageRole::response) {
+            return raw_to_status(msg->bhdr.status);
+        }
+    }
+}
+
+AmpeStatus handleEchoClientServer(int clientsPerAddress, std::uint16_t echoes) {
+    const std::uint16_t port = findFreeTcpPort();
+    const std::string path = tempUdsPath();
+    const std::vector<Configurator> servers = {TCPServerConfigurator("127.0.0.1", port),
+                                               UDSServerConfigurator(path)};
+    const std::vector<Configurator> clients = {TCPClientConfigurator("127.0.0.1", port),
+                                               UDSClientConfigurator(path)};
+    recipes::EchoClientServer echoClSrv(servers);  // one engine; the server runs on its own thread
+    return echoClSrv.run(clients, clientsPerAddress, echoes);
 }
 
 }  // namespace cookbook

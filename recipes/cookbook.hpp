@@ -5,6 +5,8 @@
 
 #include <tofu/tofu.hpp>
 
+#include <cstdint>
+
 namespace cookbook {
 
 // Engine and group life cycle.
@@ -46,10 +48,38 @@ tofu::AmpeStatus handleReConnnectOfTcpClientServerMT();
 tofu::AmpeStatus handleReConnnectOfUdsClientServerMT();
 tofu::AmpeStatus handleReConnectMT(const tofu::Configurator& srvCfg, const tofu::Configurator& cltCfg);
 
+// A listener in its own group that answers requests with responses (the request message, role flipped):
+// the server side of the reconnect recipes.
+class TofuEchoServer {
+  public:
+    /// Listens on cfg; throws AmpeError with the engine's status when it cannot.
+    TofuEchoServer(tofu::Ampe& ampe, const tofu::Configurator& cfg);
+
+    /// Waits up to timeout for a HelloRequest and answers it; true once a client is connected.
+    bool waitConnect(std::uint64_t timeout);
+    /// Waits up to timeout for a ByeRequest and answers it (true at once when nobody connected).
+    bool recvByeRequest_sendByeResponse(std::uint64_t timeout);
+    /// Waits up to timeout for a request of type mtype and answers it; false on timeout.
+    /// Engine messages are handled on the way: pool_empty grows the pool, channel_closed is dropped.
+    bool waitRequestSendResponse(tofu::MessageType mtype, std::uint64_t timeout);
+
+    [[nodiscard]] tofu::ChannelNumber listener() const noexcept { return listener_; }
+
+  private:
+    tofu::Ampe& ampe_;
+    tofu::DestroyChannels chnls_;
+    tofu::ChannelNumber listener_ = 0;
+    bool connected_ = false;
+};
+
 // Reconnect through a small connector object fed with every received message (never compiled upstream).
 tofu::AmpeStatus handleReConnnectOfUdsClientServerSTViaConnector();
 tofu::AmpeStatus handleReConnnectOfTcpClientServerSTViaConnector();
 tofu::AmpeStatus handleReConnectViaConnector(const tofu::Configurator& srvCfg,
                                              const tofu::Configurator& cltCfg);
+
+// The echo client/server: a MultiHomed EchoService on TCP and UDS, clientsPerAddress EchoClients per
+// address, each on its own thread doing `echoes` round trips (services.hpp). success when all completed.
+tofu::AmpeStatus handleEchoClientServer(int clientsPerAddress = 99, std::uint16_t echoes = 100);
 
 }  // namespace cookbook

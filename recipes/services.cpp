@@ -1,6 +1,7 @@
+// Services, EchoService, EchoClient and EchoClientServer — see services.hpp.
 #include "services.hpp"
 
-#include <memory>
+#include <string>
 #include <thread>
 
 #include "multihomed.hpp"
@@ -8,6 +9,9 @@
 namespace recipes {
 
 using namespace tofu;
+
+// ---------------------------------------------------------------------------------------------------
+// EchoService
 
 void EchoService::start(Ampe& ampe, ChannelGroup& sendTo) {
     ampe_ = &ampe;
@@ -22,27 +26,34 @@ void EchoService::stop() {
 }
 
 bool EchoService::onMessage(MessagePtr& msg) {
-    if (cancel_ || ampe_ == nullptr) {
-        return false;
+    if (cancel_ || ampe_ == nullptr || sendTo_ == nullptr) {
+        return false;  // cancelled, or called before start / after stop
     }
     if (!msg) {
         return true;
     }
     if (rest_ == 0) {
-        return false;
+        return false;  // the budget is spent
     }
+
+    // The engine's news: only pool_empty asks for something. Statuses of application messages belong to
+    // the application; keep the two apart in your own services.
     if (msg->bhdr.proto.origin == OriginFlag::engine) {
         if (raw_to_status(msg->bhdr.status) == AmpeStatus::pool_empty) {
             MessagePtr fresh = Message::create(ampe_->getAllocator());  // grow the pool by one
             ampe_->put(fresh);
         }
-        return true;  // channel_closed and other engine news: nothing to answer
+        return true;  // channel_closed and the like: nothing to answer
     }
+
     switch (msg->bhdr.proto.role) {
         case MessageRole::request:
-            msg->bhdr.proto.role = MessageRole::response;  // same id, same body
+            msg->bhdr.proto.role = MessageRole::response;  // same message: same id, headers and body
             break;
         case MessageRole::signal:
+            if (msg->bhdr.proto.mtype == MessageType::bye) {
+                return true;  // the peer is leaving
+            }
             break;
         default:
             return true;  // responses are not echoed
@@ -54,112 +65,146 @@ bool EchoService::onMessage(MessagePtr& msg) {
     try {
         sendTo_->enqueueToPeer(msg);
     } catch (const AmpeError&) {
-        // the channel closed meanwhile: the message goes back to the pool with msg
+        // The channel closed meanwhile; msg is still ours and returns to the pool.
     }
     return true;
 }
 
-AmpeStatus runEchoClient(Ampe& ampe, const Configurator& cfg, std::uint16_t echoes,
-                         std::uint64_t& completed) {
-    completed = 0;
-    DestroyChannels chnls(ampe);
-    auto next = [&chnls]() -> MessagePtr {
-        for (;;) {
-            MessagePtr m = chnls->waitReceive(30 * waitReceive_SEC_TIMEOUT);
-            if (!m) {
-                throw AmpeError(AmpeStatus::communication_failed, "echo client: timeout");
-            }
-            if (m->bhdr.proto.origin == OriginFlag::engine &&
-                raw_to_status(m->bhdr.status) == AmpeStatus::pool_empty) {
-                continue;
-            }
-            return m;
-        }
-    };
-    try {
-        MessagePtr hello = ampe.get(AllocationStrategy::always);
-        cfg.prepareRequest(*hello);
-        const BinaryHeader helloBh = chnls->enqueueToPeer(hello);
-        MessagePtr resp = next();
-        if (resp->bhdr.proto.origin == OriginFlag::engine) {
-            return raw_to_status(resp->bhdr.status);  // connect failed
-        }
-        const ChannelNumber ch = helloBh.channel_number;
-        for (std::uint16_t id = 1; id <= echoes; ++id) {
-            MessagePtr req = ampe.get(AllocationStrategy::always);
-            req->bhdr.proto.mtype = MessageType::regular;
-            req->bhdr.proto.role = MessageRole::request;
-            req->bhdr.channel_number = ch;
-            req->bhdr.message_id = id;
-            const std::string body = "echo " + std::to_string(id);
-            req->body.assign(body);
-            chnls->enqueueToPeer(req);
-            MessagePtr echo = next();
-            if (echo->bhdr.proto.origin == OriginFlag::engine) {
-                return raw_to_status(echo->bhdr.status);
-            }
-            if (echo->bhdr.message_id != id || echo->bhdr.proto.role != MessageRole::response ||
-                echo->body.view() != body) {
-                return AmpeStatus::invalid_message;
-            }
-            ++completed;
-        }
-        // Close at once: the ByeSignal comes back from the engine, then channel_closed.
-        MessagePtr bye = ampe.get(AllocationStrategy::always);
-        bye->bhdr.proto.mtype = MessageType::bye;
-        bye->bhdr.proto.role = MessageRole::signal;
-        bye->bhdr.proto.oob = Oob::on;
-        bye->bhdr.channel_number = ch;
-        chnls->enqueueToPeer(bye);
-        for (;;) {
-            MessagePtr m = next();
-            if (m->bhdr.proto.role == MessageRole::signal && m->bhdr.proto.mtype == MessageType::regular &&
-                raw_to_status(m->bhdr.status) == AmpeStatus::channel_closed) {
-                return AmpeStatus::success;
-            }
-        }
-    } catch (const AmpeError& e) {
-        return e.status();
+// ---------------------------------------------------------------------------------------------------
+// EchoClient
+
+EchoClient::EchoClient(Ampe& ampe, const Configurator& cfg, std::uint16_t echoes)
+    : ampe_(ampe), chnls_(ampe), echoes_(echoes) {
+    MessagePtr hello = ampe_.get(AllocationStrategy::always);
+    cfg.prepareRequest(*hello);
+    channel_ = chnls_->enqueueToPeer(hello).channel_number;
+
+    MessagePtr resp = next();
+    if (resp->bhdr.proto.origin == OriginFlag::engine) {
+        // The Hello came back from the engine: connect failed (a channel_closed signal follows; the group's
+        // destruction discards it).
+        throw AmpeError(raw_to_status(resp->bhdr.status), "echo client: connect failed");
+    }
+    if (resp->bhdr.proto.mtype != MessageType::hello || resp->bhdr.proto.role != MessageRole::response) {
+        throw AmpeError(AmpeStatus::invalid_message, "echo client: HelloResponse expected");
     }
 }
 
-AmpeStatus runEchoClientServer(const std::vector<Configurator>& servers,
-                               const std::vector<Configurator>& clients, int clientsPerAddress,
-                               std::uint16_t echoes, std::uint64_t& totalEchoes) {
+MessagePtr EchoClient::next() {
+    for (;;) {
+        MessagePtr msg = chnls_->waitReceive(30 * waitReceive_SEC_TIMEOUT);
+        if (!msg) {
+            throw AmpeError(AmpeStatus::communication_failed, "echo client: nothing received in 30 s");
+        }
+        if (msg->bhdr.proto.origin == OriginFlag::engine &&
+            raw_to_status(msg->bhdr.status) == AmpeStatus::pool_empty) {
+            continue;  // returning msg to the pool is the answer
+        }
+        return msg;
+    }
+}
+
+AmpeStatus EchoClient::run() {
+    try {
+        for (std::uint16_t id = 1; id <= echoes_ && id != 0; ++id) {
+            MessagePtr req = ampe_.get(AllocationStrategy::always);
+            req->bhdr.proto.mtype = MessageType::regular;
+            req->bhdr.proto.role = MessageRole::request;
+            req->bhdr.channel_number = channel_;  // the channel the Hello opened
+            req->bhdr.message_id = id;            // our own ids: 1..N
+            const std::string body = "echo " + std::to_string(id);
+            req->body.assign(body);
+            chnls_->enqueueToPeer(req);
+
+            MessagePtr resp = next();
+            if (resp->bhdr.proto.origin == OriginFlag::engine) {
+                status_ = raw_to_status(resp->bhdr.status);  // the channel closed under us
+                return status_;
+            }
+            if (resp->bhdr.proto.role != MessageRole::response || resp->bhdr.message_id != id ||
+                resp->body.view() != body) {
+                status_ = AmpeStatus::invalid_message;
+                return status_;
+            }
+            ++count_;
+        }
+
+        // Close at once: nothing goes on the wire; the ByeSignal comes back from the engine with
+        // channel_closed, then the channel_closed signal.
+        MessagePtr bye = ampe_.get(AllocationStrategy::always);
+        bye->bhdr.proto.mtype = MessageType::bye;
+        bye->bhdr.proto.role = MessageRole::signal;
+        bye->bhdr.proto.oob = Oob::on;
+        bye->bhdr.channel_number = channel_;
+        chnls_->enqueueToPeer(bye);
+        for (;;) {
+            MessagePtr msg = next();
+            if (msg->bhdr.proto.origin == OriginFlag::engine &&
+                msg->bhdr.proto.mtype == MessageType::regular &&
+                raw_to_status(msg->bhdr.status) == AmpeStatus::channel_closed) {
+                status_ = AmpeStatus::success;
+                return status_;
+            }
+        }
+    } catch (const AmpeError& e) {
+        status_ = e.status();
+        return status_;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// EchoClientServer
+
+EchoClientServer::EchoClientServer(const std::vector<Configurator>& servers) {
     Options options;
     options.initialPoolMsgs = 16;
     options.maxPoolMsgs = 64;
-    std::unique_ptr<Reactor> engine = Reactor::Create(options);
-    Ampe& ampe = engine->ampe();
-    EchoService echo;
-    MultiHomed mh(ampe, servers, echo);
+    engine_ = Reactor::Create(options);
+    mh_ = MultiHomed::run(engine_->ampe(), servers, echo_);
+}
 
-    struct Result {
-        AmpeStatus status = AmpeStatus::unknown_error;
-        std::uint64_t completed = 0;
-    };
-    std::vector<Result> results(clients.size() * static_cast<std::size_t>(clientsPerAddress));
+EchoClientServer::~EchoClientServer() {
+    echo_.setCancel();
+    mh_.reset();  // stops the server thread and closes every channel, then the engine stops
+}
+
+AmpeStatus EchoClientServer::run(const std::vector<Configurator>& clients, int clientsPerAddress,
+                                 std::uint16_t echoes) {
+    if (clients.empty() || clientsPerAddress <= 0) {
+        return AmpeStatus::wrong_configuration;
+    }
+    echoes_ = 0;
+    clients_ = 0;
+    AmpeStatus result = AmpeStatus::success;
+
+    std::vector<std::unique_ptr<EchoClient>> started;
     std::vector<std::thread> threads;
-    std::size_t slot = 0;
     for (int i = 0; i < clientsPerAddress; ++i) {
         for (const Configurator& cfg : clients) {
-            Result& r = results[slot++];
-            threads.emplace_back(
-                [&ampe, &cfg, &r, echoes] { r.status = runEchoClient(ampe, cfg, echoes, r.completed); });
+            try {
+                auto client = std::make_unique<EchoClient>(engine_->ampe(), cfg, echoes);
+                EchoClient* c = client.get();
+                started.push_back(std::move(client));
+                threads.emplace_back([c] { (void)c->run(); });
+            } catch (const AmpeError& e) {
+                result = e.status();  // could not connect: keep going with the others
+            }
         }
     }
     for (std::thread& t : threads) {
         t.join();
     }
-    totalEchoes = 0;
-    AmpeStatus st = AmpeStatus::success;
-    for (const Result& r : results) {
-        totalEchoes += r.completed;
-        if (r.status != AmpeStatus::success) {
-            st = r.status;
+
+    clients_ = started.size();
+    for (const std::unique_ptr<EchoClient>& c : started) {
+        echoes_ += c->count();
+        if (c->status() != AmpeStatus::success) {
+            result = c->status();
+        } else if (c->count() != echoes) {
+            result = AmpeStatus::processing_failed;
         }
     }
-    return st;
+    return result;
 }
 
 }  // namespace recipes

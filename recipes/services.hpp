@@ -1,53 +1,123 @@
-// Services: what a server does with the messages its channel group receives.
-// MultiHomed (multihomed.hpp) runs one Services object for all its listeners on one thread.
+// Services: what a server does with the messages its channel group receives, plus an echo service,
+// an echo client and the two put together. MultiHomed (multihomed.hpp) runs one Services object for
+// all its listeners on one thread.
+// Only tofu's public headers are used: copy services.* and multihomed.* as the start of your own server.
 #pragma once
 
 #include <tofu/tofu.hpp>
 
 #include <atomic>
 #include <cstdint>
-#include <string>
+#include <limits>
+#include <memory>
 #include <vector>
 
 namespace recipes {
 
-/// The original's Services interface: start once, onMessage for every received message, stop once.
+/// The original's Services interface. Every call comes from the server's thread.
 class Services {
   public:
     virtual ~Services() = default;
+
+    /// Once, before the first onMessage. ampe: the server's engine (get/put messages); sendTo: the
+    /// server's group, for enqueueToPeer only — receiving and destroying it stay the server's duty.
     virtual void start(tofu::Ampe& ampe, tofu::ChannelGroup& sendTo) = 0;
-    /// msg may be taken (moved from) or left to be returned to the pool. false: stop serving.
+
+    /// Every message the server receives, from peers and from the engine. Take msg (e.g. hand it to
+    /// enqueueToPeer, or move it to a worker thread) or leave it: what is left goes back to the pool.
+    /// Returns false to stop serving.
     virtual bool onMessage(tofu::MessagePtr& msg) = 0;
+
+    /// Once, after the last onMessage.
     virtual void stop() = 0;
 };
 
-/// Answers requests with responses (same id, same body) and echoes signals back; answers HelloRequest
-/// and ByeRequest the same way, so it also completes handshakes. Grows the pool on pool_empty.
+/// Answers every request with a response carrying the same message id, headers and body (the request
+/// message itself, its role flipped), echoes signals back as they are, and so also answers HelloRequest
+/// with HelloResponse and ByeRequest with ByeResponse. A ByeSignal is not echoed: its sender is leaving.
+/// Grows the pool when the engine reports pool_empty.
 class EchoService final : public Services {
   public:
-    explicit EchoService(std::uint32_t budget = 1000000) : rest_(budget) {}
+    /// budget: application messages to echo before asking the server to stop.
+    explicit EchoService(std::uint64_t budget = std::numeric_limits<std::uint64_t>::max()) : rest_(budget) {}
+
     void start(tofu::Ampe& ampe, tofu::ChannelGroup& sendTo) override;
     bool onMessage(tofu::MessagePtr& msg) override;
     void stop() override;
-    [[nodiscard]] std::uint64_t echoed() const noexcept { return echoed_.load(); }
+
+    /// Makes the next onMessage return false (from any thread).
+    void setCancel() noexcept { cancel_ = true; }
+    [[nodiscard]] bool wasCancelled() const noexcept { return cancel_; }
+    /// Application requests and signals echoed so far (Hello and Bye not counted).
+    [[nodiscard]] std::uint64_t echoed() const noexcept { return echoed_; }
 
   private:
     tofu::Ampe* ampe_ = nullptr;
     tofu::ChannelGroup* sendTo_ = nullptr;
     std::atomic<bool> cancel_{false};
-    std::uint32_t rest_;
+    std::uint64_t rest_;
     std::atomic<std::uint64_t> echoed_{0};
 };
 
-/// Connects, sends `echoes` requests with ids 1..N and checks each response carries the same id and
-/// body, then closes at once with a ByeSignal(oob). Returns the status of the run.
-tofu::AmpeStatus runEchoClient(tofu::Ampe& ampe, const tofu::Configurator& cfg, std::uint16_t echoes,
-                               std::uint64_t& completed);
+/// A client in its own channel group: connects in the constructor, then run() sends requests with
+/// ids 1..N, checks that each response has the same id and body, and closes at once (ByeSignal, oob).
+/// No reconnect: see the cookbook's reconnect recipes for that.
+class EchoClient {
+  public:
+    /// Says Hello to cfg and waits for the HelloResponse on the caller's thread.
+    /// Throws AmpeError with the engine's status when the connection fails.
+    EchoClient(tofu::Ampe& ampe, const tofu::Configurator& cfg, std::uint16_t echoes);
 
-/// One engine: a MultiHomed EchoService on every server address, and `clientsPerAddress` EchoClients
-/// per client address, each on its own thread doing `echoes` round trips. success when all completed.
-tofu::AmpeStatus runEchoClientServer(const std::vector<tofu::Configurator>& servers,
-                                     const std::vector<tofu::Configurator>& clients, int clientsPerAddress,
-                                     std::uint16_t echoes, std::uint64_t& totalEchoes);
+    /// The round trips and the close; call once, from any one thread. success, or why it stopped.
+    tofu::AmpeStatus run();
+
+    /// Round trips that came back right.
+    [[nodiscard]] std::uint16_t count() const noexcept { return count_; }
+    /// What run() returned (processing_failed before it ran).
+    [[nodiscard]] tofu::AmpeStatus status() const noexcept { return status_; }
+
+  private:
+    tofu::MessagePtr next();  // the next message, pool_empty skipped; throws on timeout
+
+    tofu::Ampe& ampe_;
+    tofu::DestroyChannels chnls_;
+    tofu::ChannelNumber channel_ = 0;
+    std::uint16_t echoes_;
+    std::uint16_t count_ = 0;
+    tofu::AmpeStatus status_ = tofu::AmpeStatus::processing_failed;
+};
+
+class MultiHomed;
+
+/// The echo example of the original: one engine, a MultiHomed EchoService on every server address,
+/// and many EchoClients, each on its own thread.
+class EchoClientServer {
+  public:
+    /// Starts the engine and the server; throws AmpeError when a listener cannot start.
+    explicit EchoClientServer(const std::vector<tofu::Configurator>& servers);
+    /// Stops the server, then the engine.
+    ~EchoClientServer();
+    EchoClientServer(const EchoClientServer&) = delete;
+    EchoClientServer& operator=(const EchoClientServer&) = delete;
+
+    /// Connects clientsPerAddress EchoClients to every client address (one after the other), runs each on
+    /// its own thread and waits for all. success when every client connected and completed all its echoes;
+    /// otherwise the status of a client that failed.
+    tofu::AmpeStatus run(const std::vector<tofu::Configurator>& clients, int clientsPerAddress = 99,
+                         std::uint16_t echoes = 100);
+
+    /// Round trips completed by all clients of the last run.
+    [[nodiscard]] std::uint64_t echoes() const noexcept { return echoes_; }
+    /// Clients that connected in the last run.
+    [[nodiscard]] std::size_t clients() const noexcept { return clients_; }
+    [[nodiscard]] const EchoService& service() const noexcept { return echo_; }
+
+  private:
+    std::unique_ptr<tofu::Reactor> engine_;  // declared first: destroyed last
+    EchoService echo_;
+    std::unique_ptr<MultiHomed> mh_;
+    std::uint64_t echoes_ = 0;
+    std::size_t clients_ = 0;
+};
 
 }  // namespace recipes

@@ -1,57 +1,95 @@
 // tofu-echo: a MultiHomed echo server.
 //   tofu-echo --listen tcp://HOST:PORT --listen uds://PATH ...
-// Answers requests with responses (same id and body), echoes signals, answers Hello and Bye requests,
-// prints a line per connect/disconnect, and exits 0 on SIGINT/SIGTERM after closing its listeners.
+// Answers requests with responses (same id, headers and body), echoes signals, answers HelloRequest and
+// ByeRequest, prints one line per connect and disconnect, and exits 0 on SIGINT/SIGTERM after closing
+// its listeners (a UDS listener's file is removed).
+// Built from the recipes: MultiHomed (one thread, one waitReceive loop for every listener and client)
+// running an EchoService, wrapped to print what happens.
 #include <fmt/format.h>
 #include <signal.h>
 
-#include <atomic>
-#include <cstring>
-#include <thread>
+#include <cstdio>
+#include <string>
 #include <vector>
 
+#include "multihomed.hpp"
+#include "services.hpp"
 #include "url.hpp"
 
 namespace {
 
-void usage(std::FILE* out) {
-    fmt::print(out,
-               "usage: tofu-echo --listen URL [--listen URL]...\n"
-               "  URL: tcp://HOST:PORT (HOST empty for all interfaces, [v6] in brackets) or uds://PATH\n"
-               "Echoes every request and signal back to its sender until SIGINT or SIGTERM.\n");
-}
+constexpr const char* Usage =
+    "usage: tofu-echo --listen URL [--listen URL]...\n"
+    "  URL: tcp://HOST:PORT  HOST an IPv4 address, [IPv6] in brackets, or empty for every interface\n"
+    "       uds://PATH       a Unix domain socket (its file is removed on exit)\n"
+    "Answers every request with a response carrying the same message id, headers and body, echoes\n"
+    "signals, answers Hello and Bye requests. Prints a line per connect and disconnect.\n"
+    "Stops on SIGINT or SIGTERM: closes the listeners and exits 0.\n"
+    "Exit status: 0 stopped by a signal, 1 a listener failed, 2 bad arguments.\n";
+
+// EchoService, plus a line for every client that comes (its HelloRequest) and goes (channel_closed).
+class LoggingEcho final : public recipes::Services {
+  public:
+    void start(tofu::Ampe& ampe, tofu::ChannelGroup& sendTo) override { echo_.start(ampe, sendTo); }
+    void stop() override { echo_.stop(); }
+
+    bool onMessage(tofu::MessagePtr& msg) override {
+        if (msg) {
+            const tofu::BinaryHeader& bh = msg->bhdr;
+            if (bh.proto.mtype == tofu::MessageType::hello && bh.proto.role == tofu::MessageRole::request) {
+                fmt::print("connected channel {} ({})\n", bh.channel_number,
+                           msg->thdrs.find(tofu::ConnectToHeader).value_or("?"));
+                std::fflush(stdout);
+            } else if (bh.proto.origin == tofu::OriginFlag::engine &&
+                       bh.proto.mtype == tofu::MessageType::regular &&
+                       bh.proto.role == tofu::MessageRole::signal &&
+                       tofu::raw_to_status(bh.status) == tofu::AmpeStatus::channel_closed) {
+                fmt::print("disconnected channel {}\n", bh.channel_number);
+                std::fflush(stdout);
+            }
+        }
+        return echo_.onMessage(msg);
+    }
+
+  private:
+    recipes::EchoService echo_;
+};
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::vector<tofu::Configurator> listen;
+    std::vector<tofu::Configurator> addresses;
     std::vector<std::string> names;
     for (int i = 1; i < argc; ++i) {
-        const std::string_view a = argv[i];
-        if (a == "--help" || a == "-h") {
-            usage(stdout);
+        const std::string_view arg = argv[i];
+        if (arg == "--help" || arg == "-h") {
+            fmt::print("{}", Usage);
             return 0;
         }
-        if (a == "--listen" && i + 1 < argc) {
-            std::optional<tofu::Configurator> cfg = recipes::parseUrl(argv[++i], true);
-            if (!cfg) {
-                fmt::print(stderr, "tofu-echo: bad URL '{}'\n", argv[i]);
+        if (arg == "--listen") {
+            if (i + 1 >= argc) {
+                fmt::print(stderr, "tofu-echo: --listen needs a URL\n{}", Usage);
                 return 2;
             }
-            listen.push_back(*cfg);
+            const std::optional<tofu::Configurator> cfg = recipes::parseUrl(argv[++i], true);
+            if (!cfg) {
+                fmt::print(stderr, "tofu-echo: bad URL '{}'\n{}", argv[i], Usage);
+                return 2;
+            }
+            addresses.push_back(*cfg);
             names.emplace_back(argv[i]);
             continue;
         }
-        fmt::print(stderr, "tofu-echo: unexpected argument '{}'\n", a);
-        usage(stderr);
+        fmt::print(stderr, "tofu-echo: unexpected argument '{}'\n{}", arg, Usage);
         return 2;
     }
-    if (listen.empty()) {
-        usage(stderr);
+    if (addresses.empty()) {
+        fmt::print(stderr, "tofu-echo: give at least one --listen URL\n{}", Usage);
         return 2;
     }
 
-    // Signals are taken synchronously by the main thread; every other thread blocks them.
+    // SIGINT and SIGTERM are taken by sigwait() below: blocked here, before any thread starts, so every
+    // thread (the reactor's, the server's) inherits the mask and none is interrupted.
     sigset_t stopSignals;
     sigemptyset(&stopSignals);
     sigaddset(&stopSignals, SIGINT);
@@ -60,78 +98,26 @@ int main(int argc, char** argv) {
 
     try {
         std::unique_ptr<tofu::Reactor> reactor = tofu::Reactor::Create();
-        tofu::Ampe& ampe = reactor->ampe();
-        tofu::DestroyChannels chnls(ampe);
-        std::vector<tofu::ChannelNumber> listeners;
-        for (std::size_t i = 0; i < listen.size(); ++i) {
-            tofu::MessagePtr welcome = ampe.get(tofu::AllocationStrategy::always);
-            listen[i].prepareRequest(*welcome);
-            chnls->enqueueToPeer(welcome);
-            tofu::MessagePtr resp = chnls->waitReceive(10 * tofu::waitReceive_SEC_TIMEOUT);
-            if (!resp || resp->bhdr.status != 0) {
-                fmt::print(stderr, "tofu-echo: cannot listen on {}: {}\n", names[i],
-                           resp ? tofu::statusName(tofu::raw_to_status(resp->bhdr.status)) : "timeout");
-                return 1;
-            }
-            listeners.push_back(resp->bhdr.channel_number);
-            fmt::print("listening on {}\n", names[i]);
+        LoggingEcho service;
+        std::unique_ptr<recipes::MultiHomed> server;
+        try {
+            server = recipes::MultiHomed::run(reactor->ampe(), addresses, service);
+        } catch (const tofu::AmpeError& e) {
+            fmt::print(stderr, "tofu-echo: cannot listen: {}\n", tofu::statusName(e.status()));
+            return 1;
+        }
+        for (const std::string& name : names) {
+            fmt::print("listening on {}\n", name);
         }
         std::fflush(stdout);
 
-        std::atomic<bool> stopping{false};
-        std::thread server([&] {
-            for (;;) {
-                tofu::MessagePtr msg;
-                try {
-                    msg = chnls->waitReceive(tofu::waitReceive_INFINITE_TIMEOUT);
-                } catch (const tofu::AmpeError&) {
-                    return;
-                }
-                if (!msg) {
-                    continue;
-                }
-                const tofu::AmpeStatus st = tofu::raw_to_status(msg->bhdr.status);
-                if (st == tofu::AmpeStatus::receiver_update && stopping) {
-                    return;
-                }
-                if (msg->bhdr.proto.origin == tofu::OriginFlag::engine) {
-                    if (st == tofu::AmpeStatus::channel_closed &&
-                        msg->bhdr.proto.mtype == tofu::MessageType::regular) {
-                        fmt::print("disconnected channel {}\n", msg->bhdr.channel_number);
-                        std::fflush(stdout);
-                    } else if (st == tofu::AmpeStatus::pool_empty) {
-                        tofu::MessagePtr fresh = tofu::Message::create(ampe.getAllocator());
-                        ampe.put(fresh);
-                    }
-                    continue;
-                }
-                if (msg->bhdr.proto.mtype == tofu::MessageType::hello) {
-                    fmt::print("connected channel {} ({})\n", msg->bhdr.channel_number,
-                               msg->thdrs.find(tofu::ConnectToHeader).value_or("?"));
-                    std::fflush(stdout);
-                }
-                if (msg->bhdr.proto.role == tofu::MessageRole::request) {
-                    msg->bhdr.proto.role = tofu::MessageRole::response;
-                } else if (msg->bhdr.proto.role != tofu::MessageRole::signal ||
-                           msg->bhdr.proto.mtype == tofu::MessageType::bye) {
-                    continue;  // responses and bye signals are not echoed
-                }
-                try {
-                    chnls->enqueueToPeer(msg);
-                } catch (const tofu::AmpeError&) {
-                }
-            }
-        });
-
         int sig = 0;
         sigwait(&stopSignals, &sig);
-        stopping = true;
-        chnls->updateReceiver();
-        server.join();
-        fmt::print("stopping on signal {}\n", sig);
+        server->stop();  // closes the listeners (UDS files removed) and every client
+        fmt::print("stopped by signal {}\n", sig);
     } catch (const tofu::AmpeError& e) {
         fmt::print(stderr, "tofu-echo: {}\n", e.what());
         return 1;
     }
-    return 0;  // the group's destruction closed the listeners and removed UDS files
+    return 0;
 }

@@ -1,6 +1,8 @@
 // tofucat: talk to any tofu peer from a shell (in the spirit of NNG's nngcat).
-//   tofucat --connect URL (--request TEXT | --signal TEXT) [--count N] [--header NAME:VALUE]... [--timeout
-//   SEC] tofucat --listen URL [--echo]
+//   tofucat --connect URL (--request TEXT | --signal TEXT) [--count N] [--header N:V]... [--timeout SEC]
+//   tofucat --listen URL [--echo]
+// A client is one engine and one channel group: Hello, the requests (or signals), Bye. A listener prints
+// everything it receives on a thread of its own until SIGINT/SIGTERM.
 #include <fmt/format.h>
 #include <signal.h>
 
@@ -18,12 +20,18 @@ constexpr const char* Usage =
     "usage:\n"
     "  tofucat --connect URL (--request TEXT | --signal TEXT) [--count N] [--header NAME:VALUE]...\n"
     "          [--timeout SEC]\n"
-    "      Says Hello, sends N requests (prints each response body on its own line) or N signals,\n"
-    "      says Bye. Exit 0 when all went through, 1 with a one-line reason otherwise.\n"
+    "      Says Hello (HelloRequest), then sends TEXT N times (default 1) as requests and prints the\n"
+    "      body of each response on its own line, or as signals; then says Bye (ByeRequest) and waits\n"
+    "      for the ByeResponse. Every --header goes with each message. --timeout: longest wait for any\n"
+    "      answer (default 10 s).\n"
     "  tofucat --listen URL [--echo]\n"
-    "      Prints every message received (type, role, channel, id, status, headers, body);\n"
-    "      with --echo answers requests and echoes signals like tofu-echo. Stops on SIGINT/SIGTERM.\n"
-    "  URL: tcp://HOST:PORT (HOST a name, an IPv4 literal or [IPv6]) or uds://PATH\n";
+    "      Prints every message received, one line each: channel, type/role/origin, message id, lengths,\n"
+    "      status, [headers] and the body (as text, or hex when it holds control bytes). Answers Hello\n"
+    "      and Bye requests; with --echo also answers requests with the same message as response and\n"
+    "      echoes signals, like tofu-echo. Stops on SIGINT/SIGTERM with exit status 0.\n"
+    "  URL: tcp://HOST:PORT (HOST a name, an IPv4 address or an [IPv6] address in brackets; empty with\n"
+    "       --listen: every interface) or uds://PATH\n"
+    "Exit status: 0 done, 1 failed (the reason on one line: refused, timeout, closed), 2 bad arguments.\n";
 
 struct Args {
     std::string url;
@@ -35,6 +43,11 @@ struct Args {
     unsigned count = 1;
     unsigned timeoutSec = 10;
     std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// A one-line reason to stop with exit status 1.
+struct Failure {
+    std::string reason;
 };
 
 [[noreturn]] void bad(const std::string& why) {
@@ -98,6 +111,12 @@ Args parse(int argc, char** argv) {
     if (connect && !a.haveText) {
         bad("--connect needs --request TEXT or --signal TEXT");
     }
+    if (a.timeoutSec == 0) {
+        bad("--timeout must be at least 1 second");
+    }
+    if (a.echo && !a.listen) {
+        bad("--echo goes with --listen");
+    }
     if (a.listen && a.haveText) {
         bad("--request/--signal go with --connect");
     }
@@ -129,17 +148,16 @@ int runClient(const Args& a, const tofu::Configurator& cfg) {
         for (;;) {
             tofu::MessagePtr m = chnls->waitReceive(timeout);
             if (!m) {
-                fmt::print(stderr, "tofucat: timeout after {} s\n", a.timeoutSec);
-                std::exit(1);
+                throw Failure{fmt::format("timeout: nothing received in {} s", a.timeoutSec)};
             }
             if (m->bhdr.proto.origin == tofu::OriginFlag::engine) {
                 const tofu::AmpeStatus st = tofu::raw_to_status(m->bhdr.status);
                 if (st == tofu::AmpeStatus::pool_empty) {
                     continue;
                 }
+                // The Hello back from the engine: no connection. Anything else: the channel closed.
                 const bool refused = m->bhdr.proto.mtype == tofu::MessageType::hello;
-                fmt::print(stderr, "tofucat: {}: {}\n", refused ? "refused" : "closed", tofu::statusName(st));
-                std::exit(1);
+                throw Failure{fmt::format("{}: {}", refused ? "refused" : "closed", tofu::statusName(st))};
             }
             return m;
         }
@@ -185,6 +203,19 @@ int runClient(const Args& a, const tofu::Configurator& cfg) {
     }
 }
 
+// Whether the listener sends msg back: Hello and Bye requests always (so that clients can connect and
+// leave), application requests and signals with --echo.
+bool answers(const tofu::Message& m, bool echo) {
+    const tofu::ProtoFields& p = m.bhdr.proto;
+    if (p.origin == tofu::OriginFlag::engine) {
+        return false;
+    }
+    if (p.mtype == tofu::MessageType::hello || p.mtype == tofu::MessageType::bye) {
+        return p.role == tofu::MessageRole::request;
+    }
+    return echo && (p.role == tofu::MessageRole::request || p.role == tofu::MessageRole::signal);
+}
+
 int runListener(const Args& a, const tofu::Configurator& cfg) {
     sigset_t stopSignals;
     sigemptyset(&stopSignals);
@@ -227,20 +258,21 @@ int runListener(const Args& a, const tofu::Configurator& cfg) {
             while (std::optional<tofu::TextHeader> h = it.next()) {
                 fmt::print(" [{}:{}]", h->name, h->value);
             }
-            fmt::print(" {}\n", printable(m->body.view()));
+            if (m->body.size() != 0) {
+                fmt::print(" {}", printable(m->body.view()));
+            }
+            fmt::print("\n");
             std::fflush(stdout);
-            if (!a.echo || m->bhdr.proto.origin == tofu::OriginFlag::engine) {
+            if (!answers(*m, a.echo)) {
                 continue;
             }
             if (m->bhdr.proto.role == tofu::MessageRole::request) {
-                m->bhdr.proto.role = tofu::MessageRole::response;
-            } else if (m->bhdr.proto.role != tofu::MessageRole::signal ||
-                       m->bhdr.proto.mtype == tofu::MessageType::bye) {
-                continue;
+                m->bhdr.proto.role = tofu::MessageRole::response;  // same message: same id, headers, body
             }
             try {
                 chnls->enqueueToPeer(m);
             } catch (const tofu::AmpeError&) {
+                // the channel closed meanwhile
             }
         }
     });
@@ -262,8 +294,10 @@ int main(int argc, char** argv) {
     }
     try {
         return a.listen ? runListener(a, *cfg) : runClient(a, *cfg);
+    } catch (const Failure& f) {
+        fmt::print(stderr, "tofucat: {}\n", f.reason);
     } catch (const tofu::AmpeError& e) {
         fmt::print(stderr, "tofucat: {}\n", e.what());
-        return 1;
     }
+    return 1;
 }

@@ -1,56 +1,166 @@
 #!/usr/bin/env bash
-# Drives the real programs: tofu-echo on TCP and UDS, tofucat as client and as listener.
+# Drives the real programs as processes: tofu-echo on TCP and UDS, tofucat as client and as listener.
+# Free ports and a private temp dir for UDS paths; every wait is bounded; every process is killed at exit.
 # Usage: programs_test.sh DIR_WITH_PROGRAMS
 set -euo pipefail
 bin="$1"
 work="$(mktemp -d)"
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+cleanup() {
+    for p in "${pids[@]}"; do kill -9 "$p" 2> /dev/null || true; done
+    rm -rf "$work"
+}
 trap cleanup EXIT
 
-freeport() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])' 2>/dev/null \
-             || echo $(( 20000 + RANDOM % 20000 )); }
-# Waits (bounded) until FILE holds N lines matching PATTERN.
-waitfor() { for _ in $(seq 1 200); do [ "$(grep -c "$2" "$1" 2>/dev/null || true)" -ge "$3" ] && return 0; sleep 0.05; done
-            echo "timeout waiting for '$2' in $1"; cat "$1"; return 1; }
-fail() { echo "FAIL: $*"; exit 1; }
+fail() {
+    echo "FAIL: $*"
+    for f in "$work"/*.log; do [ -e "$f" ] && { echo "--- $f"; cat "$f"; }; done
+    exit 1
+}
+freeport() {
+    python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])' 2> /dev/null ||
+        echo $((20000 + RANDOM % 20000))
+}
+# waitfor FILE PATTERN N: until FILE holds N lines matching PATTERN (10 s at most).
+waitfor() {
+    for _ in $(seq 1 200); do
+        [ "$(grep -c -- "$2" "$1" 2> /dev/null || true)" -ge "$3" ] && return 0
+        sleep 0.05
+    done
+    fail "timeout waiting for $3 x '$2' in $1"
+}
+# A client run, bounded: a hung tofucat fails the test instead of hanging it.
+cat_() { timeout 30 "$bin/tofucat" "$@"; }
+# stop PID SIGNAL: the process must exit 0 within 10 s.
+stop() {
+    kill -"$2" "$1"
+    for _ in $(seq 1 200); do kill -0 "$1" 2> /dev/null || break; sleep 0.05; done
+    kill -0 "$1" 2> /dev/null && fail "pid $1 still running 10 s after SIG$2"
+    wait "$1" || fail "pid $1 exited $? on SIG$2"
+}
 
-port=$(freeport); uds="$work/echo.sock"
+# --- tofu-echo on TCP and UDS
+port=$(freeport)
+uds="$work/echo.sock"
 "$bin/tofu-echo" --listen "tcp://127.0.0.1:$port" --listen "uds://$uds" > "$work/echo.log" 2>&1 &
-echo_pid=$!; pids+=("$echo_pid")
+echo_pid=$!
+pids+=("$echo_pid")
 waitfor "$work/echo.log" "listening on" 2
+[ -S "$uds" ] || fail "no UDS socket file at $uds"
 
-out=$("$bin/tofucat" --connect "tcp://127.0.0.1:$port" --request "hello tofu" --count 3 --header "k:v")
-[ "$out" = $'hello tofu\nhello tofu\nhello tofu' ] || fail "unexpected tcp output: $out"
-out=$("$bin/tofucat" --connect "uds://$uds" --request "über" --count 2)
-[ "$out" = $'über\nüber' ] || fail "unexpected uds output: $out"
-"$bin/tofucat" --connect "uds://$uds" --signal "s" --count 5 || fail "signals"
-waitfor "$work/echo.log" "disconnected channel" 3
+out=$(cat_ --connect "tcp://127.0.0.1:$port" --request "hello tofu" --count 3 --header "k:v")
+[ "$out" = $'hello tofu\nhello tofu\nhello tofu' ] || fail "tcp output: $out"
+out=$(cat_ --connect "uds://$uds" --request "über" --count 2)
+[ "$out" = $'über\nüber' ] || fail "uds output: $out"
+out=$(cat_ --connect "tcp://localhost:$port" --request "by name" --timeout 5)
+[ "$out" = "by name" ] || fail "host name output: $out"
+out=$(cat_ --connect "uds://$uds" --signal "s" --count 5)
+[ -z "$out" ] || fail "signals printed: $out"
+waitfor "$work/echo.log" "connected channel" 4
+waitfor "$work/echo.log" "disconnected channel" 4
+grep -q "connected channel .*(tcp|127.0.0.1|$port)" "$work/echo.log" || fail "no peer address in the connect line"
 
-# failures: refused (exit 1 with a reason), bad arguments (exit 2)
-set +e
-"$bin/tofucat" --connect "tcp://127.0.0.1:$(freeport)" --request x 2> "$work/err"; rc=$?
-set -e
-[ $rc -eq 1 ] || fail "refused exit $rc"; grep -q "refused" "$work/err" || fail "no reason: $(cat "$work/err")"
-for args in "--bogus" "--connect tcp://x" "--connect nourl --request x" "--listen uds:// --echo" "--count x"; do
-    set +e; "$bin/tofucat" $args > /dev/null 2>&1; rc=$?; set -e
-    [ $rc -eq 2 ] || fail "'$args' exit $rc"
+# --- arguments: clear message, exit 2; help exits 0
+for args in "--bogus" "--connect tcp://x" "--connect nourl --request x" "--listen uds:// --echo" "--count x" \
+    "--connect tcp://h:1 --request x --timeout 0" "--connect tcp://h:1 --request x --echo" \
+    "--connect tcp://h:1 --listen tcp://h:2 --request x" "--connect" "--header nocolon"; do
+    set +e
+    # shellcheck disable=SC2086
+    "$bin/tofucat" $args > /dev/null 2> "$work/err"
+    rc=$?
+    set -e
+    [ $rc -eq 2 ] || fail "tofucat $args: exit $rc"
+    grep -q "tofucat: " "$work/err" || fail "tofucat $args: no message"
 done
-"$bin/tofucat" --help | grep -q "usage" || fail "help"
-"$bin/tofu-echo" --help | grep -q "usage" || fail "echo help"
+for args in "" "--listen" "--listen nourl" "--bogus"; do
+    set +e
+    # shellcheck disable=SC2086
+    "$bin/tofu-echo" $args > /dev/null 2> "$work/err"
+    rc=$?
+    set -e
+    [ $rc -eq 2 ] || fail "tofu-echo $args: exit $rc"
+done
+"$bin/tofucat" --help | grep -q "usage" || fail "tofucat --help"
+"$bin/tofu-echo" --help | grep -q "usage" || fail "tofu-echo --help"
 
-# tofucat as an echoing listener, printing what it gets
+# --- failures with a one-line reason, exit 1: refused, cannot listen
+set +e
+cat_ --connect "tcp://127.0.0.1:$(freeport)" --request x 2> "$work/err"
+rc=$?
+set -e
+[ $rc -eq 1 ] || fail "refused: exit $rc"
+grep -q "refused" "$work/err" || fail "refused: $(cat "$work/err")"
+[ "$(wc -l < "$work/err")" -eq 1 ] || fail "refused: more than one line"
+set +e
+cat_ --connect "uds://$work/nobody.sock" --request x 2> "$work/err"
+rc=$?
+timeout 10 "$bin/tofu-echo" --listen "tcp://127.0.0.1:$port" 2> "$work/err2"
+rc2=$?
+set -e
+[ $rc -eq 1 ] && grep -q "refused: uds_path_not_found" "$work/err" || fail "uds refused: $rc $(cat "$work/err")"
+[ $rc2 -eq 1 ] && grep -q "listen_failed" "$work/err2" || fail "port in use: $rc2 $(cat "$work/err2")"
+
+# --- tofucat --listen --echo: prints what it gets and answers like tofu-echo
 lport=$(freeport)
 "$bin/tofucat" --listen "tcp://127.0.0.1:$lport" --echo > "$work/listen.log" 2>&1 &
-lpid=$!; pids+=("$lpid")
+lpid=$!
+pids+=("$lpid")
 waitfor "$work/listen.log" "listening on" 1
-out=$("$bin/tofucat" --connect "tcp://127.0.0.1:$lport" --request "ping" --header "a:b")
+out=$(cat_ --connect "tcp://127.0.0.1:$lport" --request "ping" --header "a:b")
 [ "$out" = "ping" ] || fail "listener echo: $out"
-waitfor "$work/listen.log" "\[a:b\] ping" 1
-kill -TERM "$lpid"; wait "$lpid" || fail "tofucat --listen exit"
+waitfor "$work/listen.log" "hello/request/application .*\[~connect_to:tcp|127.0.0.1|$lport\]" 1
+waitfor "$work/listen.log" "regular/request/application .*status=success \[a:b\] ping$" 1
+waitfor "$work/listen.log" "bye/request" 1
+cat_ --connect "tcp://127.0.0.1:$lport" --request $'\x01\x02z' > /dev/null
+waitfor "$work/listen.log" "hex: 01 02 7a$" 1
+stop "$lpid" TERM
 
-# SIGTERM: exit 0, listeners closed, UDS file removed
-kill -TERM "$echo_pid"; wait "$echo_pid" || fail "tofu-echo exit status"
-[ ! -e "$uds" ] || fail "UDS file left behind"
-grep -q "connected channel" "$work/echo.log" || fail "no connect lines"
+# --- tofucat --listen without --echo on UDS: a sink for signals; requests go unanswered (timeout)
+luds="$work/listen.sock"
+"$bin/tofucat" --listen "uds://$luds" > "$work/sink.log" 2>&1 &
+spid=$!
+pids+=("$spid")
+waitfor "$work/sink.log" "listening on" 1
+cat_ --connect "uds://$luds" --signal "tick" --count 3
+waitfor "$work/sink.log" "regular/signal/application .* tick$" 3
+set +e
+cat_ --connect "uds://$luds" --request "anyone?" --timeout 1 2> "$work/err"
+rc=$?
+set -e
+[ $rc -eq 1 ] && grep -q "timeout" "$work/err" || fail "timeout: exit $rc $(cat "$work/err")"
+# closed: the listener goes away while a client waits for its answer
+cat_ --connect "uds://$luds" --request "still there?" --timeout 20 > /dev/null 2> "$work/err" &
+cpid=$!
+waitfor "$work/sink.log" "still there?$" 1
+stop "$spid" INT
+set +e
+wait "$cpid"
+rc=$?
+set -e
+[ $rc -eq 1 ] && grep -q "closed" "$work/err" || fail "closed: exit $rc $(cat "$work/err")"
+[ ! -e "$luds" ] || fail "tofucat left its UDS file behind"
+
+# --- IPv6 literal, when the host has ::1
+if python3 -c 'import socket;socket.socket(socket.AF_INET6).bind(("::1",0))' 2> /dev/null; then
+    p6=$(freeport)
+    "$bin/tofu-echo" --listen "tcp://[::1]:$p6" > "$work/echo6.log" 2>&1 &
+    e6=$!
+    pids+=("$e6")
+    waitfor "$work/echo6.log" "listening on" 1
+    out=$(cat_ --connect "tcp://[::1]:$p6" --request "six")
+    [ "$out" = "six" ] || fail "IPv6 output: $out"
+    stop "$e6" INT
+else
+    echo "(no IPv6 loopback: IPv6 case skipped)"
+fi
+
+# --- SIGTERM: exit 0, listeners closed, UDS file removed
+stop "$echo_pid" TERM
+[ ! -e "$uds" ] || fail "tofu-echo left its UDS file behind"
+grep -q "stopped by signal" "$work/echo.log" || fail "no stop line"
+set +e
+cat_ --connect "tcp://127.0.0.1:$port" --request x 2> /dev/null
+rc=$?
+set -e
+[ $rc -eq 1 ] || fail "tofu-echo still answers after SIGTERM"
 echo "programs OK"
