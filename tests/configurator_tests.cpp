@@ -80,7 +80,8 @@ TEST_CASE("configurator: malformed configurations", "[configurator]") {
     REQUIRE(reason("", false) == AmpeStatus::invalid_address);
     // found by fuzz_text_headers: a NUL in a path, and spaces a header value would lose
     REQUIRE(reason(std::string("uds|\x01\0m2 ", 9), true) == AmpeStatus::invalid_address);
-    REQUIRE(Configurator::fromString(" uds | /tmp/p \t", true) == Configurator(UDSServerConfigurator("/tmp/p")));
+    REQUIRE(Configurator::fromString(" uds | /tmp/p \t", true) ==
+            Configurator(UDSServerConfigurator("/tmp/p")));
 
     MessagePtr none = Message::create();
     REQUIRE(Configurator::fromMessage(*none).status() == AmpeStatus::wrong_configuration);

@@ -1,7 +1,8 @@
 // tofu: the engine (Ampe) and channel group interfaces.
 //
 // Ownership, per call:
-//  - Ampe::get                 -> the caller owns the message (MessagePtr); dropping it returns it to the pool.
+//  - Ampe::get                 -> the caller owns the message (MessagePtr); dropping it returns it to the
+//  pool.
 //  - Ampe::put(m)              -> the pool owns it; m is empty afterwards.
 //  - ChannelGroup::enqueueToPeer(m): on success the engine owns it and m is empty; on a validation error
 //                                 (AmpeError thrown) the caller keeps it, with bhdr.status set to the reason.
@@ -21,7 +22,7 @@ namespace tofu {
 /// A set of channels with one receive queue. Client and server are roles of the handshake only;
 /// afterwards both ends are equal peers.
 class ChannelGroup {
-public:
+  public:
     virtual ~ChannelGroup() = default;
 
     /// Validates msg (check_and_prepare) on the calling thread and hands it to the engine: to a peer,
@@ -47,7 +48,7 @@ public:
 
 /// The asynchronous message passing engine. All members are thread-safe.
 class Ampe {
-public:
+  public:
     virtual ~Ampe() = default;
 
     /// A message from the pool (reset). Empty when the pool is empty and strategy is poolOnly.
@@ -69,11 +70,13 @@ public:
 
 /// RAII owner of a channel group: destroys it at the end of the scope (the original's DestroyChannels).
 class DestroyChannels {
-public:
+  public:
     DestroyChannels(Ampe& engine, ChannelGroup* group) noexcept : engine_(&engine), group_(group) {}
     explicit DestroyChannels(Ampe& engine) : engine_(&engine), group_(engine.create()) {}
     ~DestroyChannels() { reset(); }
-    DestroyChannels(DestroyChannels&& o) noexcept : engine_(o.engine_), group_(o.group_) { o.group_ = nullptr; }
+    DestroyChannels(DestroyChannels&& o) noexcept : engine_(o.engine_), group_(o.group_) {
+        o.group_ = nullptr;
+    }
     DestroyChannels& operator=(DestroyChannels&&) = delete;
     DestroyChannels(const DestroyChannels&) = delete;
     DestroyChannels& operator=(const DestroyChannels&) = delete;
@@ -93,7 +96,7 @@ public:
         }
     }
 
-private:
+  private:
     Ampe* engine_;
     ChannelGroup* group_;
 };
