@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "frame_decoder.hpp"
 #include "intrusive_queue.hpp"
 #include "socket.hpp"
 #include "tofu/message.hpp"
@@ -30,8 +31,6 @@ struct Channel {
     /// Id of the Welcome/Hello that opened the channel, for its channel_closed signal.
     MessageID openMid = 0;
 
-    bool accepted = false;     // server side of a connection: the first frame must be a HelloRequest
-    bool firstFrame = true;    // no frame received yet
     bool stopSending = false;  // a bye went out: nothing more is sent
     bool paused = false;       // no pool message for the next frame: not reading
     bool poolSignalled = false;
@@ -51,13 +50,9 @@ struct Channel {
     std::size_t nextEndpoint = 0;
     AmpeStatus connectStatus = AmpeStatus::connect_failed;
 
-    // Receiving: header accumulator, the frame's message being filled, bytes kept while paused.
-    std::array<std::uint8_t, BinaryHeader::BHSIZE> hdr{};
-    std::uint8_t hdrGot = 0;
-    bool haveHdr = false;
-    BinaryHeader rbh{};
-    Message* rmsg = nullptr;
-    std::size_t rGot = 0;
+    // Receiving: the frame decoder (it knows whether we accepted the connection) and bytes kept
+    // while paused.
+    FrameDecoder decoder;
     std::vector<std::uint8_t> stash;
 
     [[nodiscard]] std::uint64_t token() const noexcept { return (std::uint64_t{gen} << 16) | cn; }

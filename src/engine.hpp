@@ -98,8 +98,7 @@ class Reactor::Impl final : public Ampe {
     enum class Parse : std::uint8_t { more, paused, closed };
     Parse parse(detail::Channel& ch, std::span<const std::uint8_t>& in);
     [[nodiscard]] bool consume(detail::Channel& ch, std::span<const std::uint8_t> in);
-    [[nodiscard]] bool validIncoming(const detail::Channel& ch, const BinaryHeader& bh) const noexcept;
-    bool deliverIncoming(detail::Channel& ch, Message* msg);
+    bool deliverIncoming(detail::Channel& ch, Message* msg, bool first);
     void pause(detail::Channel& ch, std::span<const std::uint8_t> rest);
     void resumePaused();
     void flushSend(detail::Channel& ch);

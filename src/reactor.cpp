@@ -495,7 +495,7 @@ void Reactor::Impl::closeChannel(Channel& ch, AmpeStatus reason, bool silent) no
     }
     ch.closed = true;
     // An accepted connection that never delivered its HelloRequest is unknown to the application.
-    silent = silent || (ch.accepted && ch.firstFrame);
+    silent = silent || (ch.decoder.accepted() && ch.decoder.firstFrame());
     if (ch.registered && !ch.detached) {
         poller_->remove(ch.fd.get());
     }
@@ -504,8 +504,7 @@ void Reactor::Impl::closeChannel(Channel& ch, AmpeStatus reason, bool silent) no
     }
     ch.fd.reset();
     registry_.remove(ch.cn);
-    release(ch.rmsg);
-    ch.rmsg = nullptr;
+    release(ch.decoder.abandon());
 
     const bool helloPending = ch.kind == Channel::Kind::connecting;
     detail::IntrusiveQueue<Message> unsent;

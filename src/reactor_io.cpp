@@ -72,7 +72,7 @@ void Reactor::Impl::onAccept(Channel& listener) {
                 }
                 Channel& ch = newChannel(cn, Channel::Kind::io, listener.group);
                 ch.fd = std::move(fd);
-                ch.accepted = true;
+                ch.decoder.setAccepted(true);
                 poller_->add(ch.fd.get(), PE::In, ch.token());
                 ch.registered = true;
                 break;
@@ -134,109 +134,45 @@ bool Reactor::Impl::consume(Channel& ch, std::span<const std::uint8_t> in) {
     return false;
 }
 
-// Validates a header read from the network before anything is allocated for it (defect 12).
-bool Reactor::Impl::validIncoming(const Channel& ch, const BinaryHeader& bh) const noexcept {
-    const ProtoFields& p = bh.proto;
-    if (p.internal != 0 || p.origin != OriginFlag::application) {
-        return false;
-    }
-    if (bh.status > status_to_raw(AmpeStatus::unknown_error)) {
-        return false;
-    }
-    const std::optional<ValidCombination> vc = toValidCombination(p.mtype, p.role);
-    if (!vc || *vc == ValidCombination::WelcomeRequest) {
-        return false;  // Welcome never travels
-    }
-    if (p.more == MoreMessagesFlag::more && p.mtype != MessageType::regular) {
-        return false;
-    }
-    if (p.role == MessageRole::response && bh.message_id == 0) {
-        return false;
-    }
-    if (ch.accepted) {
-        // Server side: a HelloRequest first, and only first; never a HelloResponse.
-        if (ch.firstFrame != (*vc == ValidCombination::HelloRequest) ||
-            *vc == ValidCombination::HelloResponse) {
-            return false;
-        }
-    } else {
-        // Client side: never a HelloRequest; the first frame answers our Hello (or says bye).
-        if (*vc == ValidCombination::HelloRequest) {
-            return false;
-        }
-        if (ch.firstFrame && *vc != ValidCombination::HelloResponse && p.mtype != MessageType::bye) {
-            return false;
-        }
-    }
-    return true;
-}
-
 Reactor::Impl::Parse Reactor::Impl::parse(Channel& ch, std::span<const std::uint8_t>& in) {
     for (;;) {
-        if (!ch.haveHdr) {
-            if (in.empty()) {
+        switch (ch.decoder.feed(in)) {
+            case detail::FrameDecoder::Step::more:
                 return Parse::more;
-            }
-            const std::size_t take = std::min<std::size_t>(BinaryHeader::BHSIZE - ch.hdrGot, in.size());
-            std::memcpy(ch.hdr.data() + ch.hdrGot, in.data(), take);
-            in = in.subspan(take);
-            ch.hdrGot = static_cast<std::uint8_t>(ch.hdrGot + take);
-            if (ch.hdrGot < BinaryHeader::BHSIZE) {
-                return Parse::more;
-            }
-            ch.rbh = BinaryHeader::from(ch.hdr);
-            if (!validIncoming(ch, ch.rbh)) {
+            case detail::FrameDecoder::Step::invalid:
                 closeChannel(ch, AmpeStatus::communication_failed);  // a hostile or broken peer
                 return Parse::closed;
+            case detail::FrameDecoder::Step::need_message: {
+                // Receive buffers come only from the pool: an empty pool is back-pressure.
+                Message* m = pool_.core().get(AllocationStrategy::poolOnly);
+                if (m == nullptr) {
+                    return Parse::paused;
+                }
+                try {
+                    ch.decoder.attach(m);
+                } catch (...) {
+                    release(m);
+                    closeChannel(ch, AmpeStatus::allocation_failed);
+                    return Parse::closed;
+                }
+                break;
             }
-            ch.haveHdr = true;
-            ch.rGot = 0;
-        }
-        if (ch.rmsg == nullptr) {
-            Message* m = pool_.core().get(AllocationStrategy::poolOnly);
-            if (m == nullptr) {
-                return Parse::paused;  // receive buffers come only from the pool: back-pressure
+            case detail::FrameDecoder::Step::frame: {
+                const bool first = ch.decoder.firstFrame();
+                Message* m = ch.decoder.take();
+                m->bhdr.channel_number = ch.cn;  // the receiver's own number replaces the sender's
+                if (!deliverIncoming(ch, m, first)) {
+                    return Parse::closed;
+                }
+                break;
             }
-            m->bhdr = ch.rbh;
-            m->bhdr.channel_number = ch.cn;  // the receiver's own number replaces the sender's
-            m->thdrs.buffer.resize(ch.rbh.thl);
-            m->body.resize(ch.rbh.bl);
-            ch.rmsg = m;
-        }
-        const std::size_t thl = ch.rbh.thl;
-        const std::size_t total = thl + ch.rbh.bl;
-        while (ch.rGot < total && !in.empty()) {
-            std::uint8_t* dst = nullptr;
-            std::size_t room = 0;
-            if (ch.rGot < thl) {
-                dst = ch.rmsg->thdrs.buffer.data() + ch.rGot;
-                room = thl - ch.rGot;
-            } else {
-                dst = ch.rmsg->body.data() + (ch.rGot - thl);
-                room = total - ch.rGot;
-            }
-            const std::size_t take = std::min(room, in.size());
-            std::memcpy(dst, in.data(), take);
-            in = in.subspan(take);
-            ch.rGot += take;
-        }
-        if (ch.rGot < total) {
-            return Parse::more;
-        }
-        Message* m = ch.rmsg;
-        ch.rmsg = nullptr;
-        ch.haveHdr = false;
-        ch.hdrGot = 0;
-        if (!deliverIncoming(ch, m)) {
-            return Parse::closed;
         }
     }
 }
 
-bool Reactor::Impl::deliverIncoming(Channel& ch, Message* m) {
-    if (ch.firstFrame) {
-        ch.firstFrame = false;
-        if (ch.accepted) {
+bool Reactor::Impl::deliverIncoming(Channel& ch, Message* m, bool first) {
+    if (first) {
+        if (ch.decoder.accepted()) {
             ch.openMid = m->bhdr.message_id;  // the HelloRequest names the channel's conversation
         }
     }

@@ -10,7 +10,7 @@ cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C
       -DTOFU_BUILD_TESTS=OFF -DTOFU_BUILD_RECIPES=OFF -DTOFU_BUILD_BENCH=OFF -DTOFU_BUILD_FUZZERS=ON >/dev/null
 cmake --build "$build" -j2 >/dev/null
 status=0
-for f in fuzz_text_headers fuzz_check_and_prepare; do
+for f in fuzz_text_headers fuzz_check_and_prepare fuzz_frame_decoder; do
     corpus="$build/corpus-$f"
     mkdir -p "$corpus"
     cp "$src/tests/fuzz/corpus/$f"/* "$corpus/" 2>/dev/null || true
