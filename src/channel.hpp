@@ -44,6 +44,7 @@ struct Channel {
     // Sending: the queue and how much of its head frame is already written.
     IntrusiveQueue<Message> sendQ;
     std::size_t sentOff = 0;
+    std::size_t queuedBytes = 0;  // whole frames in sendQ, counted for the send-queue limit
 
     // Connecting: every address resolved, the next one to try, the status of the last failure.
     std::vector<Endpoint> endpoints;
@@ -54,6 +55,10 @@ struct Channel {
     // while paused.
     FrameDecoder decoder;
     std::vector<std::uint8_t> stash;
+
+    [[nodiscard]] static std::size_t frameSize(const Message& m) noexcept {
+        return BinaryHeader::BHSIZE + m.bhdr.thl + m.bhdr.bl;
+    }
 
     [[nodiscard]] std::uint64_t token() const noexcept { return (std::uint64_t{gen} << 16) | cn; }
 };

@@ -146,6 +146,7 @@ class Reactor::Impl final : public Ampe {
     std::vector<detail::Resolver::Result> resolved_;
     std::vector<std::uint8_t> scratch_;
     std::uint32_t nextGen_ = 1;
+    std::size_t maxSendQueueBytes_;
 
     std::unique_ptr<detail::Resolver> resolver_;
     std::thread thread_;

@@ -27,7 +27,9 @@ Reactor::Impl::Impl(const Options& options)
       pool_(options.initialPoolMsgs, options.maxPoolMsgs, mr_),
       poller_(detail::makePoller(options.poller)),
       table_(65536),
-      scratch_(64 * 1024) {
+      scratch_(64 * 1024),
+      maxSendQueueBytes_(options.maxSendQueueBytes != 0 ? options.maxSendQueueBytes
+                                                        : DefaultOptions.maxSendQueueBytes) {
     poller_->add(notifier_.receiver(), detail::PollEvents::In, SpecialMaxChannelNumber);
     // Called under the pool mutex when a message comes back to a pool a reader found empty:
     // both steps are non-blocking.
@@ -316,6 +318,16 @@ void Reactor::Impl::handleAppMessage(Message* m) {
         deliver(g, m);
         return;
     }
+    const std::size_t frame = Channel::frameSize(*m);
+    if (!bye && m->bhdr.proto.oob == Oob::off && !ch->sendQ.empty() &&
+        ch->queuedBytes + frame > maxSendQueueBytes_) {
+        // The peer does not read: refuse rather than grow without bound; the channel stays open.
+        m->bhdr.proto.origin = OriginFlag::engine;
+        m->bhdr.status = status_to_raw(AmpeStatus::send_failed);
+        deliver(g, m);
+        return;
+    }
+    ch->queuedBytes += frame;
     if (m->bhdr.proto.oob == Oob::on) {
         // Head of the queue, but never in front of a frame already partly on the wire.
         if (ch->sentOff > 0) {
@@ -401,6 +413,7 @@ void Reactor::Impl::onHello(MchnGroup* g, Message* m) {
     Channel& ch = newChannel(m->bhdr.channel_number, Channel::Kind::connecting, g);
     ch.openMid = m->bhdr.message_id;
     ch.sendQ.enqueue(m);  // the Hello is the first frame on the wire
+    ch.queuedBytes = Channel::frameSize(*m);
     if (direct) {
         ch.endpoints.push_back(ep);
         startNextConnect(ch);
@@ -509,6 +522,7 @@ void Reactor::Impl::closeChannel(Channel& ch, AmpeStatus reason, bool silent) no
     const bool helloPending = ch.kind == Channel::Kind::connecting;
     detail::IntrusiveQueue<Message> unsent;
     ch.sendQ.move(unsent);
+    ch.queuedBytes = 0;
     while (Message* m = unsent.dequeue()) {
         if (silent) {
             release(m);

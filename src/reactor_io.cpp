@@ -309,6 +309,7 @@ void Reactor::Impl::flushSend(Channel& ch) {
             }
             left -= frame;
             ch.sentOff = 0;
+            ch.queuedBytes -= Channel::frameSize(*m);
             (void)ch.sendQ.dequeue();
             if (isBye(*m)) {
                 ch.stopSending = true;

@@ -312,3 +312,84 @@ TEST_CASE("interop: hostile peers — silent, maximum lengths, half-close", "[in
     MessagePtr lateReq = expectMessage(*srv);
     REQUIRE(lateReq->bhdr.message_id == 77);
 }
+
+TEST_CASE("interop: a slow reader meets the send-queue limit, then gets every accepted message",
+          "[interop][hostile]") {
+    Options opts;
+    opts.maxSendQueueBytes = 256 * 1024;
+    auto rtr = Reactor::Create(opts);
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels srv(ampe);
+    const std::uint16_t port = findFreeTcpPort();
+    startListener(ampe, *srv, TCPServerConfigurator("127.0.0.1", port));
+    asio::io_context io;
+    tcp::socket reader(io);
+    reader.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    int small = 16 * 1024;  // keep the kernel's share small so the engine's queue fills soon
+    ::setsockopt(reader.native_handle(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    asio::write(reader, asio::buffer(frame(1, HelloRequestProto, 5, "a:b\r\n", "")));
+    MessagePtr hello = expectMessage(*srv);
+    REQUIRE(vcOf(*hello) == ValidCombination::HelloRequest);
+    const ChannelNumber cn = hello->bhdr.channel_number;
+    hello->bhdr.proto.role = MessageRole::response;
+    srv->enqueueToPeer(hello);
+    REQUIRE(readFrame(reader).proto == HelloResponseProto);
+
+    // The peer stops reading. Send 8 KiB signals until the engine hands some back.
+    const std::string body(8 * 1024, 's');
+    int sent = 0;
+    int refused = 0;
+    std::vector<int> refusedSeq;
+    while (refused == 0 && sent < 10'000) {
+        MessagePtr m = appMessage(ampe, MessageRole::signal, cn, body);
+        m->thdrs.append("seq", std::to_string(sent));
+        srv->enqueueToPeer(m);
+        ++sent;
+        // Look at what came back so far, without waiting.
+        while (MessagePtr back = srv->waitReceive(0)) {
+            INFO(describe(*back));
+            REQUIRE(back->bhdr.proto.origin == OriginFlag::engine);
+            REQUIRE(statusOf(*back) == AmpeStatus::send_failed);
+            REQUIRE(back->bhdr.channel_number == cn);
+            refusedSeq.push_back(std::stoi(std::string(*back->thdrs.find("seq"))));
+            ++refused;
+        }
+    }
+    REQUIRE(refused > 0);
+    // A Welcome that must fail is handled after every send above: once it is back, all refusals are in.
+    MessagePtr marker = ampe.get(AllocationStrategy::always);
+    UDSServerConfigurator(tempUdsPath() + "/no-such-dir/x").prepareRequest(*marker);
+    const ChannelNumber markerCn = srv->enqueueToPeer(marker).channel_number;
+    for (bool done = false; !done;) {
+        MessagePtr back = expectMessage(*srv);
+        if (back->bhdr.channel_number == markerCn) {
+            REQUIRE(back->bhdr.proto.mtype == MessageType::welcome);
+            expectClosedSignal(*srv, markerCn);
+            done = true;
+            continue;
+        }
+        INFO(describe(*back));
+        REQUIRE(statusOf(*back) == AmpeStatus::send_failed);
+        refusedSeq.push_back(std::stoi(std::string(*back->thdrs.find("seq"))));
+        ++refused;
+    }
+    // The engine held at most the limit; the rest of the accepted bytes sit in kernel buffers.
+    CHECK(static_cast<std::size_t>(sent - refused) * body.size() < 256 * 1024 + 8 * 1024 * 1024);
+
+    // The reader wakes up: every message the engine kept arrives, in order, none of the refused ones.
+    std::size_t r = 0;
+    for (int seq = 0; seq < sent; ++seq) {
+        if (r < refusedSeq.size() && refusedSeq[r] == seq) {
+            ++r;
+            continue;
+        }
+        const RawFrame f = readFrame(reader);
+        REQUIRE(f.proto == AppSignalProto);
+        REQUIRE(f.headers == "seq:" + std::to_string(seq) + "\r\n");
+        REQUIRE(f.body.size() == body.size());
+    }
+    // And the channel is still open: one more message goes through.
+    MessagePtr last = appMessage(ampe, MessageRole::signal, cn, "after");
+    srv->enqueueToPeer(last);
+    REQUIRE(readFrame(reader).body == "after");
+}

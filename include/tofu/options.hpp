@@ -33,9 +33,14 @@ struct Options {
     /// Where messages and engine memory come from; nullptr means std::pmr::get_default_resource().
     std::pmr::memory_resource* allocator = nullptr;
     PollerKind poller = PollerKind::automatic;
+    /// Most bytes (frames: 16-byte header + text headers + body) one channel may hold waiting for a
+    /// peer that does not read; 0 means the default (4 MiB). A message beyond it comes back to its
+    /// sender unsent (origin engine, status send_failed) and the channel stays open. One message is
+    /// always accepted into an empty queue; ByeRequest/ByeResponse and oob messages are never refused.
+    std::uint32_t maxSendQueueBytes = 0;
 };
 
-inline constexpr Options DefaultOptions{16, 64, nullptr, PollerKind::automatic};
+inline constexpr Options DefaultOptions{16, 64, nullptr, PollerKind::automatic, 4U << 20};
 
 inline constexpr std::uint64_t waitReceive_INFINITE_TIMEOUT = std::numeric_limits<std::uint64_t>::max();
 inline constexpr std::uint64_t waitReceive_SEC_TIMEOUT = 1'000'000'000ULL;
