@@ -99,6 +99,7 @@ class Reactor::Impl final : public Ampe {
     Parse parse(detail::Channel& ch, std::span<const std::uint8_t>& in);
     [[nodiscard]] bool consume(detail::Channel& ch, std::span<const std::uint8_t> in);
     bool deliverIncoming(detail::Channel& ch, Message* msg, bool first);
+    [[nodiscard]] Message* takeRxMessage();
     void pause(detail::Channel& ch, std::span<const std::uint8_t> rest);
     void resumePaused();
     void flushSend(detail::Channel& ch);
@@ -145,6 +146,11 @@ class Reactor::Impl final : public Ampe {
     std::vector<ChannelNumber> backoff_;
     std::vector<detail::Resolver::Result> resolved_;
     std::vector<std::uint8_t> scratch_;
+    // Pool messages taken in one go for incoming frames (returned at the end of each pass), and
+    // sent messages going back in one go.
+    detail::IntrusiveQueue<Message> rxCache_;
+    detail::IntrusiveQueue<Message> txDone_;
+    bool rxTakenThisPass_ = false;
     std::uint32_t nextGen_ = 1;
     std::size_t maxSendQueueBytes_;
 

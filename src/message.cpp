@@ -131,7 +131,8 @@ void MessageDeleter::operator()(Message* msg) const noexcept {
     }
     if (msg->home_) {
         // The pool keeps it, or frees it when full or closed; home_ keeps the pool core alive meanwhile.
-        std::shared_ptr<detail::PoolCore> home = msg->home_;
+        // put() moves home_ out first and keeps it until it is done, so the pool outlives the call.
+        detail::PoolCore* home = msg->home_.get();
         home->put(msg);
         return;
     }

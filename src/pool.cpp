@@ -91,6 +91,51 @@ void PoolCore::put(Message* msg) noexcept {
     }
 }
 
+std::size_t PoolCore::getBatch(IntrusiveQueue<Message>& out, std::size_t n) {
+    std::size_t got = 0;
+    std::lock_guard lock(mutex_);
+    if (closed_) {
+        throw AmpeError(AmpeStatus::shutdown_started);
+    }
+    for (; got < n; ++got) {
+        Message* m = free_.dequeue();
+        if (m == nullptr) {
+            break;
+        }
+        m->reset();
+        m->home_ = shared_from_this();
+        out.enqueue(m);
+    }
+    if (got == 0) {
+        emptyWasReturned_ = true;
+    }
+    return got;
+}
+
+void PoolCore::putAll(IntrusiveQueue<Message>& q) noexcept {
+    if (q.empty()) {
+        return;
+    }
+    std::lock_guard lock(mutex_);
+    const bool wasEmpty = free_.empty();
+    while (Message* m = q.dequeue()) {
+        m->home_.reset();  // not the last reference: the caller holds one
+        if (closed_ || free_.count() >= maxMsgs_) {
+            Message::destroy(m);
+            continue;
+        }
+        m->reset();
+        trim(*m);
+        free_.pushFront(m);
+    }
+    if (wasEmpty && !free_.empty() && emptyWasReturned_) {
+        emptyWasReturned_ = false;
+        if (alerter_) {
+            alerter_();
+        }
+    }
+}
+
 void PoolCore::close() noexcept {
     std::lock_guard lock(mutex_);
     closed_ = true;

@@ -31,6 +31,17 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
     /// mutex: it must not block nor call into the pool).
     void put(Message* msg) noexcept;
 
+    /// Up to n messages under one lock, appended to out; returns how many. poolOnly semantics: none
+    /// from an empty pool, and the next put() tells the alerter. Throws like get() once closed.
+    std::size_t getBatch(IntrusiveQueue<Message>& out, std::size_t n);
+
+    /// Takes back every message of q under one lock (q ends empty). Each must belong to this pool
+    /// (owns()), and the caller must hold its own reference to this pool meanwhile.
+    void putAll(IntrusiveQueue<Message>& q) noexcept;
+
+    /// True when msg returns to this pool when released.
+    [[nodiscard]] bool owns(const Message& msg) const noexcept { return msg.home_.get() == this; }
+
     /// Frees every pooled message and refuses further get(); later put() frees.
     void close() noexcept;
     /// Frees every pooled message (the pool stays open).

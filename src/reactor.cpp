@@ -96,6 +96,8 @@ void Reactor::Impl::loop() {
         processInbox();
         processTimers();
         flushGroups();
+        pool_.core().putAll(rxCache_);  // what this pass did not use is the application's again
+        rxTakenThisPass_ = false;
         graveyard_.clear();
         // Notifiers stayed silent while we worked; from here on they write again. Anything that came
         // in between is caught by this last look.
@@ -121,6 +123,8 @@ void Reactor::Impl::teardown() noexcept {
     while (Message* m = msgs.dequeue()) {
         release(m);
     }
+    pool_.core().putAll(rxCache_);  // left by a pass that ended in an exception
+    pool_.core().putAll(txDone_);
     for (auto& slot : table_) {
         if (slot) {
             closeChannel(*slot, AmpeStatus::shutdown_started, true);

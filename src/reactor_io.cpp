@@ -19,6 +19,7 @@ namespace {
 constexpr std::size_t MaxBatchMsgs = 64;  // frames gathered into one sendmsg()
 constexpr int MaxReadsPerEvent = 8;       // fairness between busy channels
 constexpr int MaxAcceptsPerEvent = 64;
+constexpr std::size_t RxBatch = 16;  // pool messages taken under one lock while frames keep coming
 constexpr auto AcceptBackoff = std::chrono::milliseconds(100);
 
 bool isBye(const Message& m) noexcept {
@@ -144,7 +145,7 @@ Reactor::Impl::Parse Reactor::Impl::parse(Channel& ch, std::span<const std::uint
                 return Parse::closed;
             case detail::FrameDecoder::Step::need_message: {
                 // Receive buffers come only from the pool: an empty pool is back-pressure.
-                Message* m = pool_.core().get(AllocationStrategy::poolOnly);
+                Message* m = takeRxMessage();
                 if (m == nullptr) {
                     return Parse::paused;
                 }
@@ -184,6 +185,17 @@ bool Reactor::Impl::deliverIncoming(Channel& ch, Message* m, bool first) {
         return false;
     }
     return true;
+}
+
+Message* Reactor::Impl::takeRxMessage() {
+    if (Message* m = rxCache_.dequeue()) {
+        return m;
+    }
+    // One message for the first frame of a pass (a lone request), a batch once frames keep coming.
+    const std::size_t n = rxTakenThisPass_ ? RxBatch : 1;
+    rxTakenThisPass_ = true;
+    (void)pool_.core().getBatch(rxCache_, n);
+    return rxCache_.dequeue();
 }
 
 void Reactor::Impl::pause(Channel& ch, std::span<const std::uint8_t> rest) {
@@ -314,7 +326,12 @@ void Reactor::Impl::flushSend(Channel& ch) {
             if (isBye(*m)) {
                 ch.stopSending = true;
             }
-            release(m);
+            m->ctx = nullptr;
+            if (pool_.core().owns(*m)) {
+                txDone_.enqueue(m);  // back to the pool together, under one lock
+            } else {
+                release(m);
+            }
             if (left == 0) {
                 break;
             }
@@ -323,6 +340,7 @@ void Reactor::Impl::flushSend(Channel& ch) {
             break;  // the socket is full: wait for Out
         }
     }
+    pool_.core().putAll(txDone_);
     updateInterest(ch);
 }
 
