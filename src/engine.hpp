@@ -51,7 +51,8 @@ class MchnGroup final : public ChannelGroup {
 
 }  // namespace detail
 
-class Reactor::Impl final : public Ampe {
+// Nested in the exported Reactor, so hidden explicitly: the engine is not part of the ABI.
+class TOFU_HIDDEN Reactor::Impl final : public Ampe {
   public:
     explicit Impl(const Options& options);
     ~Impl() override;

@@ -10,6 +10,8 @@
 //  - ChannelGroup::updateReceiver(m): on success the group's receive queue owns it; m is empty afterwards.
 #pragma once
 
+#include "tofu/export.hpp"
+
 #include <cstdint>
 #include <memory_resource>
 
@@ -21,7 +23,7 @@ namespace tofu {
 
 /// A set of channels with one receive queue. Client and server are roles of the handshake only;
 /// afterwards both ends are equal peers.
-class ChannelGroup {
+class TOFU_API ChannelGroup {
   public:
     virtual ~ChannelGroup() = default;
 
@@ -47,7 +49,7 @@ class ChannelGroup {
 };
 
 /// The asynchronous message passing engine. All members are thread-safe.
-class Ampe {
+class TOFU_API Ampe {
   public:
     virtual ~Ampe() = default;
 
@@ -69,7 +71,7 @@ class Ampe {
 };
 
 /// RAII owner of a channel group: destroys it at the end of the scope (the original's DestroyChannels).
-class DestroyChannels {
+class TOFU_API DestroyChannels {
   public:
     DestroyChannels(Ampe& engine, ChannelGroup* group) noexcept : engine_(&engine), group_(group) {}
     explicit DestroyChannels(Ampe& engine) : engine_(&engine), group_(engine.create()) {}

@@ -1,6 +1,8 @@
 // tofu: the growable byte buffer behind a message's text headers and body (the original's Appendable).
 #pragma once
 
+#include "tofu/export.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <memory_resource>
@@ -11,8 +13,8 @@ namespace tofu {
 
 /// A move-only growable byte buffer allocated from a std::pmr::memory_resource.
 /// size() is the number of bytes in use; capacity() what is allocated. Growth never zero-fills.
-class Buffer {
-public:
+class TOFU_API Buffer {
+  public:
     explicit Buffer(std::pmr::memory_resource* mr = std::pmr::get_default_resource(),
                     std::size_t initialCapacity = 0);
     ~Buffer();
@@ -50,7 +52,7 @@ public:
 
     [[nodiscard]] std::pmr::memory_resource* resource() const noexcept { return mr_; }
 
-private:
+  private:
     void grow(std::size_t atLeast);
 
     std::pmr::memory_resource* mr_;

@@ -1,6 +1,8 @@
 // tofu: configurators — where to listen (Welcome) or connect (Hello), written as text headers.
 #pragma once
 
+#include "tofu/export.hpp"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -19,13 +21,14 @@ inline constexpr std::uint16_t DefaultPort = 7099;
 
 /// Client side: `~connect_to:tcp|HOST|PORT` or `~connect_to:uds|PATH` (in a HelloRequest).
 inline constexpr std::string_view ConnectToHeader = "~connect_to";
-/// Server side: `~listen_on:tcp|IP|PORT` (empty IP: every interface) or `~listen_on:uds|PATH` (in a WelcomeRequest).
+/// Server side: `~listen_on:tcp|IP|PORT` (empty IP: every interface) or `~listen_on:uds|PATH` (in a
+/// WelcomeRequest).
 inline constexpr std::string_view ListenOnHeader = "~listen_on";
 
 /// Longest UDS path (sun_path less its terminating NUL on Linux).
 inline constexpr std::size_t MaxUdsPathLen = 107;
 
-struct TCPClientConfigurator {
+struct TOFU_API TCPClientConfigurator {
     /// Host name, IPv4 or IPv6 literal (without brackets).
     std::string addr{DefaultAddr};
     std::uint16_t port = DefaultPort;
@@ -44,13 +47,14 @@ struct TCPClientConfigurator {
     bool operator==(const TCPClientConfigurator&) const = default;
 };
 
-struct TCPServerConfigurator {
+struct TOFU_API TCPServerConfigurator {
     /// IPv4 or IPv6 literal to bind; empty means every interface.
     std::string addr;
     std::uint16_t port = DefaultPort;
 
     TCPServerConfigurator() = default;
-    explicit TCPServerConfigurator(std::string_view ip, std::uint16_t prt = DefaultPort) : addr(ip), port(prt) {}
+    explicit TCPServerConfigurator(std::string_view ip, std::uint16_t prt = DefaultPort)
+        : addr(ip), port(prt) {}
 
     /// Makes msg a WelcomeRequest carrying this configuration (header reset first).
     void prepareRequest(Message& msg) const;
@@ -61,7 +65,7 @@ struct TCPServerConfigurator {
     bool operator==(const TCPServerConfigurator&) const = default;
 };
 
-struct UDSClientConfigurator {
+struct TOFU_API UDSClientConfigurator {
     std::string path;
 
     UDSClientConfigurator() = default;
@@ -74,7 +78,7 @@ struct UDSClientConfigurator {
     bool operator==(const UDSClientConfigurator&) const = default;
 };
 
-struct UDSServerConfigurator {
+struct TOFU_API UDSServerConfigurator {
     std::string path;
 
     UDSServerConfigurator() = default;
@@ -89,7 +93,7 @@ struct UDSServerConfigurator {
 
 /// No usable configuration; `reason` says why (wrong_configuration: none given,
 /// invalid_address: given but malformed). prepare* always throw AmpeError(wrong_configuration).
-struct WrongConfigurator {
+struct TOFU_API WrongConfigurator {
     AmpeStatus reason = AmpeStatus::wrong_configuration;
 
     void prepareRequest(Message& msg) const;
@@ -98,8 +102,8 @@ struct WrongConfigurator {
 };
 
 /// One of the configurators above.
-class Configurator {
-public:
+class TOFU_API Configurator {
+  public:
     using Variant = std::variant<TCPServerConfigurator, TCPClientConfigurator, UDSServerConfigurator,
                                  UDSClientConfigurator, WrongConfigurator>;
 
@@ -114,7 +118,9 @@ public:
     void prepareSignal(Message& msg) const;
 
     /// True when both hold the same kind of configurator.
-    [[nodiscard]] bool eql(const Configurator& other) const noexcept { return v_.index() == other.v_.index(); }
+    [[nodiscard]] bool eql(const Configurator& other) const noexcept {
+        return v_.index() == other.v_.index();
+    }
     [[nodiscard]] bool isWrong() const noexcept { return std::holds_alternative<WrongConfigurator>(v_); }
     /// success, or the reason of a WrongConfigurator.
     [[nodiscard]] AmpeStatus status() const noexcept;
@@ -133,7 +139,7 @@ public:
 
     bool operator==(const Configurator&) const = default;
 
-private:
+  private:
     Variant v_;
 };
 

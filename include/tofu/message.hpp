@@ -1,6 +1,8 @@
 // tofu: the message model — binary header, text headers, body — and its ownership (MessagePtr).
 #pragma once
 
+#include "tofu/export.hpp"
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -31,7 +33,7 @@ enum class MoreMessagesFlag : std::uint8_t { last = 0, more = 1 };
 
 /// The proto byte: bits 0-1 type, 2-3 role, 4 origin, 5 more, 6 oob, 7 internal.
 /// Packed and unpacked explicitly so the wire layout never depends on the compiler.
-struct ProtoFields {
+struct TOFU_API ProtoFields {
     MessageType mtype = MessageType::regular;
     MessageRole role = MessageRole::invalid;
     OriginFlag origin = OriginFlag::application;
@@ -40,11 +42,10 @@ struct ProtoFields {
     std::uint8_t internal = 0;  // 0 or 1
 
     [[nodiscard]] constexpr std::uint8_t pack() const noexcept {
-        return static_cast<std::uint8_t>((static_cast<unsigned>(mtype) & 3u) |
-                                         ((static_cast<unsigned>(role) & 3u) << 2) |
-                                         ((static_cast<unsigned>(origin) & 1u) << 4) |
-                                         ((static_cast<unsigned>(more) & 1u) << 5) |
-                                         ((static_cast<unsigned>(oob) & 1u) << 6) | ((internal & 1u) << 7));
+        return static_cast<std::uint8_t>(
+            (static_cast<unsigned>(mtype) & 3u) | ((static_cast<unsigned>(role) & 3u) << 2) |
+            ((static_cast<unsigned>(origin) & 1u) << 4) | ((static_cast<unsigned>(more) & 1u) << 5) |
+            ((static_cast<unsigned>(oob) & 1u) << 6) | ((internal & 1u) << 7));
     }
 
     [[nodiscard]] static constexpr ProtoFields unpack(std::uint8_t b) noexcept {
@@ -71,7 +72,7 @@ inline constexpr ChannelNumber SpecialMaxChannelNumber = 0xFFFF;
 
 /// The 16-byte binary header. On the wire, big-endian: 0-1 channel, 2 proto, 3 status,
 /// 4-11 message id, 12-13 text-headers length, 14-15 body length.
-struct BinaryHeader {
+struct TOFU_API BinaryHeader {
     static constexpr std::size_t BHSIZE = 16;
     using Bytes = std::array<std::uint8_t, BHSIZE>;
 
@@ -128,29 +129,29 @@ struct BinaryHeader {
 };
 
 /// One `name:value` record; views into the buffer it was read from.
-struct TextHeader {
+struct TOFU_API TextHeader {
     std::string_view name;
     std::string_view value;
 };
 
 /// Reads `name:value\r\n` records. Values are trimmed of spaces and tabs, empty records are skipped,
 /// a last record may lack its CRLF, and iteration stops at a record with an empty name.
-class TextHeaderIterator {
-public:
+class TOFU_API TextHeaderIterator {
+  public:
     TextHeaderIterator() = default;
     explicit TextHeaderIterator(std::string_view bytes) noexcept : bytes_(bytes) {}
 
     [[nodiscard]] std::optional<TextHeader> next() noexcept;
     void rewind() noexcept { index_ = 0; }
 
-private:
+  private:
     std::string_view bytes_;
     std::size_t index_ = 0;
 };
 
 /// The text headers of a message: `name:value\r\n` records in one buffer.
-class TextHeaders {
-public:
+class TOFU_API TextHeaders {
+  public:
     static constexpr std::size_t tlen = 64;  // initial capacity, as the original
 
     explicit TextHeaders(std::pmr::memory_resource* mr = std::pmr::get_default_resource(),
@@ -189,7 +190,8 @@ enum class ValidCombination : std::uint8_t {
 };
 
 /// The combination a header describes, or nullopt when the application may not send it.
-[[nodiscard]] std::optional<ValidCombination> toValidCombination(MessageType mt, MessageRole role) noexcept;
+[[nodiscard]] TOFU_API std::optional<ValidCombination> toValidCombination(MessageType mt,
+                                                                          MessageRole role) noexcept;
 
 class Message;
 
@@ -198,7 +200,7 @@ class PoolCore;
 }
 
 /// Returns a message to its pool, or frees it when it has none or the pool is closed or full.
-struct MessageDeleter {
+struct TOFU_API MessageDeleter {
     void operator()(Message* msg) const noexcept;
 };
 
@@ -206,10 +208,10 @@ struct MessageDeleter {
 using MessagePtr = std::unique_ptr<Message, MessageDeleter>;
 
 /// A message: binary header, text headers and body, plus intrusive links for the engine's queues.
-class Message {
+class TOFU_API Message {
     struct Key {};
 
-public:
+  public:
     static constexpr std::size_t blen = 256;  // initial body capacity, as the original
 
     /// Use Message::create() or an engine's get().
@@ -229,7 +231,8 @@ public:
     void reset() noexcept;
 
     /// Sets header, text headers (each record checked) and body, then check_and_prepare().
-    ValidCombination set(const BinaryHeader& bh, const TextHeaders* thdrs, std::span<const std::uint8_t> body);
+    ValidCombination set(const BinaryHeader& bh, const TextHeaders* thdrs,
+                         std::span<const std::uint8_t> body);
     /// Sets header, raw text headers and body without any check.
     void setNotSafe(const BinaryHeader& bh, std::string_view thdrs, std::span<const std::uint8_t> body);
 
@@ -281,7 +284,7 @@ public:
     /// Frees a message that is owned by nobody (no pool involved).
     static void destroy(Message* msg) noexcept;
 
-private:
+  private:
     friend class detail::PoolCore;
     friend struct MessageDeleter;
 

@@ -1,6 +1,8 @@
 // tofu: the Reactor — the Ampe implementation, one I/O thread with its own poll loop.
 #pragma once
 
+#include "tofu/export.hpp"
+
 #include <memory>
 
 #include "tofu/ampe.hpp"
@@ -11,8 +13,8 @@ namespace tofu {
 /// Owns the engine: Create() starts the reactor thread; destroying the Reactor stops and joins it,
 /// closes every channel, destroys groups that were not destroyed and closes the pool
 /// (messages still held by the application free themselves when released).
-class Reactor {
-public:
+class TOFU_API Reactor {
+  public:
     [[nodiscard]] static std::unique_ptr<Reactor> Create(const Options& options = DefaultOptions);
 
     ~Reactor();
@@ -24,7 +26,7 @@ public:
 
     class Impl;
 
-private:
+  private:
     explicit Reactor(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };

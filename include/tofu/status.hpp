@@ -1,6 +1,8 @@
 // tofu: statuses carried in BinaryHeader::status, and their C++ error category.
 #pragma once
 
+#include "tofu/export.hpp"
+
 #include <cstdint>
 #include <string_view>
 #include <system_error>
@@ -48,16 +50,16 @@ enum class AmpeStatus : std::uint8_t {
 inline constexpr AmpeStatus invelid_mchn_group = AmpeStatus::invalid_mchn_group;
 
 /// Name of a status as written in the original ("channel_closed"); "unknown_error" for out-of-range values.
-[[nodiscard]] std::string_view statusName(AmpeStatus st) noexcept;
+[[nodiscard]] TOFU_API std::string_view statusName(AmpeStatus st) noexcept;
 
 /// The "tofu" error category; error values are AmpeStatus values.
-[[nodiscard]] const std::error_category& tofu_category() noexcept;
+[[nodiscard]] TOFU_API const std::error_category& tofu_category() noexcept;
 
-[[nodiscard]] std::error_code make_error_code(AmpeStatus st) noexcept;
+[[nodiscard]] TOFU_API std::error_code make_error_code(AmpeStatus st) noexcept;
 
 /// Every failure of the tofu API is reported with this exception; code() holds the AmpeStatus.
-class AmpeError : public std::system_error {
-public:
+class TOFU_API AmpeError : public std::system_error {
+  public:
     explicit AmpeError(AmpeStatus st);
     AmpeError(AmpeStatus st, const std::string& what);
 
@@ -67,16 +69,18 @@ public:
 /// Any raw value >= unknown_error maps to unknown_error.
 [[nodiscard]] constexpr AmpeStatus raw_to_status(std::uint8_t rs) noexcept {
     return rs >= static_cast<std::uint8_t>(AmpeStatus::unknown_error) ? AmpeStatus::unknown_error
-                                                                       : static_cast<AmpeStatus>(rs);
+                                                                      : static_cast<AmpeStatus>(rs);
 }
 
-[[nodiscard]] constexpr std::uint8_t status_to_raw(AmpeStatus st) noexcept { return static_cast<std::uint8_t>(st); }
+[[nodiscard]] constexpr std::uint8_t status_to_raw(AmpeStatus st) noexcept {
+    return static_cast<std::uint8_t>(st);
+}
 
 /// Throws AmpeError for a non-zero raw status.
-void raw_to_error(std::uint8_t rs);
+TOFU_API void raw_to_error(std::uint8_t rs);
 
 /// Throws AmpeError unless st is success.
-void status_to_error(AmpeStatus st);
+TOFU_API void status_to_error(AmpeStatus st);
 
 }  // namespace tofu
 

@@ -38,4 +38,29 @@ CM
 cmake -S "$work/copy" -B "$work/copy/build" "${gen[@]}" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 cmake --build "$work/copy/build" >/dev/null
 "$work/copy/build/copied" | tail -1
+echo "--- pkg-config"
+if command -v pkg-config >/dev/null; then
+    PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig:$work/prefix/lib/x86_64-linux-gnu/pkgconfig" \
+        bash -c 'c++ -std=c++20 "$0" -o "$1" $(pkg-config --cflags --libs tofu)' "$src/tests/package/main.cpp" "$work/pc-consumer"
+    "$work/pc-consumer"
+else
+    echo "SKIP: pkg-config not installed"
+fi
+
+echo "--- shared library (BUILD_SHARED_LIBS=ON) into $work/shared"
+cmake -S "$src" -B "$work/tofu-shared" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON \
+      -DTOFU_BUILD_TESTS=OFF -DTOFU_BUILD_RECIPES=OFF -DTOFU_BUILD_BENCH=OFF -DTOFU_INSTALL=ON \
+      -DCMAKE_INSTALL_PREFIX="$work/shared" >/dev/null
+cmake --build "$work/tofu-shared" -j2 >/dev/null
+cmake --install "$work/tofu-shared" >/dev/null
+lib="$(find "$work/shared" -name 'libtofu.so.*.*.*' | head -1)"
+objdump -p "$lib" | grep SONAME
+# Only the public API is exported: no engine internals (tofu::detail, Reactor::Impl).
+if nm -DC --defined-only "$lib" | cut -d' ' -f3- | grep -E "^((typeinfo( name)?|vtable) for )?tofu::(detail|Reactor::Impl)"; then
+    echo "FAIL: internal symbols exported"; exit 1
+fi
+echo "exported tofu symbols: $(nm -DC --defined-only "$lib" | grep -c 'tofu::')"
+cmake -S "$src/tests/package" -B "$work/fps" "${gen[@]}" -DCMAKE_PREFIX_PATH="$work/shared" >/dev/null
+cmake --build "$work/fps" >/dev/null
+"$work/fps/consumer"
 echo "--- consumers OK"
