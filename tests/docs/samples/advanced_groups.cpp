@@ -1,0 +1,82 @@
+// Sample for docs/guide/advanced-topics.md: several groups, several listeners, and a clean shutdown.
+#include <set>
+#include <string>
+
+#include "sample_support.hpp"
+
+namespace {
+
+// --8<-- [start:shutdown]
+/// Closes every channel at once (ByeSignal, oob) and waits until the engine has confirmed each close.
+void closeAll(tofu::Ampe& ampe, tofu::ChannelGroup& chnls, std::set<tofu::ChannelNumber> open) {
+    for (tofu::ChannelNumber ch : open) {
+        tofu::MessagePtr bye = ampe.get(tofu::AllocationStrategy::always);
+        bye->bhdr.proto.mtype = tofu::MessageType::bye;
+        bye->bhdr.proto.role = tofu::MessageRole::signal;
+        bye->bhdr.proto.oob = tofu::Oob::on;
+        bye->bhdr.channel_number = ch;
+        chnls.enqueueToPeer(bye);
+    }
+    while (!open.empty()) {
+        tofu::MessagePtr msg = chnls.waitReceive(5 * tofu::waitReceive_SEC_TIMEOUT);
+        if (!msg) {
+            break;  // give up waiting: destroying the group closes whatever is left
+        }
+        if (msg->bhdr.proto.origin == tofu::OriginFlag::engine &&
+            msg->bhdr.proto.role == tofu::MessageRole::signal &&
+            tofu::raw_to_status(msg->bhdr.status) == tofu::AmpeStatus::channel_closed) {
+            open.erase(msg->bhdr.channel_number);
+        }
+    }
+}
+// --8<-- [end:shutdown]
+
+}  // namespace
+
+int main() {
+    try {
+        std::unique_ptr<tofu::Reactor> reactor = tofu::Reactor::Create();
+        tofu::Ampe& ampe = reactor->ampe();
+        const std::uint16_t port = tofu::findFreeTcpPort();
+        const std::string path = tofu::tempUdsPath();
+
+        // --8<-- [start:groups]
+        tofu::DestroyChannels service(ampe);  // the main protocol
+        tofu::DestroyChannels admin(ampe);    // monitoring, on its own thread if you like
+        // Each group has its own queue: a channel's messages go to the group that opened it.
+        // --8<-- [end:groups]
+
+        // --8<-- [start:listeners]
+        tofu::MessagePtr tcp = ampe.get(tofu::AllocationStrategy::always);
+        tofu::TCPServerConfigurator("127.0.0.1", port).prepareRequest(*tcp);
+        tofu::MessagePtr uds = ampe.get(tofu::AllocationStrategy::always);
+        tofu::UDSServerConfigurator(path).prepareRequest(*uds);
+
+        std::set<tofu::ChannelNumber> listeners;
+        listeners.insert(service->enqueueToPeer(tcp).channel_number);  // both requests are on their way...
+        listeners.insert(service->enqueueToPeer(uds).channel_number);
+        for (int i = 0; i < 2; ++i) {  // ...and both answers come back, in either order
+            tofu::MessagePtr answer = samples::receive(*service);
+            tofu::raw_to_error(answer->bhdr.status);
+        }
+        // --8<-- [end:listeners]
+
+        tofu::MessagePtr adminHello = ampe.get(tofu::AllocationStrategy::always);
+        tofu::UDSClientConfigurator(path).prepareRequest(*adminHello);
+        const tofu::ChannelNumber adminCh = admin->enqueueToPeer(adminHello).channel_number;
+        tofu::MessagePtr helloOnService =
+            samples::receive(*service);  // the accepted channel belongs to service
+        bool ok = samples::expect(helloOnService->bhdr.proto.mtype == tofu::MessageType::hello, "hello");
+        helloOnService->bhdr.proto.role = tofu::MessageRole::response;
+        service->enqueueToPeer(helloOnService);
+        ok = samples::expect(samples::receive(*admin)->bhdr.channel_number == adminCh, "admin connected") &&
+             ok;
+
+        closeAll(ampe, *service, listeners);
+        fmt::print("two groups, two listeners, closed\n");
+        return ok ? 0 : 1;
+    } catch (const tofu::AmpeError& e) {
+        fmt::print(stderr, "advanced_groups: {}\n", e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,39 @@
+// Sample for docs/guide/message-flows.md: a Hello nobody answers comes back from the engine.
+#include <fmt/format.h>
+
+#include <tofu/tofu.hpp>
+
+int main() {
+    try {
+        std::unique_ptr<tofu::Reactor> reactor = tofu::Reactor::Create();
+        tofu::Ampe& ampe = reactor->ampe();
+        tofu::DestroyChannels chnls(ampe);
+        const std::uint16_t port = tofu::findFreeTcpPort();  // free a moment ago: nobody listens there
+
+        // --8<-- [start:failed-hello]
+        tofu::MessagePtr hello = ampe.get(tofu::AllocationStrategy::always);
+        tofu::TCPClientConfigurator("127.0.0.1", port).prepareRequest(*hello);
+        const tofu::BinaryHeader sent = chnls->enqueueToPeer(hello);  // succeeds: nothing was tried yet
+
+        tofu::MessagePtr back = chnls->waitReceive(5 * tofu::waitReceive_SEC_TIMEOUT);
+        if (back && back->bhdr.proto.origin == tofu::OriginFlag::engine) {
+            // Our own HelloRequest, returned as a response with the reason:
+            // connect_failed, peer_disconnected (refused at once), invalid_address, uds_path_not_found
+            fmt::print("connect to port {} failed: {}\n", port, tofu::raw_to_status(back->bhdr.status));
+        }
+
+        tofu::MessagePtr closed = chnls->waitReceive(5 * tofu::waitReceive_SEC_TIMEOUT);
+        // then the channel's last word: a signal from the engine, status channel_closed, same channel
+        // --8<-- [end:failed-hello]
+
+        const bool ok = back && back->bhdr.proto.origin == tofu::OriginFlag::engine &&
+                        back->bhdr.channel_number == sent.channel_number && closed &&
+                        closed->bhdr.channel_number == sent.channel_number &&
+                        closed->bhdr.proto.role == tofu::MessageRole::signal &&
+                        tofu::raw_to_status(closed->bhdr.status) == tofu::AmpeStatus::channel_closed;
+        return ok ? 0 : 1;
+    } catch (const tofu::AmpeError& e) {
+        fmt::print(stderr, "message_flows_failure: {}\n", e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,97 @@
+// Sample for docs/guide/patterns.md: heartbeats and silent peers (a fragment: compiled, not run).
+#include <atomic>
+#include <chrono>
+#include <tofu/tofu.hpp>
+#include <unordered_map>
+#include <vector>
+
+namespace samples::heartbeat {
+
+using Clock = std::chrono::steady_clock;
+
+// --8<-- [start:beat]
+void sendHeartbeat(tofu::Ampe& ampe, tofu::ChannelGroup& chnls, tofu::ChannelNumber peer) {
+    tofu::MessagePtr hb = ampe.get(tofu::AllocationStrategy::poolOnly);
+    if (!hb) {
+        return;  // no spare message right now: skip this beat rather than grow the pool
+    }
+    hb->bhdr.proto.mtype = tofu::MessageType::regular;
+    hb->bhdr.proto.role = tofu::MessageRole::signal;  // an empty signal: "still here"
+    hb->bhdr.channel_number = peer;
+    chnls.enqueueToPeer(hb);
+}
+// --8<-- [end:beat]
+
+// --8<-- [start:watch]
+class PeerWatch {
+  public:
+    void heard(tofu::ChannelNumber ch) { last_[ch] = Clock::now(); }
+    void forget(tofu::ChannelNumber ch) { last_.erase(ch); }
+
+    /// Peers not heard from for longer than `limit`; each is reported once.
+    std::vector<tofu::ChannelNumber> silent(Clock::duration limit) {
+        std::vector<tofu::ChannelNumber> quiet;
+        const Clock::time_point now = Clock::now();
+        std::erase_if(last_, [&](const auto& kv) {
+            if (now - kv.second <= limit) {
+                return false;
+            }
+            quiet.push_back(kv.first);
+            return true;
+        });
+        return quiet;
+    }
+
+    [[nodiscard]] std::vector<tofu::ChannelNumber> peers() const {
+        std::vector<tofu::ChannelNumber> all;
+        for (const auto& kv : last_) {
+            all.push_back(kv.first);
+        }
+        return all;
+    }
+
+  private:
+    std::unordered_map<tofu::ChannelNumber, Clock::time_point> last_;
+};
+// --8<-- [end:watch]
+
+// --8<-- [start:loop]
+void closeNow(tofu::Ampe& ampe, tofu::ChannelGroup& chnls, tofu::ChannelNumber ch) {
+    tofu::MessagePtr bye = ampe.get(tofu::AllocationStrategy::always);
+    bye->bhdr.proto.mtype = tofu::MessageType::bye;
+    bye->bhdr.proto.role = tofu::MessageRole::signal;
+    bye->bhdr.proto.oob = tofu::Oob::on;  // close at once, send nothing
+    bye->bhdr.channel_number = ch;
+    chnls.enqueueToPeer(bye);
+}
+
+void runWithHeartbeats(tofu::Ampe& ampe, tofu::ChannelGroup& chnls, PeerWatch& watch,
+                       const std::atomic<bool>& running) {
+    constexpr Clock::duration beat = std::chrono::seconds(10);
+    Clock::time_point nextBeat = Clock::now() + beat;
+    while (running) {
+        tofu::MessagePtr msg = chnls.waitReceive(tofu::waitReceive_SEC_TIMEOUT);
+        if (msg && msg->bhdr.proto.origin == tofu::OriginFlag::application) {
+            watch.heard(msg->bhdr.channel_number);  // any message proves the peer is alive
+            // ... handle msg ...
+        } else if (msg && tofu::raw_to_status(msg->bhdr.status) == tofu::AmpeStatus::channel_closed) {
+            watch.forget(msg->bhdr.channel_number);
+        }
+        try {
+            if (Clock::now() >= nextBeat) {
+                for (tofu::ChannelNumber ch : watch.peers()) {
+                    sendHeartbeat(ampe, chnls, ch);
+                }
+                nextBeat += beat;
+            }
+            for (tofu::ChannelNumber ch : watch.silent(6 * beat)) {
+                closeNow(ampe, chnls, ch);  // six beats missed: give up on this peer
+            }
+        } catch (const tofu::AmpeError&) {
+            // the channel closed meanwhile; its channel_closed signal is on its way
+        }
+    }
+}
+// --8<-- [end:loop]
+
+}  // namespace samples::heartbeat
