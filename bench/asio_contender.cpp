@@ -1,6 +1,10 @@
-// asio: an asynchronous echo server (standalone asio) and a synchronous client, tofu's framing.
+// asio: an asynchronous echo server (standalone asio) and a synchronous client, tofu's framing; fan-in
+// clients are asynchronous on one io_context run by the calling thread.
 #include <asio.hpp>
 #include <chrono>
+#include <functional>
+#include <memory>
+#include <system_error>
 #include <thread>
 
 #include "contender.hpp"
@@ -85,6 +89,64 @@ class Asio final : public Contender {
         return static_cast<std::uint64_t>((Clock::now() - t0).count());
     }
 
+    WindowResult window(std::size_t payload, std::size_t count, std::size_t warmup,
+                        std::size_t outstanding) override {
+        Server srv(payload, true, 0);
+        tcp::socket c = srv.connect();
+        std::vector<char> out(16 + payload, 'x');
+        std::vector<char> in(16 + payload);
+        auto send = [&] { asio::write(c, asio::buffer(out)); };
+        auto recv = [&] { asio::read(c, asio::buffer(in)); };
+        windowed(warmup, outstanding, send, recv, nullptr);
+        WindowResult r;
+        r.samples.reserve(count);
+        r.ns = windowed(count, outstanding, send, recv, &r.samples);
+        return r;
+    }
+
+    // `clients` sockets with asynchronous write/read chains on one io_context run by this thread, against
+    // the asynchronous echo server (one thread, one session per connection).
+    std::uint64_t fanIn(std::size_t payload, std::size_t clients, std::size_t perClient) override {
+        Server srv(payload, true, 0);
+        struct Client {
+            tcp::socket sock;
+            std::vector<char> buf;
+            std::size_t left = 0;
+        };
+        std::vector<std::unique_ptr<Client>> cs;
+        for (std::size_t i = 0; i < clients; ++i) {
+            cs.push_back(
+                std::make_unique<Client>(Client{srv.connect(), std::vector<char>(16 + payload, 'x')}));
+        }
+        std::function<void(Client*)> step = [&step](Client* c) {
+            asio::async_write(c->sock, asio::buffer(c->buf), [&step, c](std::error_code ec, std::size_t) {
+                if (ec) {
+                    throw std::system_error(ec);
+                }
+                asio::async_read(c->sock, asio::buffer(c->buf), [&step, c](std::error_code rec, std::size_t) {
+                    if (rec) {
+                        throw std::system_error(rec);
+                    }
+                    if (--c->left > 0) {
+                        step(c);
+                    }
+                });
+            });
+        };
+        auto phase = [&](std::size_t n) {
+            for (auto& c : cs) {
+                c->left = n;
+                step(c.get());
+            }
+            srv.clientIo.restart();
+            srv.clientIo.run();
+        };
+        phase(1);
+        const auto t0 = Clock::now();
+        phase(perClient);
+        return static_cast<std::uint64_t>((Clock::now() - t0).count());
+    }
+
   private:
     struct Server {
         asio::io_context io;
@@ -92,13 +154,18 @@ class Asio final : public Contender {
         tcp::acceptor acceptor{io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
         std::thread thread;
         Server(std::size_t payload, bool echo, std::size_t limit) {
-            acceptor.async_accept([this, payload, echo, limit](std::error_code ec, tcp::socket s) {
-                if (!ec) {
-                    s.set_option(tcp::no_delay(true));
-                    std::make_shared<Session>(std::move(s), payload, echo, limit)->start();
-                }
-            });
+            accept(payload, echo, limit);
             thread = std::thread([this] { io.run(); });
+        }
+        void accept(std::size_t payload, bool echo, std::size_t limit) {
+            acceptor.async_accept([this, payload, echo, limit](std::error_code ec, tcp::socket s) {
+                if (ec) {
+                    return;
+                }
+                s.set_option(tcp::no_delay(true));
+                std::make_shared<Session>(std::move(s), payload, echo, limit)->start();
+                accept(payload, echo, limit);
+            });
         }
         tcp::socket connect() {
             tcp::socket c(clientIo);

@@ -2,6 +2,7 @@
 // (echo) thread and the client on the calling thread, over loopback TCP or a Unix socket.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -10,6 +11,13 @@
 #include <vector>
 
 namespace bench {
+
+/// Result of a windowed request/response run: elapsed ns for the measured requests and one latency
+/// sample (ns, send to response) per measured request.
+struct WindowResult {
+    std::uint64_t ns = 0;
+    std::vector<std::uint64_t> samples;
+};
 
 class Contender {
   public:
@@ -20,6 +28,13 @@ class Contender {
                                                std::size_t warmup) = 0;
     /// `count` one-way messages pipelined; ns from the first send until the receiver has counted all.
     virtual std::uint64_t throughput(std::size_t payload, std::size_t count) = 0;
+    /// Request/response over one connection with `outstanding` requests in flight (the server echoes):
+    /// `warmup` requests first (not measured), then `count` measured ones.
+    virtual WindowResult window(std::size_t payload, std::size_t count, std::size_t warmup,
+                                std::size_t outstanding) = 0;
+    /// Fan-in: `clients` connections to one server, each doing `perClient` round trips one at a time
+    /// (after one unmeasured warm-up round trip each); ns until all clients are done.
+    virtual std::uint64_t fanIn(std::size_t payload, std::size_t clients, std::size_t perClient) = 0;
 };
 
 using Factory = std::function<std::unique_ptr<Contender>()>;
@@ -39,5 +54,37 @@ void addAsio(std::vector<Entry>& out);
 /// A free loopback TCP port and a fresh UDS path, for the contenders.
 std::uint16_t freePort();
 std::string udsPath();
+
+/// Drives `count` requests over one FIFO connection keeping up to `outstanding` in flight: `send()` issues
+/// one request, `recv()` blocks until the next response. Responses arrive in request order, so a ring of
+/// send times gives each request's latency; samples (ns) are appended when `samples` is not null.
+/// Returns the elapsed ns from the first send to the last response.
+template <class Send, class Recv>
+std::uint64_t windowed(std::size_t count, std::size_t outstanding, Send&& send, Recv&& recv,
+                       std::vector<std::uint64_t>* samples) {
+    using Clock = std::chrono::steady_clock;
+    std::vector<Clock::time_point> sentAt(outstanding);
+    std::size_t sent = 0;
+    std::size_t done = 0;
+    const auto t0 = Clock::now();
+    for (; sent < count && sent < outstanding; ++sent) {
+        sentAt[sent % outstanding] = Clock::now();
+        send();
+    }
+    while (done < count) {
+        recv();
+        const auto now = Clock::now();
+        if (samples != nullptr) {
+            samples->push_back(static_cast<std::uint64_t>((now - sentAt[done % outstanding]).count()));
+        }
+        ++done;
+        if (sent < count) {
+            sentAt[sent % outstanding] = Clock::now();
+            send();
+            ++sent;
+        }
+    }
+    return static_cast<std::uint64_t>((Clock::now() - t0).count());
+}
 
 }  // namespace bench

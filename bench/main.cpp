@@ -1,13 +1,12 @@
 // tofu-bench: tofu against raw sockets, ZeroMQ, NNG and asio, side by side in one run.
-//   tofu-bench [--quick] [--repeat N] [--json FILE] [--only NAME[,NAME]]
+//   tofu-bench [--quick] [--repeat N] [--json FILE] [--only NAME[,NAME]] [--jobs JOB[,JOB]]
+// --only and --jobs keep the contenders / jobs whose names start with one of the given prefixes.
 #include <fmt/format.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <string>
@@ -15,34 +14,29 @@
 
 #include "contender.hpp"
 
-namespace bench {
-
-std::uint16_t freePort() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
-
-std::string udsPath() {
-    static std::atomic<int> n{0};
-    return fmt::format("/tmp/tofu-bench-{}-{}.sock", ::getpid(), n++);
-}
-
-}  // namespace bench
-
 namespace {
+
+enum class Kind { latency, throughput, window, fanin };
+
+const char* kindName(Kind k) {
+    switch (k) {
+        case Kind::latency:
+            return "latency";
+        case Kind::throughput:
+            return "throughput";
+        case Kind::window:
+            return "reqresp";
+        case Kind::fanin:
+            return "fanin";
+    }
+    return "";
+}
 
 struct Row {
     std::string contender;
     std::string job;
-    double median_us = 0, p99_us = 0, p999_us = 0;  // latency jobs
-    double msgs_per_s = 0, mb_per_s = 0;            // throughput jobs
+    double median_us = 0, p99_us = 0, p999_us = 0;  // latency and request/response jobs
+    double msgs_per_s = 0, mb_per_s = 0;            // throughput jobs; requests/s for reqresp and fan-in
 };
 
 double pct(std::vector<std::uint64_t>& v, double p) {
@@ -59,6 +53,10 @@ double median(std::vector<double> v) {
     return v.empty() ? 0 : v[v.size() / 2];
 }
 
+double perSecond(std::size_t n, std::uint64_t ns) {
+    return ns == 0 ? 0 : static_cast<double>(n) * 1e9 / static_cast<double>(ns);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -66,6 +64,14 @@ int main(int argc, char** argv) {
     int repeat = 3;
     std::string json;
     std::vector<std::string> only;
+    std::vector<std::string> onlyJobs;
+    auto split = [](const std::string& list, std::vector<std::string>& out) {
+        for (std::size_t pos = 0; pos <= list.size();) {
+            const std::size_t comma = std::min(list.find(',', pos), list.size());
+            out.push_back(list.substr(pos, comma - pos));
+            pos = comma + 1;
+        }
+    };
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--quick") {
@@ -76,14 +82,14 @@ int main(int argc, char** argv) {
         } else if (a == "--json" && i + 1 < argc) {
             json = argv[++i];
         } else if (a == "--only" && i + 1 < argc) {
-            std::string list = argv[++i];
-            for (std::size_t pos = 0; pos <= list.size();) {
-                const std::size_t comma = std::min(list.find(',', pos), list.size());
-                only.push_back(list.substr(pos, comma - pos));
-                pos = comma + 1;
-            }
+            split(argv[++i], only);
+        } else if (a == "--jobs" && i + 1 < argc) {
+            split(argv[++i], onlyJobs);
         } else {
-            fmt::print(stderr, "usage: tofu-bench [--quick] [--repeat N] [--json FILE] [--only NAME,...]\n");
+            fmt::print(
+                stderr,
+                "usage: tofu-bench [--quick] [--repeat N] [--json FILE] [--only NAME,...] [--jobs JOB,...]\n"
+                "jobs: rtt 64B, rtt 4KiB, pipelined 64B, pipelined 1KiB, reqresp16 64B, fanin64 64B\n");
             return a == "--help" ? 0 : 2;
         }
     }
@@ -110,15 +116,26 @@ int main(int argc, char** argv) {
     const std::size_t rtts = quick ? 2000 : 20000;
     const std::size_t warm = quick ? 200 : 2000;
     const std::size_t msgs = quick ? 20000 : 200000;
+    const std::size_t outstanding = 16;
+    const std::size_t reqs = quick ? 10000 : 100000;  // request/response with `outstanding` in flight
+    const std::size_t reqsWarm = quick ? 1000 : 5000;
+    const std::size_t clients = 64;
+    const std::size_t perClient = quick ? 50 : 500;  // fan-in round trips per client
     struct Job {
         std::string name;
-        bool latency;
+        Kind kind;
         std::size_t payload;
     };
-    const std::vector<Job> jobs = {{"rtt 64B", true, 64},
-                                   {"rtt 4KiB", true, 4096},
-                                   {"pipelined 64B", false, 64},
-                                   {"pipelined 1KiB", false, 1024}};
+    std::vector<Job> jobs = {
+        {"rtt 64B", Kind::latency, 64},          {"rtt 4KiB", Kind::latency, 4096},
+        {"pipelined 64B", Kind::throughput, 64}, {"pipelined 1KiB", Kind::throughput, 1024},
+        {"reqresp16 64B", Kind::window, 64},     {"fanin64 64B", Kind::fanin, 64}};
+    if (!onlyJobs.empty()) {
+        std::erase_if(jobs, [&](const Job& j) {
+            return std::none_of(onlyJobs.begin(), onlyJobs.end(),
+                                [&](const std::string& o) { return j.name.starts_with(o); });
+        });
+    }
 
     // Repeats alternate the contenders so machine noise spreads over all of them; medians are reported.
     std::map<std::pair<std::string, std::string>, std::vector<Row>> runs;
@@ -130,15 +147,34 @@ int main(int argc, char** argv) {
                 Row row{e.name, job.name};
                 try {
                     std::unique_ptr<bench::Contender> c = e.make();
-                    if (job.latency) {
-                        std::vector<std::uint64_t> s = c->latency(job.payload, rtts, warm);
-                        row.median_us = pct(s, 0.5);
-                        row.p99_us = pct(s, 0.99);
-                        row.p999_us = pct(s, 0.999);
-                    } else {
-                        const std::uint64_t ns = c->throughput(job.payload, msgs);
-                        row.msgs_per_s = static_cast<double>(msgs) * 1e9 / static_cast<double>(ns);
-                        row.mb_per_s = row.msgs_per_s * static_cast<double>(job.payload) / 1e6;
+                    switch (job.kind) {
+                        case Kind::latency: {
+                            std::vector<std::uint64_t> s = c->latency(job.payload, rtts, warm);
+                            row.median_us = pct(s, 0.5);
+                            row.p99_us = pct(s, 0.99);
+                            row.p999_us = pct(s, 0.999);
+                            break;
+                        }
+                        case Kind::throughput: {
+                            row.msgs_per_s = perSecond(msgs, c->throughput(job.payload, msgs));
+                            row.mb_per_s = row.msgs_per_s * static_cast<double>(job.payload) / 1e6;
+                            break;
+                        }
+                        case Kind::window: {
+                            bench::WindowResult w = c->window(job.payload, reqs, reqsWarm, outstanding);
+                            row.msgs_per_s = perSecond(reqs, w.ns);
+                            row.mb_per_s = row.msgs_per_s * static_cast<double>(job.payload) / 1e6;
+                            row.median_us = pct(w.samples, 0.5);
+                            row.p99_us = pct(w.samples, 0.99);
+                            row.p999_us = pct(w.samples, 0.999);
+                            break;
+                        }
+                        case Kind::fanin: {
+                            const std::size_t total = clients * perClient;
+                            row.msgs_per_s = perSecond(total, c->fanIn(job.payload, clients, perClient));
+                            row.mb_per_s = row.msgs_per_s * static_cast<double>(job.payload) / 1e6;
+                            break;
+                        }
                     }
                 } catch (const std::exception& ex) {
                     fmt::print(stderr, "\n{} {}: {}\n", e.name, job.name, ex.what());
@@ -179,14 +215,33 @@ int main(int argc, char** argv) {
         }
         return nullptr;
     };
-    fmt::print("{} round trips / {} pipelined messages per run, median of {} run(s)\n", rtts, msgs, repeat);
+    fmt::print(
+        "{} round trips / {} pipelined messages / {} requests with {} outstanding / {} clients x {} round "
+        "trips "
+        "per run, median of {} run(s)\n",
+        rtts, msgs, reqs, outstanding, clients, perClient, repeat);
     for (const Job& job : jobs) {
-        fmt::print("\n{}\n", job.name);
-        if (job.latency) {
-            fmt::print("  {:<10} {:>10} {:>10} {:>10} {:>9} {:>9}\n", "", "median us", "p99 us", "p99.9 us",
-                       "vs raw", "vs zmq");
-        } else {
-            fmt::print("  {:<10} {:>12} {:>10} {:>9} {:>9}\n", "", "msgs/s", "MB/s", "vs raw", "vs zmq");
+        switch (job.kind) {
+            case Kind::latency:
+                fmt::print("\n{} (round trip, one at a time)\n", job.name);
+                fmt::print("  {:<10} {:>10} {:>10} {:>10} {:>9} {:>9}\n", "", "median us", "p99 us",
+                           "p99.9 us", "vs raw", "vs zmq");
+                break;
+            case Kind::throughput:
+                fmt::print("\n{} (one way)\n", job.name);
+                fmt::print("  {:<10} {:>12} {:>10} {:>9} {:>9}\n", "", "msgs/s", "MB/s", "vs raw", "vs zmq");
+                break;
+            case Kind::window:
+                fmt::print("\n{} (request/response, {} outstanding, one connection)\n", job.name,
+                           outstanding);
+                fmt::print("  {:<10} {:>12} {:>10} {:>10} {:>9} {:>9}\n", "", "requests/s", "median us",
+                           "p99 us", "vs raw", "vs zmq");
+                break;
+            case Kind::fanin:
+                fmt::print("\n{} ({} clients, one round trip at a time each, one server)\n", job.name,
+                           clients);
+                fmt::print("  {:<10} {:>12} {:>9} {:>9}\n", "", "requests/s", "vs raw", "vs zmq");
+                break;
         }
         for (const bench::Entry& e : entries) {
             const Row* r = find(job.name, e.name);
@@ -201,31 +256,48 @@ int main(int argc, char** argv) {
                                      : (base->msgs_per_s > 0 ? r->msgs_per_s / base->msgs_per_s : 0);
                 return fmt::format("{:.2f}x", x);
             };
-            if (job.latency) {
-                fmt::print("  {:<10} {:>10.1f} {:>10.1f} {:>10.1f} {:>9} {:>9}\n", e.name, r->median_us,
-                           r->p99_us, r->p999_us, ratio(raw, true), ratio(zmq, true));
-            } else {
-                fmt::print("  {:<10} {:>12.0f} {:>10.1f} {:>9} {:>9}\n", e.name, r->msgs_per_s, r->mb_per_s,
-                           ratio(raw, false), ratio(zmq, false));
+            switch (job.kind) {
+                case Kind::latency:
+                    fmt::print("  {:<10} {:>10.1f} {:>10.1f} {:>10.1f} {:>9} {:>9}\n", e.name, r->median_us,
+                               r->p99_us, r->p999_us, ratio(raw, true), ratio(zmq, true));
+                    break;
+                case Kind::throughput:
+                    fmt::print("  {:<10} {:>12.0f} {:>10.1f} {:>9} {:>9}\n", e.name, r->msgs_per_s,
+                               r->mb_per_s, ratio(raw, false), ratio(zmq, false));
+                    break;
+                case Kind::window:
+                    fmt::print("  {:<10} {:>12.0f} {:>10.1f} {:>10.1f} {:>9} {:>9}\n", e.name, r->msgs_per_s,
+                               r->median_us, r->p99_us, ratio(raw, false), ratio(zmq, false));
+                    break;
+                case Kind::fanin:
+                    fmt::print("  {:<10} {:>12.0f} {:>9} {:>9}\n", e.name, r->msgs_per_s, ratio(raw, false),
+                               ratio(zmq, false));
+                    break;
             }
         }
     }
     if (!json.empty()) {
         std::FILE* f = std::fopen(json.c_str(), "w");
-        if (f != nullptr) {
-            fmt::print(f, "[\n");
-            for (std::size_t i = 0; i < table.size(); ++i) {
-                const Row& r = table[i];
-                fmt::print(
-                    f,
-                    "  {{\"contender\": \"{}\", \"job\": \"{}\", \"median_us\": {:.2f}, \"p99_us\": {:.2f}, "
-                    "\"p999_us\": {:.2f}, \"msgs_per_s\": {:.0f}, \"mb_per_s\": {:.2f}}}{}\n",
-                    r.contender, r.job, r.median_us, r.p99_us, r.p999_us, r.msgs_per_s, r.mb_per_s,
-                    i + 1 < table.size() ? "," : "");
-            }
-            fmt::print(f, "]\n");
-            std::fclose(f);
+        if (f == nullptr) {
+            fmt::print(stderr, "cannot write {}: {}\n", json, std::strerror(errno));
+            return 1;
         }
+        // msgs_per_s holds requests/s for the reqresp and fanin kinds.
+        fmt::print(f, "[\n");
+        for (std::size_t i = 0; i < table.size(); ++i) {
+            const Row& r = table[i];
+            const Job& job =
+                *std::find_if(jobs.begin(), jobs.end(), [&](const Job& j) { return j.name == r.job; });
+            fmt::print(
+                f,
+                "  {{\"contender\": \"{}\", \"job\": \"{}\", \"kind\": \"{}\", \"payload\": {}, "
+                "\"median_us\": {:.2f}, \"p99_us\": {:.2f}, \"p999_us\": {:.2f}, \"msgs_per_s\": {:.0f}, "
+                "\"mb_per_s\": {:.2f}}}{}\n",
+                r.contender, r.job, kindName(job.kind), job.payload, r.median_us, r.p99_us, r.p999_us,
+                r.msgs_per_s, r.mb_per_s, i + 1 < table.size() ? "," : "");
+        }
+        fmt::print(f, "]\n");
+        std::fclose(f);
     }
     return 0;
 }

@@ -1,6 +1,9 @@
-// raw: blocking sockets, the same 16-byte header framing as tofu, TCP_NODELAY — the physical limit.
+// raw: blocking sockets, the same 16-byte header framing as tofu, TCP_NODELAY — the physical limit. Fan-in:
+// one epoll server thread, the clients driven by poll() on the calling thread.
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -8,6 +11,7 @@
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 #include <thread>
 
 #include "contender.hpp"
@@ -28,6 +32,18 @@ void readAll(int fd, void* buf, std::size_t n) {
         p += r;
         n -= static_cast<std::size_t>(r);
     }
+}
+
+/// One frame, or false on EOF before its first byte.
+bool readFrame(int fd, void* buf, std::size_t n) {
+    const ssize_t r = ::recv(fd, buf, n, 0);
+    if (r <= 0) {
+        return false;
+    }
+    if (static_cast<std::size_t>(r) < n) {
+        readAll(fd, static_cast<char*>(buf) + r, n - static_cast<std::size_t>(r));
+    }
+    return true;
 }
 
 void writeAll(int fd, const void* buf, std::size_t n) {
@@ -95,48 +111,188 @@ class Raw final : public Contender {
         return ns;
     }
 
+    WindowResult window(std::size_t payload, std::size_t count, std::size_t warmup,
+                        std::size_t outstanding) override {
+        Pair p = connectPair();
+        std::thread server([fd = p.server, payload, n = count + warmup] {
+            std::vector<char> buf(16 + payload);
+            for (std::size_t i = 0; i < n; ++i) {
+                readAll(fd, buf.data(), buf.size());
+                writeAll(fd, buf.data(), buf.size());
+            }
+        });
+        std::vector<char> out(16 + payload, 'x');
+        std::vector<char> in(16 + payload);
+        auto send = [&] { writeAll(p.client, out.data(), out.size()); };
+        auto recv = [&] { readAll(p.client, in.data(), in.size()); };
+        windowed(warmup, outstanding, send, recv, nullptr);
+        WindowResult r;
+        r.samples.reserve(count);
+        r.ns = windowed(count, outstanding, send, recv, &r.samples);
+        server.join();
+        close(p);
+        return r;
+    }
+
+    // One server thread with epoll echoes every connection until it closes; the client side is this thread
+    // with poll() over all connections.
+    std::uint64_t fanIn(std::size_t payload, std::size_t clients, std::size_t perClient) override {
+        Listener l = listenOn(static_cast<int>(clients) + 16);
+        std::vector<int> cfd, sfd;
+        for (std::size_t i = 0; i < clients; ++i) {
+            cfd.push_back(dial(l));
+            sfd.push_back(acceptOne(l));
+        }
+        closeListener(l);
+        std::thread server([&sfd, payload] {
+            const int ep = ::epoll_create1(0);
+            for (const int fd : sfd) {
+                epoll_event ev{};
+                ev.events = EPOLLIN;
+                ev.data.fd = fd;
+                ::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+            }
+            std::vector<char> buf(16 + payload);
+            std::vector<epoll_event> events(sfd.size());
+            std::size_t open = sfd.size();
+            while (open > 0) {
+                const int n = ::epoll_wait(ep, events.data(), static_cast<int>(events.size()), -1);
+                for (int i = 0; i < n; ++i) {
+                    const int fd = events[static_cast<std::size_t>(i)].data.fd;
+                    if (!readFrame(fd, buf.data(), buf.size())) {
+                        ::epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr);
+                        --open;
+                        continue;
+                    }
+                    writeAll(fd, buf.data(), buf.size());
+                }
+            }
+            ::close(ep);
+        });
+        std::vector<char> frame(16 + payload, 'x');
+        std::vector<pollfd> pfds(clients);
+        for (std::size_t i = 0; i < clients; ++i) {
+            pfds[i] = pollfd{cfd[i], POLLIN, 0};
+        }
+        std::vector<std::size_t> left(clients);
+        auto phase = [&](std::size_t n) {
+            std::size_t active = clients;
+            for (std::size_t i = 0; i < clients; ++i) {
+                left[i] = n;
+                writeAll(cfd[i], frame.data(), frame.size());
+            }
+            while (active > 0) {
+                if (::poll(pfds.data(), pfds.size(), -1) < 0) {
+                    throw std::runtime_error("raw: poll");
+                }
+                for (std::size_t i = 0; i < clients; ++i) {
+                    if ((pfds[i].revents & POLLIN) == 0) {
+                        continue;
+                    }
+                    readAll(cfd[i], frame.data(), frame.size());
+                    if (--left[i] > 0) {
+                        writeAll(cfd[i], frame.data(), frame.size());
+                    } else {
+                        --active;
+                    }
+                }
+            }
+        };
+        // Closing the client ends lets the server thread see EOF everywhere and finish, also on an error.
+        struct Finish {
+            std::vector<int>& cfd;
+            std::vector<int>& sfd;
+            std::thread& server;
+            ~Finish() {
+                for (const int fd : cfd) {
+                    ::close(fd);
+                }
+                server.join();
+                for (const int fd : sfd) {
+                    ::close(fd);
+                }
+            }
+        } finish{cfd, sfd, server};
+        phase(1);
+        const auto t0 = Clock::now();
+        phase(perClient);
+        return static_cast<std::uint64_t>((Clock::now() - t0).count());
+    }
+
   private:
     struct Pair {
         int client = -1;
         int server = -1;
     };
 
-    Pair connectPair() {
-        Pair p;
-        int lfd = -1;
+    struct Listener {
+        int fd = -1;
+        sockaddr_storage addr{};
+        socklen_t len = 0;
+        std::string path;  // UDS only
+    };
+
+    Listener listenOn(int backlog) const {
+        Listener l;
         if (uds_) {
-            const std::string path = udsPath();
-            sockaddr_un a{};
-            a.sun_family = AF_UNIX;
-            std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
-            lfd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-            ::bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-            ::listen(lfd, 1);
-            p.client = ::socket(AF_UNIX, SOCK_STREAM, 0);
-            if (::connect(p.client, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-                throw std::runtime_error("raw: connect");
-            }
-            p.server = ::accept(lfd, nullptr, nullptr);
-            ::unlink(path.c_str());
+            l.path = udsPath();
+            auto* a = reinterpret_cast<sockaddr_un*>(&l.addr);
+            a->sun_family = AF_UNIX;
+            std::strncpy(a->sun_path, l.path.c_str(), sizeof a->sun_path - 1);
+            l.len = sizeof(sockaddr_un);
+            l.fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
         } else {
-            sockaddr_in a{};
-            a.sin_family = AF_INET;
-            a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-            lfd = ::socket(AF_INET, SOCK_STREAM, 0);
-            ::bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-            socklen_t len = sizeof a;
-            ::getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len);
-            ::listen(lfd, 1);
-            p.client = ::socket(AF_INET, SOCK_STREAM, 0);
-            if (::connect(p.client, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-                throw std::runtime_error("raw: connect");
-            }
-            p.server = ::accept(lfd, nullptr, nullptr);
-            const int one = 1;
-            ::setsockopt(p.client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-            ::setsockopt(p.server, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            auto* a = reinterpret_cast<sockaddr_in*>(&l.addr);
+            a->sin_family = AF_INET;
+            a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            l.len = sizeof(sockaddr_in);
+            l.fd = ::socket(AF_INET, SOCK_STREAM, 0);
         }
-        ::close(lfd);
+        if (::bind(l.fd, reinterpret_cast<sockaddr*>(&l.addr), l.len) != 0 || ::listen(l.fd, backlog) != 0) {
+            throw std::runtime_error("raw: bind/listen");
+        }
+        ::getsockname(l.fd, reinterpret_cast<sockaddr*>(&l.addr), &l.len);
+        return l;
+    }
+
+    int dial(const Listener& l) const {
+        const int fd = ::socket(uds_ ? AF_UNIX : AF_INET, SOCK_STREAM, 0);
+        if (::connect(fd, reinterpret_cast<const sockaddr*>(&l.addr), l.len) != 0) {
+            throw std::runtime_error("raw: connect");
+        }
+        noDelay(fd);
+        return fd;
+    }
+
+    int acceptOne(const Listener& l) const {
+        const int fd = ::accept(l.fd, nullptr, nullptr);
+        if (fd < 0) {
+            throw std::runtime_error("raw: accept");
+        }
+        noDelay(fd);
+        return fd;
+    }
+
+    static void closeListener(Listener& l) {
+        ::close(l.fd);
+        if (!l.path.empty()) {
+            ::unlink(l.path.c_str());
+        }
+    }
+
+    void noDelay(int fd) const {
+        if (!uds_) {
+            const int one = 1;
+            ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        }
+    }
+
+    Pair connectPair() {
+        Listener l = listenOn(1);
+        Pair p;
+        p.client = dial(l);
+        p.server = acceptOne(l);
+        closeListener(l);
         return p;
     }
 
