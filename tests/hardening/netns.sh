@@ -2,10 +2,12 @@
 # Across hosts (issue #6): two network namespaces joined by a veth pair (10.77.x.1 server, 10.77.x.2 client),
 # netem delay 20ms loss 1% on both ends, a tofu server in one and a tofu client in the other (tofu_netns_peer).
 #   1. transfer: 2000 numbered requests; every response arrives once and in order; the server sees them in order.
-#   2. busy link cut (netem loss 100% while requests are in flight): does the client learn within 20 s?
-#   3. idle link cut (ip link set down on an idle connection): does the client learn within 20 s?
+#   2. busy link cut (netem loss 100% while requests are in flight): the client learns within 45 s
+#      (the engine's TCP_USER_TIMEOUT is 20 s);
+#   3. idle link cut (ip link set down on an idle connection): the client learns within 45 s
+#      (keepalive probes after 10 s idle, every 5 s, and the 20 s user timeout).
 #   4. control: the server process is killed (the kernel closes its sockets): the client must learn at once.
-# 2 and 3 not noticed in time is reported as FINDING (exit stays 0); 1 and 4 failing exits 1.
+# Any of them failing exits 1.
 # Prints SKIP and exits 0 when namespaces cannot be made (not root, no iproute2, no permission).
 # Usage: netns.sh DIR   (DIR holds tofu_netns_peer: the build's tests/hardening, or the build root)
 set -uo pipefail
@@ -111,10 +113,10 @@ echo "RESULT transfer: 2000 requests and responses once each and in order ${impa
     "($((($(date +%s%N) - start) / 1000000)) ms)"
 
 findings=()
-# run_cut NAME MODE ACTION RESTORE: the client connects, says CUT-NOW, ACTION runs; the client must tell within 20 s.
+# run_cut NAME MODE ACTION RESTORE: the client connects, says CUT-NOW, ACTION runs; the client must tell within 45 s.
 run_cut() {
     local name="$1" mode="$2" action="$3" restore="$4" log="$work/cut-$1.log"
-    ip netns exec "$ns_c" timeout 60 "$peer" cut "$ip_s" "$port" "$mode" 20 > "$log" 2>&1 &
+    ip netns exec "$ns_c" timeout 90 "$peer" cut "$ip_s" "$port" "$mode" 45 > "$log" 2>&1 &
     local cpid=$!
     pids+=("$cpid")
     waitfor "$log" "CUT-NOW" 30 || fail "$name: the client never got ready"
@@ -126,7 +128,7 @@ run_cut() {
     case $rc in
         0) echo "RESULT $name: the client noticed: $(grep NOTICED "$log")" ;;
         3)
-            echo "RESULT $name: FINDING: the client did NOT notice within 20 s: $(grep NOT-NOTICED "$log")"
+            echo "RESULT $name: the client did NOT notice within 45 s: $(grep NOT-NOTICED "$log")"
             findings+=("$name")
             ;;
         124) fail "$name: the client hung (killed by timeout)" ;;
@@ -144,11 +146,5 @@ fi
 run_cut "idle-cut" idle "ip -n $ns_c link set $if_c down" "ip -n $ns_c link set $if_c up"
 # --- 4. control: the server process dies; its kernel closes the connection
 run_cut "server-killed" idle "kill -9 $server_pid && wait $server_pid 2> /dev/null; true" "true"
-[[ " ${findings[*]} " == *" server-killed "* ]] && fail "the client did not notice a killed server within 20 s"
-
-if [ ${#findings[@]} -gt 0 ]; then
-    echo "FINDING: a cut link is not detected by the engine (${findings[*]}): it sets no SO_KEEPALIVE and no" \
-        "TCP_USER_TIMEOUT, so an idle channel stays open forever and a busy one until TCP gives up" \
-        "(tcp_retries2, ~15 min by default)."
-fi
+[ ${#findings[@]} -eq 0 ] || fail "not noticed in time: ${findings[*]}"
 echo "PASS: netns"
