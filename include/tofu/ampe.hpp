@@ -73,9 +73,12 @@ class TOFU_API Ampe {
 /// RAII owner of a channel group: destroys it at the end of the scope (the original's DestroyChannels).
 class TOFU_API DestroyChannels {
   public:
+    /// Takes ownership of group, which was created by engine.
     DestroyChannels(Ampe& engine, ChannelGroup* group) noexcept : engine_(&engine), group_(group) {}
+    /// Creates a new group with engine.create() and owns it.
     explicit DestroyChannels(Ampe& engine) : engine_(&engine), group_(engine.create()) {}
     ~DestroyChannels() { reset(); }
+    /// Takes over o's group; o owns nothing afterwards.
     DestroyChannels(DestroyChannels&& o) noexcept : engine_(o.engine_), group_(o.group_) {
         o.group_ = nullptr;
     }
@@ -83,8 +86,11 @@ class TOFU_API DestroyChannels {
     DestroyChannels(const DestroyChannels&) = delete;
     DestroyChannels& operator=(const DestroyChannels&) = delete;
 
+    /// The owned group (nullptr after reset() or a move).
     [[nodiscard]] ChannelGroup* get() const noexcept { return group_; }
+    /// Access to the owned group's members.
     ChannelGroup* operator->() const noexcept { return group_; }
+    /// The owned group.
     ChannelGroup& operator*() const noexcept { return *group_; }
 
     /// Destroys the group now (errors from a shutting-down engine are ignored).

@@ -13,10 +13,15 @@
 
 namespace tofu {
 
+/// Protocol tag of a TCP/IP address in a configuration header.
 inline constexpr std::string_view TCPProto = "tcp";
+/// Protocol tag of a Unix domain socket address in a configuration header.
 inline constexpr std::string_view UDSProto = "uds";
+/// The protocol used when none is chosen: TCP.
 inline constexpr std::string_view DefaultProto = TCPProto;
+/// The address a TCP client connects to by default: the IPv4 loopback.
 inline constexpr std::string_view DefaultAddr = "127.0.0.1";
+/// The TCP port used when none is given.
 inline constexpr std::uint16_t DefaultPort = 7099;
 
 /// Client side: `~connect_to:tcp|HOST|PORT` or `~connect_to:uds|PATH` (in a HelloRequest).
@@ -28,12 +33,16 @@ inline constexpr std::string_view ListenOnHeader = "~listen_on";
 /// Longest UDS path (sun_path less its terminating NUL on Linux).
 inline constexpr std::size_t MaxUdsPathLen = 107;
 
+/// Where a TCP client connects: host and port, sent as `~connect_to:tcp|HOST|PORT` in a HelloRequest.
 struct TOFU_API TCPClientConfigurator {
     /// Host name, IPv4 or IPv6 literal (without brackets).
     std::string addr{DefaultAddr};
+    /// TCP port of the server.
     std::uint16_t port = DefaultPort;
 
+    /// Connects to DefaultAddr on DefaultPort.
     TCPClientConfigurator() = default;
+    /// Connects to host on port prt.
     explicit TCPClientConfigurator(std::string_view host, std::uint16_t prt = DefaultPort)
         : addr(host), port(prt) {}
 
@@ -42,17 +51,24 @@ struct TOFU_API TCPClientConfigurator {
     /// Makes msg a Hello signal carrying this configuration. The engine refuses Hello signals
     /// (invalid_message_mode); kept for parity with the original's configurator.
     void prepareSignal(Message& msg) const;
+    /// Appends the `~connect_to` header to config; an empty addr throws AmpeError(wrong_configuration).
     void toConfiguration(TextHeaders& config) const;
+    /// The host, as given.
     [[nodiscard]] std::string_view addrToSlice() const noexcept { return addr; }
+    /// True when host and port are equal.
     bool operator==(const TCPClientConfigurator&) const = default;
 };
 
+/// Where a TCP server listens: IP and port, sent as `~listen_on:tcp|IP|PORT` in a WelcomeRequest.
 struct TOFU_API TCPServerConfigurator {
     /// IPv4 or IPv6 literal to bind; empty means every interface.
     std::string addr;
+    /// TCP port to listen on.
     std::uint16_t port = DefaultPort;
 
+    /// Listens on every interface on DefaultPort.
     TCPServerConfigurator() = default;
+    /// Listens on ip (empty: every interface) on port prt.
     explicit TCPServerConfigurator(std::string_view ip, std::uint16_t prt = DefaultPort)
         : addr(ip), port(prt) {}
 
@@ -60,67 +76,102 @@ struct TOFU_API TCPServerConfigurator {
     void prepareRequest(Message& msg) const;
     /// Makes msg a Welcome signal; the engine refuses it (invalid_message_mode).
     void prepareSignal(Message& msg) const;
+    /// Appends the `~listen_on` header to config.
     void toConfiguration(TextHeaders& config) const;
+    /// The IP to bind, as given (empty: every interface).
     [[nodiscard]] std::string_view addrToSlice() const noexcept { return addr; }
+    /// True when IP and port are equal.
     bool operator==(const TCPServerConfigurator&) const = default;
 };
 
+/// Where a Unix domain socket client connects, sent as `~connect_to:uds|PATH` in a HelloRequest.
 struct TOFU_API UDSClientConfigurator {
+    /// File system path of the server's socket (at most MaxUdsPathLen bytes).
     std::string path;
 
+    /// No path yet; set one before use.
     UDSClientConfigurator() = default;
+    /// Connects to the socket at path p.
     explicit UDSClientConfigurator(std::string_view p) : path(p) {}
 
+    /// Makes msg a HelloRequest carrying this configuration (header reset first).
     void prepareRequest(Message& msg) const;
+    /// Makes msg a Hello signal; the engine refuses it (invalid_message_mode).
     void prepareSignal(Message& msg) const;
+    /// Appends the `~connect_to` header to config; an empty path throws AmpeError(wrong_configuration).
     void toConfiguration(TextHeaders& config) const;
+    /// The socket path.
     [[nodiscard]] std::string_view addrToSlice() const noexcept { return path; }
+    /// True when the paths are equal.
     bool operator==(const UDSClientConfigurator&) const = default;
 };
 
+/// Where a Unix domain socket server listens, sent as `~listen_on:uds|PATH` in a WelcomeRequest.
 struct TOFU_API UDSServerConfigurator {
+    /// File system path of the socket to create (at most MaxUdsPathLen bytes).
     std::string path;
 
+    /// No path yet; set one before use.
     UDSServerConfigurator() = default;
+    /// Listens on a socket at path p.
     explicit UDSServerConfigurator(std::string_view p) : path(p) {}
 
+    /// Makes msg a WelcomeRequest carrying this configuration (header reset first).
     void prepareRequest(Message& msg) const;
+    /// Makes msg a Welcome signal; the engine refuses it (invalid_message_mode).
     void prepareSignal(Message& msg) const;
+    /// Appends the `~listen_on` header to config; an empty path throws AmpeError(wrong_configuration).
     void toConfiguration(TextHeaders& config) const;
+    /// The socket path.
     [[nodiscard]] std::string_view addrToSlice() const noexcept { return path; }
+    /// True when the paths are equal.
     bool operator==(const UDSServerConfigurator&) const = default;
 };
 
 /// No usable configuration; `reason` says why (wrong_configuration: none given,
 /// invalid_address: given but malformed). prepare* always throw AmpeError(wrong_configuration).
 struct TOFU_API WrongConfigurator {
+    /// Why the configuration is unusable: wrong_configuration or invalid_address.
     AmpeStatus reason = AmpeStatus::wrong_configuration;
 
+    /// Always throws AmpeError(wrong_configuration); msg is left untouched.
     void prepareRequest(Message& msg) const;
+    /// Always throws AmpeError(wrong_configuration); msg is left untouched.
     void prepareSignal(Message& msg) const;
+    /// True when the reasons are equal.
     bool operator==(const WrongConfigurator&) const = default;
 };
 
 /// One of the configurators above.
 class TOFU_API Configurator {
   public:
+    /// The configurator kinds a Configurator can hold.
     using Variant = std::variant<TCPServerConfigurator, TCPClientConfigurator, UDSServerConfigurator,
                                  UDSClientConfigurator, WrongConfigurator>;
 
+    /// Holds a WrongConfigurator (wrong_configuration): nothing configured yet.
     Configurator() : v_(WrongConfigurator{}) {}
+    /// Holds a TCP server configuration.
     Configurator(TCPServerConfigurator c) : v_(std::move(c)) {}
+    /// Holds a TCP client configuration.
     Configurator(TCPClientConfigurator c) : v_(std::move(c)) {}
+    /// Holds a UDS server configuration.
     Configurator(UDSServerConfigurator c) : v_(std::move(c)) {}
+    /// Holds a UDS client configuration.
     Configurator(UDSClientConfigurator c) : v_(std::move(c)) {}
+    /// Holds an unusable configuration.
     Configurator(WrongConfigurator c) : v_(c) {}
 
+    /// Calls prepareRequest of the held configurator (WelcomeRequest or HelloRequest).
     void prepareRequest(Message& msg) const;
+    /// Calls prepareSignal of the held configurator.
     void prepareSignal(Message& msg) const;
 
     /// True when both hold the same kind of configurator.
     [[nodiscard]] bool eql(const Configurator& other) const noexcept {
         return v_.index() == other.v_.index();
     }
+    /// True when it holds a WrongConfigurator.
     [[nodiscard]] bool isWrong() const noexcept { return std::holds_alternative<WrongConfigurator>(v_); }
     /// success, or the reason of a WrongConfigurator.
     [[nodiscard]] AmpeStatus status() const noexcept;
@@ -131,12 +182,15 @@ class TOFU_API Configurator {
     /// Parses one header value; `server` picks listen_on (true) or connect_to (false) semantics.
     [[nodiscard]] static Configurator fromString(std::string_view value, bool server);
 
+    /// The held configurator, for std::visit.
     [[nodiscard]] const Variant& variant() const noexcept { return v_; }
+    /// The held configurator when it is a T, otherwise nullptr.
     template <class T>
     [[nodiscard]] const T* get_if() const noexcept {
         return std::get_if<T>(&v_);
     }
 
+    /// True when both hold equal configurators of the same kind (eql() compares the kind only).
     bool operator==(const Configurator&) const = default;
 
   private:

@@ -29,6 +29,7 @@ namespace tofu::detail {
 }
 }  // namespace tofu::detail
 
+/// @cond INTERNAL
 template <>
 struct fmt::formatter<tofu::AmpeStatus> : fmt::formatter<std::string_view> {
     template <class Ctx>
@@ -69,3 +70,4 @@ struct fmt::formatter<tofu::BinaryHeader> {
         return out;
     }
 };
+/// @endcond

@@ -18,29 +18,41 @@
 
 namespace tofu {
 
+/// A one-bit switch in the proto byte.
 enum class Trigger : std::uint8_t { off = 0, on = 1 };
 
 /// High-priority flag: an oob message goes to the head of its channel's send queue.
 using Oob = Trigger;
 
+/// What a message is for: application data (regular), listen (welcome), connect (hello) or close (bye).
 enum class MessageType : std::uint8_t { regular = 0, welcome = 1, hello = 2, bye = 3 };
 
+/// How a message takes part in a conversation: a request, its response, or a one-way signal.
 enum class MessageRole : std::uint8_t { invalid = 0, request = 1, response = 2, signal = 3 };
 
+/// Who produced a message: an application (a peer or your own code) or the engine itself.
 enum class OriginFlag : std::uint8_t { application = 0, engine = 1 };
 
+/// Whether more parts with the same message id follow (more) or this is the final or only one (last).
 enum class MoreMessagesFlag : std::uint8_t { last = 0, more = 1 };
 
 /// The proto byte: bits 0-1 type, 2-3 role, 4 origin, 5 more, 6 oob, 7 internal.
 /// Packed and unpacked explicitly so the wire layout never depends on the compiler.
 struct TOFU_API ProtoFields {
+    /// Message type (bits 0-1).
     MessageType mtype = MessageType::regular;
+    /// Message role (bits 2-3); invalid until set, so a fresh message cannot be sent by mistake.
     MessageRole role = MessageRole::invalid;
+    /// Who produced the message (bit 4); look at it first when receiving.
     OriginFlag origin = OriginFlag::application;
+    /// More parts follow (bit 5); regular messages only.
     MoreMessagesFlag more = MoreMessagesFlag::last;
+    /// Send ahead of the channel's queued messages (bit 6).
     Oob oob = Oob::off;
+    /// Reserved for the engine (bit 7), 0 or 1; a received header with it set is refused.
     std::uint8_t internal = 0;  // 0 or 1
 
+    /// The fields as one proto byte.
     [[nodiscard]] constexpr std::uint8_t pack() const noexcept {
         return static_cast<std::uint8_t>(
             (static_cast<unsigned>(mtype) & 3u) | ((static_cast<unsigned>(role) & 3u) << 2) |
@@ -48,6 +60,7 @@ struct TOFU_API ProtoFields {
             ((static_cast<unsigned>(oob) & 1u) << 6) | ((internal & 1u) << 7));
     }
 
+    /// The fields of proto byte b.
     [[nodiscard]] static constexpr ProtoFields unpack(std::uint8_t b) noexcept {
         ProtoFields p;
         p.mtype = static_cast<MessageType>(b & 3u);
@@ -59,10 +72,13 @@ struct TOFU_API ProtoFields {
         return p;
     }
 
+    /// True when every field is equal.
     constexpr bool operator==(const ProtoFields&) const noexcept = default;
 };
 
+/// Number of a channel, unique within its engine; assigned by the engine.
 using ChannelNumber = std::uint16_t;
+/// Correlation id of a message, chosen by the application (0: let the engine pick one).
 using MessageID = std::uint64_t;
 
 /// Channel 0: not yet assigned (WelcomeRequest / HelloRequest ask the engine for one).
@@ -73,20 +89,28 @@ inline constexpr ChannelNumber SpecialMaxChannelNumber = 0xFFFF;
 /// The 16-byte binary header. On the wire, big-endian: 0-1 channel, 2 proto, 3 status,
 /// 4-11 message id, 12-13 text-headers length, 14-15 body length.
 struct TOFU_API BinaryHeader {
+    /// Size of the header on the wire, in bytes.
     static constexpr std::size_t BHSIZE = 16;
+    /// The header in its wire form.
     using Bytes = std::array<std::uint8_t, BHSIZE>;
 
+    /// The channel the message belongs to; 0 (SpecialMinChannelNumber) asks the engine for a new one.
     ChannelNumber channel_number = 0;
+    /// Type, role, origin, more, oob and internal bits.
     ProtoFields proto{};
+    /// An AmpeStatus as a raw byte (0: success); see raw_to_status().
     std::uint8_t status = 0;
+    /// The application's correlation id, carried unchanged.
     MessageID message_id = 0;
     /// Text headers length; set by check_and_prepare, the engine's business.
     std::uint16_t thl = 0;
     /// Body length; set by check_and_prepare, the engine's business.
     std::uint16_t bl = 0;
 
+    /// Resets every field to its default.
     constexpr void clean() noexcept { *this = BinaryHeader{}; }
 
+    /// Writes the header in wire form (big-endian) into out.
     constexpr void toBytes(std::span<std::uint8_t, BHSIZE> out) const noexcept {
         out[0] = static_cast<std::uint8_t>(channel_number >> 8);
         out[1] = static_cast<std::uint8_t>(channel_number);
@@ -101,12 +125,14 @@ struct TOFU_API BinaryHeader {
         out[15] = static_cast<std::uint8_t>(bl);
     }
 
+    /// The header in wire form (big-endian).
     [[nodiscard]] constexpr Bytes toBytes() const noexcept {
         Bytes b{};
         toBytes(std::span<std::uint8_t, BHSIZE>(b));
         return b;
     }
 
+    /// Reads every field from the wire form in in.
     constexpr void fromBytes(std::span<const std::uint8_t, BHSIZE> in) noexcept {
         channel_number = static_cast<ChannelNumber>((in[0] << 8) | in[1]);
         proto = ProtoFields::unpack(in[2]);
@@ -119,18 +145,22 @@ struct TOFU_API BinaryHeader {
         bl = static_cast<std::uint16_t>((in[14] << 8) | in[15]);
     }
 
+    /// A header read from the wire form in in.
     [[nodiscard]] static constexpr BinaryHeader from(std::span<const std::uint8_t, BHSIZE> in) noexcept {
         BinaryHeader h;
         h.fromBytes(in);
         return h;
     }
 
+    /// True when every field is equal.
     constexpr bool operator==(const BinaryHeader&) const noexcept = default;
 };
 
 /// One `name:value` record; views into the buffer it was read from.
 struct TOFU_API TextHeader {
+    /// The record's name.
     std::string_view name;
+    /// The record's value (trimmed of spaces and tabs when read by TextHeaderIterator).
     std::string_view value;
 };
 
@@ -138,10 +168,14 @@ struct TOFU_API TextHeader {
 /// a last record may lack its CRLF, and iteration stops at a record with an empty name.
 class TOFU_API TextHeaderIterator {
   public:
+    /// An iterator over no records.
     TextHeaderIterator() = default;
+    /// Iterates over the records in bytes, which must outlive the iterator.
     explicit TextHeaderIterator(std::string_view bytes) noexcept : bytes_(bytes) {}
 
+    /// The next record, or nullopt at the end.
     [[nodiscard]] std::optional<TextHeader> next() noexcept;
+    /// Starts again from the first record.
     void rewind() noexcept { index_ = 0; }
 
   private:
@@ -152,8 +186,9 @@ class TOFU_API TextHeaderIterator {
 /// The text headers of a message: `name:value\r\n` records in one buffer.
 class TOFU_API TextHeaders {
   public:
-    static constexpr std::size_t tlen = 64;  // initial capacity, as the original
+    static constexpr std::size_t tlen = 64;  ///< Initial capacity in bytes, as the original.
 
+    /// Empty text headers allocating from mr, initialCapacity bytes reserved.
     explicit TextHeaders(std::pmr::memory_resource* mr = std::pmr::get_default_resource(),
                          std::size_t initialCapacity = tlen)
         : buffer(mr, initialCapacity) {}
@@ -161,18 +196,23 @@ class TOFU_API TextHeaders {
     /// Appends one record. The name is trimmed; an empty name or value, a name holding ':' or
     /// CR/LF, or a value holding CR/LF throws AmpeError(invalid_message) — no header injection.
     void append(std::string_view name, std::string_view value);
+    /// Appends th, checked as by append().
     void appendTextHeader(const TextHeader& th) { append(th.name, th.value); }
     /// Appends every record the iterator yields, each checked as by append().
     void appendSafe(TextHeaderIterator& it);
     /// Appends raw bytes as they are, unchecked.
     void appendNotSafe(std::string_view textheaders) { buffer.append(textheaders); }
 
+    /// Removes every record, keeping the capacity.
     void reset() noexcept { buffer.reset(); }
+    /// An iterator over the records (valid while these headers are unchanged).
     [[nodiscard]] TextHeaderIterator hiter() const noexcept { return TextHeaderIterator(buffer.view()); }
     /// The value of the first record named exactly `name`.
     [[nodiscard]] std::optional<std::string_view> find(std::string_view name) const noexcept;
+    /// The raw records as text.
     [[nodiscard]] std::string_view view() const noexcept { return buffer.view(); }
 
+    /// The raw records, `name:value\r\n` each.
     Buffer buffer;
 };
 
@@ -201,6 +241,7 @@ class PoolCore;
 
 /// Returns a message to its pool, or frees it when it has none or the pool is closed or full.
 struct TOFU_API MessageDeleter {
+    /// Gives msg back to its pool or frees it; does nothing for nullptr.
     void operator()(Message* msg) const noexcept;
 };
 
@@ -212,7 +253,7 @@ class TOFU_API Message {
     struct Key {};
 
   public:
-    static constexpr std::size_t blen = 256;  // initial body capacity, as the original
+    static constexpr std::size_t blen = 256;  ///< Initial body capacity in bytes, as the original.
 
     /// Use Message::create() or an engine's get().
     Message(Key, std::pmr::memory_resource* mr);
@@ -256,7 +297,9 @@ class TOFU_API Message {
         return reinterpret_cast<T*>(addr);
     }
 
+    /// Body size in bytes (bhdr.bl is only set by check_and_prepare()).
     [[nodiscard]] std::size_t actual_body_len() const noexcept { return body.size(); }
+    /// Text headers size in bytes (bhdr.thl is only set by check_and_prepare()).
     [[nodiscard]] std::size_t actual_headers_len() const noexcept { return thdrs.buffer.size(); }
 
     /// Validates the message for sending and fills thl/bl, status (success) and a message id when 0.
@@ -268,17 +311,21 @@ class TOFU_API Message {
     /// Next value of the process-wide message id counter (starts at 1).
     [[nodiscard]] static MessageID next_mid() noexcept;
 
-    /// Intrusive links, used by the engine's queues and the pool.
+    /// Intrusive link to the previous message, used by the engine's queues and the pool.
     Message* prev = nullptr;
+    /// Intrusive link to the next message, used by the engine's queues and the pool.
     Message* next = nullptr;
 
+    /// The binary header: channel, proto, status, message id, lengths.
     BinaryHeader bhdr{};
+    /// The text headers: `name:value` records.
     TextHeaders thdrs;
+    /// The body: application bytes, never interpreted by tofu.
     Buffer body;
 
-    /// The application's own pointer; the engine never touches it (the original's <void*>).
+    /// The application's own pointer; the engine never touches it (the original's `<void*>` field).
     void* user = nullptr;
-    /// Engine-private context (the original's <ctx>); do not touch.
+    /// Engine-private context (the original's `<ctx>` field); do not touch.
     void* ctx = nullptr;
 
     /// Frees a message that is owned by nobody (no pool involved).
@@ -305,6 +352,7 @@ std::span<std::uint8_t> ptrToSlice(T* ptr, std::span<std::uint8_t> dest) noexcep
     return dest.first(sizeof addr);
 }
 
+/// The pointer whose value ptrToSlice() wrote into src, or nullptr when src is too short.
 template <class T>
 [[nodiscard]] T* sliceToPtr(std::span<const std::uint8_t> src) noexcept {
     std::uintptr_t addr = 0;

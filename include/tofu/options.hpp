@@ -20,11 +20,15 @@ enum class PollerKind : std::uint8_t {
     /// epoll on Linux, kqueue on BSD/macOS, poll elsewhere; the TOFU_POLLER environment
     /// variable ("epoll", "poll", "kqueue") overrides it.
     automatic,
+    /// Linux epoll.
     epoll,
+    /// POSIX poll(), available everywhere.
     poll,
+    /// BSD/macOS kqueue.
     kqueue,
 };
 
+/// Settings of an engine, given to Reactor::Create(); zero fields take their defaults.
 struct Options {
     /// Messages the pool starts with; 0 means the default (16).
     std::uint16_t initialPoolMsgs = 0;
@@ -32,6 +36,7 @@ struct Options {
     std::uint16_t maxPoolMsgs = 0;
     /// Where messages and engine memory come from; nullptr means std::pmr::get_default_resource().
     std::pmr::memory_resource* allocator = nullptr;
+    /// Readiness backend of the reactor thread.
     PollerKind poller = PollerKind::automatic;
     /// Most bytes (frames: 16-byte header + text headers + body) one channel may hold waiting for a
     /// peer that does not read; 0 means the default (4 MiB). A message beyond it comes back to its
@@ -40,9 +45,12 @@ struct Options {
     std::uint32_t maxSendQueueBytes = 0;
 };
 
+/// The defaults spelled out: pool of 16 to 64 messages, default resource, automatic poller, 4 MiB.
 inline constexpr Options DefaultOptions{16, 64, nullptr, PollerKind::automatic, 4U << 20};
 
+/// waitReceive() timeout that waits for ever.
 inline constexpr std::uint64_t waitReceive_INFINITE_TIMEOUT = std::numeric_limits<std::uint64_t>::max();
+/// One second as a waitReceive() timeout (nanoseconds); multiply it for longer waits.
 inline constexpr std::uint64_t waitReceive_SEC_TIMEOUT = 1'000'000'000ULL;
 
 }  // namespace tofu

@@ -15,8 +15,10 @@ namespace tofu {
 /// (messages still held by the application free themselves when released).
 class TOFU_API Reactor {
   public:
+    /// Starts a new engine with options. Throws AmpeError on failure.
     [[nodiscard]] static std::unique_ptr<Reactor> Create(const Options& options = DefaultOptions);
 
+    /// Stops and joins the reactor thread and releases everything the engine owns.
     ~Reactor();
     Reactor(const Reactor&) = delete;
     Reactor& operator=(const Reactor&) = delete;
@@ -24,6 +26,7 @@ class TOFU_API Reactor {
     /// The engine interface (valid as long as the Reactor lives).
     [[nodiscard]] Ampe& ampe() noexcept;
 
+    /// The engine's implementation; private to the library.
     class Impl;
 
   private:
