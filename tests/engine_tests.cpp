@@ -1,5 +1,7 @@
 // Engine flows through the public API: Welcome/Hello/Bye over TCP and UDS, failures, pool back-pressure,
 // updateReceiver, several groups and threads, destruction with traffic in flight.
+#include <sys/stat.h>
+
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <string>
@@ -651,4 +653,25 @@ TEST_CASE("engine: simm test: many engines in parallel threads", "[engine][mt]")
         th.join();
     }
     REQUIRE(ok == Threads);
+}
+
+TEST_CASE("engine: a UDS socket file gets the mode the process umask allows", "[engine][uds]") {
+    auto rtr = Reactor::Create();
+    DestroyChannels srv(rtr->ampe());
+    for (const mode_t mask : {mode_t{077}, mode_t{002}}) {
+        const std::string path = tempUdsPath();
+        const mode_t old = ::umask(mask);  // ctest runs each case in its own process
+        const ChannelNumber cn = startListener(rtr->ampe(), *srv, UDSServerConfigurator(path));
+        ::umask(old);
+        struct stat st {};
+        REQUIRE(::stat(path.c_str(), &st) == 0);
+        REQUIRE(S_ISSOCK(st.st_mode));
+        CHECK((st.st_mode & 0777) == (0777 & ~mask));
+        MessagePtr bye = appMessage(rtr->ampe(), MessageRole::signal, cn, "");
+        bye->bhdr.proto.mtype = MessageType::bye;
+        bye->bhdr.proto.oob = Oob::on;
+        srv->enqueueToPeer(bye);
+        (void)expectMessage(*srv);  // the bye, back
+        expectClosedSignal(*srv, cn);
+    }
 }
