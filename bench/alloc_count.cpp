@@ -122,7 +122,10 @@ struct Snapshot {
     }
 };
 
-void report(const std::string& what, std::size_t n, const char* unit, const Snapshot& a, const Snapshot& b) {
+bool gZeroBroken = false;  // a case that must not allocate did
+
+std::uint64_t report(const std::string& what, std::size_t n, const char* unit, const Snapshot& a,
+                     const Snapshot& b) {
     const std::uint64_t client = b.allocs[1] - a.allocs[1];
     const std::uint64_t server = b.allocs[2] - a.allocs[2];
     const std::uint64_t engine = b.allocs[0] - a.allocs[0];
@@ -132,6 +135,7 @@ void report(const std::string& what, std::size_t n, const char* unit, const Snap
         "{}: {:.2f} allocations/{} ({} in {}; client app {}, server app {}, reactor threads {}; {} bytes)\n",
         what, per, unit, total, n, client, server, engine, b.bytes - a.bytes);
     std::fflush(stdout);
+    return total;
 }
 
 void roundTrips(bench::TofuSession& s, std::size_t payload, std::size_t n) {
@@ -150,6 +154,22 @@ void pipelined(bench::TofuSession& s, std::size_t payload, std::size_t n) {
     (void)s.next(*s.cli);  // the receiver's ack after it has counted all n
 }
 
+// Flow-controlled stream: bursts of `window` messages, each acknowledged by the receiver before the next,
+// with pools big enough for a burst: the steady state of an application that bounds what it has in flight.
+constexpr std::size_t Window = 512;
+
+void windowed(bench::TofuSession& s, std::size_t payload, std::size_t n) {
+    for (std::size_t done = 0; done < n; done += Window) {
+        pipelined(s, payload, std::min(Window, n - done));
+    }
+}
+
+void windowedAcks(bench::TofuSession& s, std::size_t n) {
+    for (std::size_t done = 0; done < n; done += Window) {
+        s.countAndAck(std::min(Window, n - done));
+    }
+}
+
 void run(bool uds, std::size_t payload, std::size_t warmup, std::size_t count) {
     const std::string name = uds ? "tofu/uds" : "tofu/tcp";
     {
@@ -166,7 +186,7 @@ void run(bool uds, std::size_t payload, std::size_t warmup, std::size_t count) {
                 roundTrips(s, payload, count);
                 b = Snapshot::take();
             });
-        report(fmt::format("{} rtt {}B", name, payload), count, "round trip", a, b);
+        gZeroBroken |= report(fmt::format("{} rtt {}B", name, payload), count, "round trip", a, b) != 0;
     }
     {
         bench::TofuSession s(uds);
@@ -184,6 +204,28 @@ void run(bool uds, std::size_t payload, std::size_t warmup, std::size_t count) {
                 b = Snapshot::take();
             });
         report(fmt::format("{} pipelined {}B", name, payload), count, "message", a, b);
+    }
+    {
+        tofu::Options opts = bench::benchOptions();
+        opts.initialPoolMsgs = 2 * Window;
+        opts.maxPoolMsgs = 2 * Window;
+        bench::TofuSession s(uds, 1, opts);
+        Snapshot a, b;
+        s.run(
+            [&s, warmup, count] {
+                tRole = 2;
+                windowedAcks(s, warmup);
+                windowedAcks(s, count);
+            },
+            [&] {
+                windowed(s, payload, warmup);
+                a = Snapshot::take();
+                windowed(s, payload, count);
+                b = Snapshot::take();
+            });
+        gZeroBroken |=
+            report(fmt::format("{} pipelined {}B, window {}, pools {}", name, payload, Window, 2 * Window),
+                   count, "message", a, b) != 0;
     }
 }
 
@@ -216,5 +258,10 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "tofu-alloc-count: {}\n", ex.what());
         return 1;
     }
+    if (gZeroBroken) {
+        fmt::print(stderr, "tofu-alloc-count: FAIL: round trips or the windowed stream allocated\n");
+        return 1;
+    }
+    fmt::print("round trips and the windowed stream: zero allocations per message\n");
     return 0;
 }

@@ -29,8 +29,8 @@ inline tofu::Options benchOptions() {
 }
 
 struct TofuSession {
-    std::unique_ptr<tofu::Reactor> srvEngine = tofu::Reactor::Create(benchOptions());
-    std::unique_ptr<tofu::Reactor> cliEngine = tofu::Reactor::Create(benchOptions());
+    std::unique_ptr<tofu::Reactor> srvEngine;
+    std::unique_ptr<tofu::Reactor> cliEngine;
     tofu::DestroyChannels srv{srvEngine->ampe()};
     tofu::DestroyChannels cli{cliEngine->ampe()};
     std::vector<tofu::ChannelNumber> clientCns;  // client side, one per connection
@@ -38,7 +38,8 @@ struct TofuSession {
     tofu::ChannelNumber serverCn = 0;            // server side of the first connection
     std::atomic<bool> aborted{false};            // set by run() when one side failed
 
-    explicit TofuSession(bool uds, std::size_t clients = 1) {
+    explicit TofuSession(bool uds, std::size_t clients = 1, const tofu::Options& opts = benchOptions())
+        : srvEngine(tofu::Reactor::Create(opts)), cliEngine(tofu::Reactor::Create(opts)) {
         tofu::Configurator server, client;
         if (uds) {
             const std::string path = udsPath();
