@@ -44,7 +44,8 @@ void Buffer::release() noexcept {
 }
 
 void Buffer::grow(std::size_t atLeast) {
-    const std::size_t newCap = std::max(atLeast, cap_ + cap_ / 2);
+    constexpr std::size_t MinCapacity = 64;  // no run of tiny reallocations from an empty buffer
+    const std::size_t newCap = std::max({atLeast, cap_ + cap_ / 2, MinCapacity});
     auto* fresh = static_cast<std::uint8_t*>(mr_->allocate(newCap, 1));
     if (len_ > 0) {
         std::memcpy(fresh, data_, len_);

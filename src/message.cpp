@@ -140,7 +140,9 @@ void MessageDeleter::operator()(Message* msg) const noexcept {
 }
 
 Message::Message(Key, std::pmr::memory_resource* mr)
-    : thdrs(mr, TextHeaders::tlen), body(mr, blen), mr_(mr) {}
+    // Buffers are reserved at their first write, not here: a fresh message costs one allocation, and a
+    // body-only message two (the original reserved tlen and blen up front).
+    : thdrs(mr, 0), body(mr, 0), mr_(mr) {}
 
 Message* Message::allocate(std::pmr::memory_resource* mr) {
     if (mr == nullptr) {

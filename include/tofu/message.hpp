@@ -186,7 +186,7 @@ class TOFU_API TextHeaderIterator {
 /// The text headers of a message: `name:value\r\n` records in one buffer.
 class TOFU_API TextHeaders {
   public:
-    static constexpr std::size_t tlen = 64;  ///< Initial capacity in bytes, as the original.
+    static constexpr std::size_t tlen = 64;  ///< The original's initial capacity (a message reserves lazily).
 
     /// Empty text headers allocating from mr, initialCapacity bytes reserved.
     explicit TextHeaders(std::pmr::memory_resource* mr = std::pmr::get_default_resource(),
@@ -253,7 +253,7 @@ class TOFU_API Message {
     struct Key {};
 
   public:
-    static constexpr std::size_t blen = 256;  ///< Initial body capacity in bytes, as the original.
+    static constexpr std::size_t blen = 256;  ///< The original's initial body capacity (reserved lazily here).
 
     /// Use Message::create() or an engine's get().
     Message(Key, std::pmr::memory_resource* mr);
