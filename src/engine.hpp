@@ -147,6 +147,7 @@ class TOFU_HIDDEN Reactor::Impl final : public Ampe {
     std::vector<ChannelNumber> backoff_;
     std::vector<detail::Resolver::Result> resolved_;
     std::vector<std::uint8_t> scratch_;
+    std::vector<std::uint8_t> sendStage_;  // small frames copied together for one sendmsg()
     // Pool messages taken in one go for incoming frames (returned at the end of each pass), and
     // sent messages going back in one go.
     detail::IntrusiveQueue<Message> rxCache_;

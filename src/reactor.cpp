@@ -28,6 +28,7 @@ Reactor::Impl::Impl(const Options& options)
       poller_(detail::makePoller(options.poller)),
       table_(65536),
       scratch_(64 * 1024),
+      sendStage_(64 * 1024),
       maxSendQueueBytes_(options.maxSendQueueBytes != 0 ? options.maxSendQueueBytes
                                                         : DefaultOptions.maxSendQueueBytes) {
     poller_->add(notifier_.receiver(), detail::PollEvents::In, SpecialMaxChannelNumber);
