@@ -26,7 +26,12 @@ PoolCore::PoolCore(Key, std::pmr::memory_resource* mr, std::uint16_t initialMsgs
     }
     try {
         for (std::uint16_t i = 0; i < initialMsgs_; ++i) {
-            free_.pushFront(Message::allocate(mr_));  // pooled messages hold no reference to the pool
+            Message* m = Message::allocate(mr_);
+            free_.pushFront(m);  // pooled messages hold no reference to the pool
+            // The initial messages get the original's capacities now, so steady state starts at once;
+            // messages made later (AllocationStrategy::always) reserve at their first write.
+            m->thdrs.buffer.reserve(TextHeaders::tlen);
+            m->body.reserve(Message::blen);
         }
     } catch (...) {
         freeChainLocked();
