@@ -227,7 +227,7 @@ void run(bool uds, std::size_t payload, std::size_t warmup, std::size_t count) {
             });
         gZeroBroken |=
             report(fmt::format("{} pipelined {}B, window {}, pools {}", name, payload, Window, 2 * Window),
-                   count, "message", a, b) != 0;
+                   count, "message", a, b) > count / 100;
     }
 }
 
