@@ -2,10 +2,15 @@
 
 #include <sys/socket.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/eventfd.h>
+#endif
 
 #include <fcntl.h>
 #include <array>
 #include <cerrno>
+#include <cstdlib>
+#include <cstring>
 
 namespace tofu::detail {
 
@@ -16,7 +21,7 @@ bool setNonBlockingCloexec(int fd) noexcept {
 }
 }  // namespace
 
-Notifier::Notifier() {
+Notifier::Notifier(WakeKind kind) {
     int fds[2] = {-1, -1};
     if (::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) {
         throw AmpeError(AmpeStatus::notification_failed);
@@ -26,11 +31,37 @@ Notifier::Notifier() {
     if (!setNonBlockingCloexec(fds[0]) || !setNonBlockingCloexec(fds[1])) {
         throw AmpeError(AmpeStatus::notification_failed);
     }
+#if defined(__linux__)
+    if (kind == WakeKind::eventfd) {
+        event_.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+        if (!event_) {
+            throw AmpeError(AmpeStatus::notification_failed);
+        }
+    }
+#else
+    (void)kind;
+#endif
+}
+
+WakeKind Notifier::preferred() noexcept {
+#if defined(__linux__)
+    const char* env = std::getenv("TOFU_NOTIFIER");
+    return (env != nullptr && std::strcmp(env, "socketpair") == 0) ? WakeKind::socketpair : WakeKind::eventfd;
+#else
+    return WakeKind::socketpair;
+#endif
 }
 
 void Notifier::notify(Notification n) noexcept {
     if (pending_.exchange(true, std::memory_order_acq_rel)) {
         return;  // the reactor will see this one with the earlier wakeup
+    }
+    if (event_) {
+        const std::uint64_t one = 1;
+        // EAGAIN only when the counter is about to overflow: the reactor is awake anyway.
+        while (::write(event_.get(), &one, sizeof one) < 0 && errno == EINTR) {
+        }
+        return;
     }
     (void)sendNotification(n);
 }
@@ -65,6 +96,12 @@ std::optional<Notification> Notifier::recvNotification() noexcept {
 }
 
 void Notifier::drain() noexcept {
+    if (event_) {
+        std::uint64_t count = 0;  // one read resets the counter
+        while (::read(event_.get(), &count, sizeof count) < 0 && errno == EINTR) {
+        }
+        return;
+    }
     std::array<std::uint8_t, 256> buf{};
     for (;;) {
         const ssize_t rc = ::recv(receiver_.get(), buf.data(), buf.size(), 0);

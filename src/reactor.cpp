@@ -25,6 +25,7 @@ Ampe& Reactor::ampe() noexcept {
 Reactor::Impl::Impl(const Options& options)
     : mr_(options.allocator != nullptr ? options.allocator : std::pmr::get_default_resource()),
       pool_(options.initialPoolMsgs, options.maxPoolMsgs, mr_),
+      notifier_(detail::Notifier::preferred()),
       poller_(detail::makePoller(options.poller)),
       table_(65536),
       scratch_(64 * 1024),
