@@ -45,8 +45,10 @@ Notifier::Notifier(WakeKind kind) {
 
 WakeKind Notifier::preferred() noexcept {
 #if defined(__linux__)
+    // Measured (docs/benchmarks.md): the socketpair wins on pipelined traffic, the eventfd's quicker
+    // wake-ups cutting batches short; eventfd stays available for experiments.
     const char* env = std::getenv("TOFU_NOTIFIER");
-    return (env != nullptr && std::strcmp(env, "socketpair") == 0) ? WakeKind::socketpair : WakeKind::eventfd;
+    return (env != nullptr && std::strcmp(env, "eventfd") == 0) ? WakeKind::eventfd : WakeKind::socketpair;
 #else
     return WakeKind::socketpair;
 #endif

@@ -55,7 +55,7 @@ class Notifier {
     /// Throws AmpeError(notification_failed) when the socketpair (or the eventfd) cannot be made.
     explicit Notifier(WakeKind kind = WakeKind::socketpair);
 
-    /// eventfd where the system has it, unless the environment says TOFU_NOTIFIER=socketpair.
+    /// The socketpair, unless the environment says TOFU_NOTIFIER=eventfd (Linux).
     [[nodiscard]] static WakeKind preferred() noexcept;
     [[nodiscard]] WakeKind kind() const noexcept { return event_ ? WakeKind::eventfd : WakeKind::socketpair; }
 
