@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine_test_support.hpp"
+#include "raw_wire.hpp"
 
 using namespace tofu;
 using namespace tofu::testing;
@@ -17,32 +18,7 @@ namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 
-// proto = type | role<<2 | origin<<4 | more<<5 | oob<<6 | internal<<7
-constexpr std::uint8_t HelloRequestProto = 2 | (1 << 2);   // 0x06
-constexpr std::uint8_t HelloResponseProto = 2 | (2 << 2);  // 0x0A
-constexpr std::uint8_t AppRequestProto = 0 | (1 << 2);     // 0x04
-constexpr std::uint8_t AppResponseProto = 0 | (2 << 2);    // 0x08
-constexpr std::uint8_t AppSignalProto = 0 | (3 << 2);      // 0x0C
-constexpr std::uint8_t ByeRequestProto = 3 | (1 << 2);     // 0x07
-
-Bytes frame(std::uint16_t ch, std::uint8_t proto, std::uint64_t id, const std::string& headers,
-            const std::string& body) {
-    Bytes b;
-    b.push_back(static_cast<std::uint8_t>(ch >> 8));
-    b.push_back(static_cast<std::uint8_t>(ch & 0xFF));
-    b.push_back(proto);
-    b.push_back(0);  // status
-    for (int shift = 56; shift >= 0; shift -= 8) {
-        b.push_back(static_cast<std::uint8_t>((id >> shift) & 0xFF));
-    }
-    b.push_back(static_cast<std::uint8_t>(headers.size() >> 8));
-    b.push_back(static_cast<std::uint8_t>(headers.size() & 0xFF));
-    b.push_back(static_cast<std::uint8_t>(body.size() >> 8));
-    b.push_back(static_cast<std::uint8_t>(body.size() & 0xFF));
-    b.insert(b.end(), headers.begin(), headers.end());
-    b.insert(b.end(), body.begin(), body.end());
-    return b;
-}
+using namespace tofu::testing::wire;
 
 struct RawFrame {
     std::uint16_t ch = 0;
