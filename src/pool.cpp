@@ -49,8 +49,7 @@ Message* PoolCore::get(AllocationStrategy strategy) {
         if (closed_) {
             throw AmpeError(AmpeStatus::shutdown_started);
         }
-        if (Message* m = free_.dequeue()) {
-            m->reset();
+        if (Message* m = free_.dequeue()) {  // kept reset since put(): nothing to clear here
             m->home_ = shared_from_this();
             return m;
         }
@@ -107,7 +106,6 @@ std::size_t PoolCore::getBatch(IntrusiveQueue<Message>& out, std::size_t n) {
         if (m == nullptr) {
             break;
         }
-        m->reset();
         m->home_ = shared_from_this();
         out.enqueue(m);
     }

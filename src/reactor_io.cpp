@@ -336,7 +336,8 @@ void Reactor::Impl::flushSend(Channel& ch) {
         std::size_t left = static_cast<std::size_t>(n);
         bool partial = false;
         while (Message* m = ch.sendQ.front()) {
-            const std::size_t frame = BinaryHeader::BHSIZE + m->bhdr.thl + m->bhdr.bl - ch.sentOff;
+            const std::size_t whole = Channel::frameSize(*m);
+            const std::size_t frame = whole - ch.sentOff;
             if (left < frame) {
                 ch.sentOff += left;
                 partial = true;
@@ -344,7 +345,7 @@ void Reactor::Impl::flushSend(Channel& ch) {
             }
             left -= frame;
             ch.sentOff = 0;
-            ch.queuedBytes -= Channel::frameSize(*m);
+            ch.queuedBytes -= whole;
             (void)ch.sendQ.dequeue();
             if (isBye(*m)) {
                 ch.stopSending = true;

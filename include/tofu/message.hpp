@@ -253,7 +253,8 @@ class TOFU_API Message {
     struct Key {};
 
   public:
-    static constexpr std::size_t blen = 256;  ///< The original's initial body capacity (reserved lazily here).
+    static constexpr std::size_t blen =
+        256;  ///< The original's initial body capacity (reserved lazily here).
 
     /// Use Message::create() or an engine's get().
     Message(Key, std::pmr::memory_resource* mr);

@@ -22,61 +22,6 @@ using namespace tofu::hardening;
 
 namespace {
 
-// ---- a raw blocking client (bounded by SO_RCVTIMEO / poll) ----
-
-int rawSocket() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd >= 0) {
-        timeval tv{10, 0};
-        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    }
-    return fd;
-}
-
-bool rawConnect(int fd, std::uint16_t port) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return ::connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0;
-}
-
-bool sendAll(int fd, const std::vector<std::uint8_t>& b) {
-    std::size_t off = 0;
-    while (off < b.size()) {
-        const ssize_t n = ::send(fd, b.data() + off, b.size() - off, MSG_NOSIGNAL);
-        if (n <= 0) {
-            return false;
-        }
-        off += static_cast<std::size_t>(n);
-    }
-    return true;
-}
-
-bool recvAll(int fd, std::uint8_t* p, std::size_t len) {
-    while (len > 0) {
-        const ssize_t n = ::recv(fd, p, len, 0);
-        if (n <= 0) {
-            return false;  // EOF, error or the 10 s SO_RCVTIMEO
-        }
-        p += n;
-        len -= static_cast<std::size_t>(n);
-    }
-    return true;
-}
-
-/// One frame (header and payload); false on EOF, error or timeout.
-bool recvFrame(int fd, RawHeader& h, std::string& payload) {
-    std::uint8_t hb[HeaderSize];
-    if (!recvAll(fd, hb, sizeof hb)) {
-        return false;
-    }
-    h = parseHeader(hb);
-    payload.assign(h.thl + h.bl, '\0');
-    return payload.empty() || recvAll(fd, reinterpret_cast<std::uint8_t*>(payload.data()), payload.size());
-}
-
 bool readable(int fd, int ms) {
     pollfd p{fd, POLLIN, 0};
     return ::poll(&p, 1, ms) == 1;

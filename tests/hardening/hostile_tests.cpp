@@ -1,8 +1,6 @@
 // Hostile peers and OS faults after the handshake: a peer killed mid-frame (RST), and an EINTR storm on
 // every engine thread while round trips run. Each ends with the right status, the engine still serving,
 // and (through a counting allocator) nothing left allocated once the engine is gone.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
 
 #include <catch2/catch.hpp>
@@ -14,57 +12,27 @@ using namespace tofu::hardening;
 
 namespace {
 
-int rawConnect(std::uint16_t port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+// A raw client connected to 127.0.0.1:port; reads and writes bounded by 10 s.
+int connectRaw(std::uint16_t port) {
+    const int fd = rawSocket();
     REQUIRE(fd >= 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0);
-    timeval tv{10, 0};  // every read below is bounded
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    REQUIRE(rawConnect(fd, port));
     return fd;
-}
-
-void sendAll(int fd, const std::vector<std::uint8_t>& b) {
-    std::size_t off = 0;
-    while (off < b.size()) {
-        const ssize_t n = ::send(fd, b.data() + off, b.size() - off, MSG_NOSIGNAL);
-        REQUIRE(n > 0);
-        off += static_cast<std::size_t>(n);
-    }
-}
-
-RawHeader readFrame(int fd, std::string& body) {
-    auto readN = [fd](std::uint8_t* p, std::size_t n) {
-        while (n > 0) {
-            const ssize_t r = ::recv(fd, p, n, 0);
-            REQUIRE(r > 0);
-            p += r;
-            n -= static_cast<std::size_t>(r);
-        }
-    };
-    std::uint8_t h[HeaderSize];
-    readN(h, sizeof h);
-    RawHeader rh = parseHeader(h);
-    std::string rest(rh.thl + rh.bl, '\0');
-    readN(reinterpret_cast<std::uint8_t*>(rest.data()), rest.size());
-    body = rest.substr(rh.thl);
-    return rh;
 }
 
 // Hello from a raw peer, answered by the application on g; returns the server-side channel.
 ChannelNumber rawHello(ChannelGroup& g, int fd) {
-    sendAll(fd, frame(1, HelloRequestProto, 11, "a:b\r\n", ""));
+    REQUIRE(sendAll(fd, frame(1, HelloRequestProto, 11, "a:b\r\n", "")));
     MessagePtr hello = g.waitReceive(10 * waitReceive_SEC_TIMEOUT);
     REQUIRE(hello);
     REQUIRE(hello->bhdr.proto.mtype == MessageType::hello);
     const ChannelNumber cn = hello->bhdr.channel_number;
     hello->bhdr.proto.role = MessageRole::response;
     g.enqueueToPeer(hello);
-    std::string body;
-    REQUIRE(readFrame(fd, body).proto == HelloResponseProto);
+    RawHeader h;
+    std::string payload;
+    REQUIRE(recvFrame(fd, h, payload));
+    REQUIRE(h.proto == HelloResponseProto);
     return cn;
 }
 
@@ -101,15 +69,15 @@ TEST_CASE("hardening: a peer killed mid-frame (RST) closes its channel only; not
         REQUIRE(wr);
         REQUIRE(wr->bhdr.status == 0);
 
-        const int victim = rawConnect(port);
-        const int survivor = rawConnect(port);
+        const int victim = connectRaw(port);
+        const int survivor = connectRaw(port);
         const ChannelNumber victimCn = rawHello(*srv, victim);
         const ChannelNumber survivorCn = rawHello(*srv, survivor);
 
         // Half of a 40 KiB frame, then the process "dies": close with linger 0 sends a reset.
         std::vector<std::uint8_t> big = frame(1, AppRequestProto, 12, "", std::string(40000, 'x'));
         big.resize(big.size() / 2);
-        sendAll(victim, big);
+        REQUIRE(sendAll(victim, big));
         const linger rst{1, 0};
         ::setsockopt(victim, SOL_SOCKET, SO_LINGER, &rst, sizeof rst);
         ::close(victim);
@@ -120,14 +88,16 @@ TEST_CASE("hardening: a peer killed mid-frame (RST) closes its channel only; not
         CHECK(raw_to_status(closed->bhdr.status) == AmpeStatus::channel_closed);
 
         // The other peer is still served.
-        sendAll(survivor, frame(1, AppRequestProto, 13, "", "still here"));
+        REQUIRE(sendAll(survivor, frame(1, AppRequestProto, 13, "", "still here")));
         MessagePtr req = nextFor(*srv, survivorCn);
         REQUIRE(req->body.view() == "still here");
         req->bhdr.proto.role = MessageRole::response;
         srv->enqueueToPeer(req);
-        std::string body;
-        REQUIRE(readFrame(survivor, body).proto == AppResponseProto);
-        REQUIRE(body == "still here");
+        RawHeader h;
+        std::string payload;
+        REQUIRE(recvFrame(survivor, h, payload));
+        REQUIRE(h.proto == AppResponseProto);
+        REQUIRE(payload == "still here");  // no text headers: the payload is the body
         ::close(survivor);
     }
     // The half-filled 40 KiB message went back to the pool and then away with the engine.
