@@ -31,15 +31,22 @@ struct Channel {
     /// Id of the Welcome/Hello that opened the channel, for its channel_closed signal.
     MessageID openMid = 0;
 
-    bool stopSending = false;  // a bye went out: nothing more is sent
+    std::size_t groupIndex = 0;  // position in group->channels
+
+    bool stopSending = false;  // a bye went out: nothing more is sent, but a ByeResponse
+    bool peerEof = false;      // the peer shut its side: send what is queued, then close
     bool paused = false;       // no pool message for the next frame: not reading
     bool poolSignalled = false;
     bool detached = false;  // removed from the poller while paused after a hang-up
     bool registered = false;
     bool closed = false;
     bool flushQueued = false;
-    bool backoff = false;  // listener: accept paused after EMFILE and the like
+    // Listener: accept paused after EMFILE and the like. Connecting: a UDS listener's backlog was full,
+    // the connect is tried again at backoffUntil (until connectDeadline).
+    bool backoff = false;
     std::chrono::steady_clock::time_point backoffUntil{};
+    std::chrono::steady_clock::time_point connectDeadline{};
+    std::chrono::milliseconds retryDelay{0};
 
     // Sending: the queue and how much of its head frame is already written.
     IntrusiveQueue<Message> sendQ;

@@ -1,14 +1,48 @@
 // ChannelGroup API: runs on application threads.
+#include <thread>
+
 #include "engine.hpp"
+#include "message_mark.hpp"
 
 namespace tofu::detail {
 
+MchnGroup::Call::Call(MchnGroup& g) : g_(g) {
+    // seq_cst pairs with shut(): either destroy() sees this call and waits for it, or this call sees
+    // the group shut and leaves before touching anything else.
+    g_.calls_.fetch_add(1, std::memory_order_seq_cst);
+    if (!g_.open_.load(std::memory_order_seq_cst)) {
+        g_.calls_.fetch_sub(1, std::memory_order_release);
+        throw AmpeError(AmpeStatus::shutdown_started, "channel group destroyed");
+    }
+}
+
+void MchnGroup::waitCallsDone() const noexcept {
+    // Calls inside are short (a blocked waitReceive was woken by the mailbox's close).
+    for (int spins = 0; calls_.load(std::memory_order_acquire) != 0; ++spins) {
+        if (spins < 64) {
+            std::this_thread::yield();
+        } else {
+            std::this_thread::sleep_for(std::chrono::microseconds(50));
+        }
+    }
+}
+
+void MchnGroup::reopen() noexcept {
+    mailbox.reopen();
+    destroying = false;
+    dirty = false;
+    channels.clear();
+    open_.store(true, std::memory_order_seq_cst);
+}
+
 BinaryHeader MchnGroup::enqueueToPeer(MessagePtr& msg) {
+    const Call call(*this);
     if (!msg) {
         throw AmpeError(AmpeStatus::null_message);
     }
     Message& m = *msg;
     const ValidCombination vc = m.check_and_prepare();  // throws; the caller keeps the message
+    MessageMark::clear(m);                              // a returned message may be sent again
 
     auto fail = [&m](AmpeStatus st) {
         m.bhdr.status = status_to_raw(st);
@@ -47,6 +81,7 @@ BinaryHeader MchnGroup::enqueueToPeer(MessagePtr& msg) {
 }
 
 MessagePtr MchnGroup::waitReceive(std::uint64_t timeout_ns) {
+    const Call call(*this);
     Message* m = nullptr;
     switch (mailbox.pop(timeout_ns, m)) {
         case Mailbox::Pop::message:
@@ -60,6 +95,7 @@ MessagePtr MchnGroup::waitReceive(std::uint64_t timeout_ns) {
 }
 
 void MchnGroup::updateReceiver(MessagePtr& msg) {
+    const Call call(*this);
     if (!msg) {
         Message* sig = engine_.makeSignal(AmpeStatus::receiver_update, 0, 0);
         if (!mailbox.push(sig)) {
@@ -70,6 +106,7 @@ void MchnGroup::updateReceiver(MessagePtr& msg) {
     }
     msg->bhdr.status = status_to_raw(AmpeStatus::receiver_update);
     msg->bhdr.proto.origin = OriginFlag::application;
+    MessageMark::clear(*msg);
     if (!mailbox.push(msg.get())) {
         throw AmpeError(AmpeStatus::shutdown_started);
     }

@@ -5,8 +5,11 @@
 // channels, the poller — belongs to the reactor thread.
 #pragma once
 
+#include <sys/uio.h>
+
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -44,9 +47,33 @@ class MchnGroup final : public ChannelGroup {
     // Reactor thread only: messages delivered during the current pass, pushed to the mailbox at its end.
     IntrusiveQueue<Message> outbox;
     bool dirty = false;
+    // Reactor thread only: the group's open channels (each knows its index), so destroy is O(channels).
+    std::vector<Channel*> channels;
+
+    /// Every API call holds one of these: destroy() waits for the calls already inside before it
+    /// retires the group, and calls that start later fail with shutdown_started.
+    class Call {
+      public:
+        explicit Call(MchnGroup& g);
+        ~Call() { g_.calls_.fetch_sub(1, std::memory_order_release); }
+        Call(const Call&) = delete;
+        Call& operator=(const Call&) = delete;
+
+      private:
+        MchnGroup& g_;
+    };
+
+    /// destroy(): refuses new calls from now on.
+    void shut() noexcept { open_.store(false, std::memory_order_seq_cst); }
+    /// destroy(): waits until no call is inside the group.
+    void waitCallsDone() const noexcept;
+    /// create(): makes a retired group usable again.
+    void reopen() noexcept;
 
   private:
     Reactor::Impl& engine_;
+    std::atomic<int> calls_{0};
+    std::atomic<bool> open_{true};
 };
 
 }  // namespace detail
@@ -74,6 +101,8 @@ class TOFU_HIDDEN Reactor::Impl final : public Ampe {
     [[nodiscard]] const char* pollerName() const noexcept { return poller_->name(); }
 
   private:
+    static constexpr std::size_t MaxSendBatch = 128;  // frames gathered into one sendmsg()
+
     struct DestroyCommand {
         detail::MchnGroup* group;
         bool done = false;
@@ -87,12 +116,19 @@ class TOFU_HIDDEN Reactor::Impl final : public Ampe {
     void processInbox();
     [[nodiscard]] bool inboxPending();
     void handleAppMessage(Message* msg);
+    [[nodiscard]] static Message* sendPosition(const detail::Channel& ch, const Message& msg) noexcept;
+    /// Gives msg back to its sender unsent: origin engine, status st.
+    void bounce(detail::MchnGroup* group, Message* msg, AmpeStatus st) noexcept;
     void handleDestroy(detail::MchnGroup* group) noexcept;
     void onWelcome(detail::MchnGroup* group, Message* msg);
     void onHello(detail::MchnGroup* group, Message* msg);
+    static void reportListenAddress(Message& msg, const TCPServerConfigurator& actual);
     void failOpening(detail::MchnGroup* group, Message* msg, AmpeStatus st);
     void startNextConnect(detail::Channel& ch);
     void onConnectReady(detail::Channel& ch);
+    /// Registers ch's socket with the poller; on failure closes ch (only ch) and returns false.
+    [[nodiscard]] bool watch(detail::Channel& ch, std::uint32_t events,
+                             bool silentOnFailure = false) noexcept;
     void onConnected(detail::Channel& ch);
     void onAccept(detail::Channel& listener);
     void onReadable(detail::Channel& ch);
@@ -104,6 +140,10 @@ class TOFU_HIDDEN Reactor::Impl final : public Ampe {
     void pause(detail::Channel& ch, std::span<const std::uint8_t> rest);
     void resumePaused();
     void flushSend(detail::Channel& ch);
+    [[nodiscard]] std::size_t gatherSend(const detail::Channel& ch);
+    [[nodiscard]] bool retireSent(detail::Channel& ch, std::size_t written, bool& ended);
+    [[nodiscard]] static bool canSend(const detail::Channel& ch) noexcept;
+    void onPeerEof(detail::Channel& ch);
     void queueFlush(detail::Channel& ch);
     void flushQueued();
     void updateInterest(detail::Channel& ch);
@@ -116,6 +156,7 @@ class TOFU_HIDDEN Reactor::Impl final : public Ampe {
     detail::Channel& newChannel(ChannelNumber cn, detail::Channel::Kind kind, detail::MchnGroup* group);
     [[nodiscard]] detail::Channel* channelFor(std::uint64_t token) const noexcept;
     static void release(Message* msg) noexcept;
+    static void releaseAll(detail::IntrusiveQueue<Message>&& q) noexcept;
 
     std::pmr::memory_resource* mr_;
     detail::Pool pool_;
@@ -133,10 +174,14 @@ class TOFU_HIDDEN Reactor::Impl final : public Ampe {
     std::atomic<bool> shutdown_{false};
     std::atomic<bool> refill_{false};
 
-    // Groups alive (created, not yet destroyed).
+    // Groups alive (created, not yet destroyed), and destroyed ones. A destroyed group's memory stays
+    // valid until the engine goes (a late call on it fails cleanly instead of touching freed memory);
+    // create() recycles the oldest only when more than RetiredKept wait, so the memory stays bounded.
+    static constexpr std::size_t RetiredKept = 64;
     std::mutex groupsMutex_;
     std::mutex destroyMutex_;
     std::vector<std::unique_ptr<detail::MchnGroup>> groups_;
+    std::deque<std::unique_ptr<detail::MchnGroup>> retired_;
 
     // Reactor-thread state.
     std::vector<std::unique_ptr<detail::Channel>> table_;  // indexed by channel number
@@ -148,6 +193,8 @@ class TOFU_HIDDEN Reactor::Impl final : public Ampe {
     std::vector<detail::Resolver::Result> resolved_;
     std::vector<std::uint8_t> scratch_;
     std::vector<std::uint8_t> sendStage_;  // small frames copied together for one sendmsg()
+    std::vector<iovec> sendIov_;           // one sendmsg()'s pieces (kept: no zero-fill per call)
+    std::vector<BinaryHeader::Bytes> sendHdrs_;
     // Pool messages taken in one go for incoming frames (returned at the end of each pass), and
     // sent messages going back in one go.
     detail::IntrusiveQueue<Message> rxCache_;

@@ -50,6 +50,23 @@ class IntrusiveQueue {
         ++count_;
     }
 
+    /// Inserts item in front of pos, a member of this queue; at the tail when pos is nullptr.
+    void insertBefore(T* pos, T* item) noexcept {
+        if (pos == nullptr) {
+            enqueue(item);
+            return;
+        }
+        item->next = pos;
+        item->prev = pos->prev;
+        if (pos->prev != nullptr) {
+            pos->prev->next = item;
+        } else {
+            first_ = item;
+        }
+        pos->prev = item;
+        ++count_;
+    }
+
     /// Removes the head; nullptr when empty. The new head's prev becomes nullptr.
     T* dequeue() noexcept {
         T* item = first_;

@@ -108,6 +108,19 @@ class Mailbox {
         return rest;
     }
 
+    /// After close() and once no thread uses the mailbox: empty and open again (a recycled group).
+    void reopen() noexcept {
+        while (Message* m = local_.dequeue()) {
+            MessageDeleter{}(m);
+        }
+        std::lock_guard lock(mutex_);
+        while (Message* m = queue_.dequeue()) {
+            MessageDeleter{}(m);
+        }
+        closed_ = false;
+        closedFlag_.store(false, std::memory_order_release);
+    }
+
     /// After close(): waits until no thread is inside pop(), so the mailbox may be freed.
     void waitIdle() {
         std::unique_lock lock(mutex_);

@@ -195,6 +195,7 @@ void Message::reset() noexcept {
     ctx = nullptr;
     prev = nullptr;
     next = nullptr;
+    mark_ = Mark::none;
 }
 
 ValidCombination Message::set(const BinaryHeader& bh, const TextHeaders* hdrs,

@@ -2,11 +2,17 @@
 #include <algorithm>
 
 #include "engine.hpp"
+#include "message_mark.hpp"
 
 namespace tofu {
 
 using detail::Channel;
 using detail::MchnGroup;
+
+namespace {
+// How long a connect keeps retrying a UDS listener whose backlog is full.
+constexpr auto UdsBusyRetryLimit = std::chrono::seconds(20);
+}  // namespace
 
 // ---- Reactor (public handle) ----
 
@@ -30,6 +36,8 @@ Reactor::Impl::Impl(const Options& options)
       table_(65536),
       scratch_(64 * 1024),
       sendStage_(64 * 1024),
+      sendIov_(MaxSendBatch * 3),
+      sendHdrs_(MaxSendBatch),
       maxSendQueueBytes_(options.maxSendQueueBytes != 0 ? options.maxSendQueueBytes
                                                         : DefaultOptions.maxSendQueueBytes) {
     poller_->add(notifier_.receiver(), detail::PollEvents::In, SpecialMaxChannelNumber);
@@ -62,13 +70,11 @@ Reactor::Impl::~Impl() {
         groups.swap(groups_);
     }
     for (auto& g : groups) {
-        detail::IntrusiveQueue<Message> rest = g->mailbox.close();
-        while (Message* m = rest.dequeue()) {
-            release(m);
-        }
+        releaseAll(g->mailbox.close());
         g->mailbox.waitIdle();
     }
     groups.clear();
+    retired_.clear();
     pool_.core().setAlerter({});
     pool_.close();
 }
@@ -143,10 +149,7 @@ void Reactor::Impl::teardown() noexcept {
     {
         std::lock_guard lock(groupsMutex_);
         for (auto& g : groups_) {
-            detail::IntrusiveQueue<Message> rest = g->mailbox.close();
-            while (Message* m = rest.dequeue()) {
-                release(m);
-            }
+            releaseAll(g->mailbox.close());
         }
     }
     {
@@ -174,10 +177,22 @@ ChannelGroup* Reactor::Impl::create() {
     {
         std::lock_guard lock(inboxMutex_);
         if (inboxClosed_) {
-            throw AmpeError(AmpeStatus::shutdown_started);
+            throw AmpeError(AmpeStatus::shutdown_started, "engine closed");
         }
     }
-    auto g = std::make_unique<MchnGroup>(*this);
+    std::unique_ptr<MchnGroup> g;
+    {
+        std::lock_guard lock(groupsMutex_);
+        if (retired_.size() > RetiredKept) {
+            g = std::move(retired_.front());
+            retired_.pop_front();
+        }
+    }
+    if (g) {
+        g->reopen();
+    } else {
+        g = std::make_unique<MchnGroup>(*this);
+    }
     MchnGroup* raw = g.get();
     std::lock_guard lock(groupsMutex_);
     groups_.push_back(std::move(g));
@@ -196,8 +211,9 @@ void Reactor::Impl::destroy(ChannelGroup* group) {
         }
     }
     if (g == nullptr) {
-        throw AmpeError(AmpeStatus::invalid_mchn_group);
+        throw AmpeError(AmpeStatus::invalid_mchn_group, "not a live group of this engine");
     }
+    g->shut();  // calls starting from now on fail with shutdown_started
     DestroyCommand cmd{g};
     {
         std::unique_lock lock(inboxMutex_);
@@ -210,20 +226,16 @@ void Reactor::Impl::destroy(ChannelGroup* group) {
             commandDone_.wait(lock, [&cmd] { return cmd.done; });
         }
     }
-    // The reactor closed the group's channels and mailbox (or had already stopped): free what is left.
-    detail::IntrusiveQueue<Message> rest = g->mailbox.close();
-    while (Message* m = rest.dequeue()) {
-        release(m);
-    }
+    // The reactor closed the group's channels and mailbox (or had already stopped): free what is left
+    // once the calls still inside the group (woken by the close) are out.
+    releaseAll(g->mailbox.close());
+    g->waitCallsDone();
     g->mailbox.waitIdle();
-    std::unique_ptr<MchnGroup> owned;
-    {
-        std::lock_guard lock(groupsMutex_);
-        auto it = std::find_if(groups_.begin(), groups_.end(), [g](const auto& p) { return p.get() == g; });
-        if (it != groups_.end()) {
-            owned = std::move(*it);
-            groups_.erase(it);
-        }
+    std::lock_guard lock(groupsMutex_);
+    auto it = std::find_if(groups_.begin(), groups_.end(), [g](const auto& p) { return p.get() == g; });
+    if (it != groups_.end()) {
+        retired_.push_back(std::move(*it));
+        groups_.erase(it);
     }
 }
 
@@ -249,6 +261,7 @@ Message* Reactor::Impl::makeSignal(AmpeStatus st, ChannelNumber cn, MessageID mi
     m->bhdr.status = status_to_raw(st);
     m->bhdr.channel_number = cn;
     m->bhdr.message_id = mid;
+    detail::MessageMark::engineSignal(*m);
     return m;
 }
 
@@ -256,6 +269,12 @@ void Reactor::Impl::release(Message* msg) noexcept {
     if (msg != nullptr) {
         msg->ctx = nullptr;
         MessageDeleter{}(msg);
+    }
+}
+
+void Reactor::Impl::releaseAll(detail::IntrusiveQueue<Message>&& q) noexcept {
+    while (Message* m = q.dequeue()) {
+        release(m);
     }
 }
 
@@ -304,9 +323,7 @@ void Reactor::Impl::handleAppMessage(Message* m) {
     Channel* ch = table_[m->bhdr.channel_number].get();
     if (ch == nullptr || ch->group != g) {
         // Closed after the sender checked it: the message comes back instead of vanishing (defect 1).
-        m->bhdr.proto.origin = OriginFlag::engine;
-        m->bhdr.status = status_to_raw(AmpeStatus::channel_closed);
-        deliver(g, m);
+        bounce(g, m, AmpeStatus::channel_closed);
         return;
     }
     const bool bye = m->bhdr.proto.mtype == MessageType::bye;
@@ -319,34 +336,59 @@ void Reactor::Impl::handleAppMessage(Message* m) {
         return;
     }
     if (ch->kind == Channel::Kind::listener) {
-        m->bhdr.proto.origin = OriginFlag::engine;
-        m->bhdr.status = status_to_raw(AmpeStatus::not_allowed);  // the original asserted here (defect 14)
-        deliver(g, m);
+        bounce(g, m, AmpeStatus::not_allowed);  // the original asserted here (defect 14)
         return;
     }
     const std::size_t frame = Channel::frameSize(*m);
     if (!bye && m->bhdr.proto.oob == Oob::off && !ch->sendQ.empty() &&
         ch->queuedBytes + frame > maxSendQueueBytes_) {
         // The peer does not read: refuse rather than grow without bound; the channel stays open.
-        m->bhdr.proto.origin = OriginFlag::engine;
-        m->bhdr.status = status_to_raw(AmpeStatus::send_failed);
-        deliver(g, m);
+        bounce(g, m, AmpeStatus::send_failed);
         return;
     }
     ch->queuedBytes += frame;
-    if (m->bhdr.proto.oob == Oob::on) {
-        // Head of the queue, but never in front of a frame already partly on the wire.
-        if (ch->sentOff > 0) {
-            Message* head = ch->sendQ.dequeue();
-            ch->sendQ.pushFront(m);
-            ch->sendQ.pushFront(head);
-        } else {
-            ch->sendQ.pushFront(m);
-        }
-    } else {
-        ch->sendQ.enqueue(m);
-    }
+    ch->sendQ.insertBefore(sendPosition(*ch, *m), m);
     queueFlush(*ch);
+}
+
+// Where a message joins a channel's send queue: at the tail, except
+//  - oob: ahead of regular messages, behind earlier oob ones (FIFO among them), never in front of the
+//    Hello (the peer's first frame must be it) or of a frame already partly written;
+//  - a ByeResponse after our own bye: right behind that bye (both peers said bye at once: each must
+//    still answer the other's).
+Message* Reactor::Impl::sendPosition(const Channel& ch, const Message& m) noexcept {
+    const auto isByeRequest = [](const Message& q) {
+        return q.bhdr.proto.mtype == MessageType::bye && q.bhdr.proto.role == MessageRole::request;
+    };
+    Message* pos = ch.sendQ.front();
+    if (m.bhdr.proto.mtype == MessageType::bye && m.bhdr.proto.role == MessageRole::response) {
+        if (ch.stopSending) {
+            return pos;  // our bye is written (sentOff is 0 then): the answer goes next
+        }
+        for (Message* q = pos; q != nullptr; q = q->next) {
+            if (isByeRequest(*q)) {
+                return q->next;
+            }
+        }
+        return nullptr;
+    }
+    if (m.bhdr.proto.oob == Oob::off) {
+        return nullptr;
+    }
+    if (pos != nullptr && (ch.sentOff > 0 || pos->bhdr.proto.mtype == MessageType::hello)) {
+        pos = pos->next;
+    }
+    while (pos != nullptr && pos->bhdr.proto.oob == Oob::on) {
+        pos = pos->next;
+    }
+    return pos;
+}
+
+void Reactor::Impl::bounce(MchnGroup* g, Message* m, AmpeStatus st) noexcept {
+    detail::MessageMark::returned(*m);
+    m->bhdr.proto.origin = OriginFlag::engine;
+    m->bhdr.status = status_to_raw(st);
+    deliver(g, m);
 }
 
 void Reactor::Impl::failOpening(MchnGroup* g, Message* m, AmpeStatus st) {
@@ -354,9 +396,7 @@ void Reactor::Impl::failOpening(MchnGroup* g, Message* m, AmpeStatus st) {
     const MessageID mid = m->bhdr.message_id;
     registry_.remove(cn);
     m->bhdr.proto.role = MessageRole::response;
-    m->bhdr.proto.origin = OriginFlag::engine;
-    m->bhdr.status = status_to_raw(st);
-    deliver(g, m);
+    bounce(g, m, st);
     deliver(g, makeSignal(AmpeStatus::channel_closed, cn, mid));
 }
 
@@ -369,6 +409,8 @@ Channel& Reactor::Impl::newChannel(ChannelNumber cn, Channel::Kind kind, MchnGro
     }
     ch->kind = kind;
     ch->group = g;
+    ch->groupIndex = g->channels.size();
+    g->channels.push_back(ch.get());
     Channel& ref = *ch;
     table_[cn] = std::move(ch);
     return ref;
@@ -389,12 +431,37 @@ void Reactor::Impl::onWelcome(MchnGroup* g, Message* m) {
     Channel& ch = newChannel(m->bhdr.channel_number, Channel::Kind::listener, g);
     ch.fd = std::move(fd);
     ch.openMid = m->bhdr.message_id;
-    poller_->add(ch.fd.get(), detail::PollEvents::In, ch.token());
-    ch.registered = true;
+    if (!watch(ch, detail::PollEvents::In, true)) {
+        failOpening(g, m, AmpeStatus::processing_failed);
+        return;
+    }
+    if (const auto* tcp = cfg.get_if<TCPServerConfigurator>(); tcp != nullptr && tcp->port == 0) {
+        // The kernel chose the port: the application learns it from the response.
+        reportListenAddress(*m, TCPServerConfigurator(tcp->addr, detail::localPort(ch.fd.get())));
+    }
     // WelcomeResponse: the same message, answered by the engine on the application's behalf.
     m->bhdr.proto.role = MessageRole::response;
     m->bhdr.status = status_to_raw(AmpeStatus::success);
     deliver(g, m);
+}
+
+void Reactor::Impl::reportListenAddress(Message& m, const TCPServerConfigurator& actual) {
+    std::vector<std::pair<std::string, std::string>> headers;
+    TextHeaderIterator it = m.thdrs.hiter();
+    while (const std::optional<TextHeader> h = it.next()) {
+        headers.emplace_back(h->name, h->value);
+    }
+    m.thdrs.reset();
+    bool replaced = false;
+    for (const auto& [name, value] : headers) {
+        if (!replaced && name == ListenOnHeader) {
+            actual.toConfiguration(m.thdrs);
+            replaced = true;
+        } else {
+            m.thdrs.append(name, value);
+        }
+    }
+    m.bhdr.thl = static_cast<std::uint16_t>(m.thdrs.buffer.size());
 }
 
 void Reactor::Impl::onHello(MchnGroup* g, Message* m) {
@@ -450,23 +517,48 @@ void Reactor::Impl::startNextConnect(Channel& ch) {
         const detail::Endpoint& ep = ch.endpoints[ch.nextEndpoint++];
         detail::UniqueFd fd;
         bool inProgress = false;
-        const AmpeStatus st = detail::startConnect(ep, fd, inProgress);
+        bool busy = false;
+        const AmpeStatus st = detail::startConnect(ep, fd, inProgress, &busy);
+        const auto now = std::chrono::steady_clock::now();
+        if (busy && (ch.retryDelay.count() == 0 || now < ch.connectDeadline)) {
+            // A UDS listener with a full backlog: try the same address again a little later.
+            if (ch.retryDelay.count() == 0) {
+                ch.connectDeadline = now + UdsBusyRetryLimit;
+            }
+            ch.retryDelay =
+                std::clamp(ch.retryDelay * 2, std::chrono::milliseconds(2), std::chrono::milliseconds(100));
+            --ch.nextEndpoint;
+            ch.backoff = true;
+            ch.backoffUntil = now + ch.retryDelay;
+            backoff_.push_back(ch.cn);
+            return;
+        }
         if (st != AmpeStatus::success) {
             ch.connectStatus = st;
             continue;
         }
         ch.fd = std::move(fd);
-        if (inProgress) {
-            poller_->add(ch.fd.get(), detail::PollEvents::Out, ch.token());
-            ch.registered = true;
-        } else {
-            poller_->add(ch.fd.get(), detail::PollEvents::In, ch.token());
-            ch.registered = true;
+        if (!watch(ch, inProgress ? detail::PollEvents::Out : detail::PollEvents::In)) {
+            return;
+        }
+        if (!inProgress) {
             onConnected(ch);
         }
         return;
     }
     closeChannel(ch, ch.connectStatus);
+}
+
+bool Reactor::Impl::watch(Channel& ch, std::uint32_t events, bool silentOnFailure) noexcept {
+    try {
+        poller_->add(ch.fd.get(), events, ch.token());
+    } catch (const std::exception&) {
+        // ENOMEM/ENOSPC from the poller: this channel fails, the engine goes on.
+        closeChannel(ch, AmpeStatus::processing_failed, silentOnFailure);
+        return false;
+    }
+    ch.registered = true;
+    return true;
 }
 
 void Reactor::Impl::onConnectReady(Channel& ch) {
@@ -490,22 +582,15 @@ void Reactor::Impl::onConnected(Channel& ch) {
 }
 
 void Reactor::Impl::handleDestroy(MchnGroup* g) noexcept {
-    for (auto& slot : table_) {
-        if (slot && slot->group == g) {
-            closeChannel(*slot, AmpeStatus::channel_closed, true);
-        }
+    while (!g->channels.empty()) {
+        closeChannel(*g->channels.back(), AmpeStatus::channel_closed, true);
     }
     if (g->dirty) {
         dirtyGroups_.erase(std::remove(dirtyGroups_.begin(), dirtyGroups_.end(), g), dirtyGroups_.end());
         g->dirty = false;
     }
-    while (Message* m = g->outbox.dequeue()) {
-        release(m);
-    }
-    detail::IntrusiveQueue<Message> rest = g->mailbox.close();
-    while (Message* m = rest.dequeue()) {
-        release(m);
-    }
+    releaseAll(std::move(g->outbox));
+    releaseAll(g->mailbox.close());
 }
 
 void Reactor::Impl::closeChannel(Channel& ch, AmpeStatus reason, bool silent) noexcept {
@@ -513,6 +598,13 @@ void Reactor::Impl::closeChannel(Channel& ch, AmpeStatus reason, bool silent) no
         return;
     }
     ch.closed = true;
+    {
+        std::vector<Channel*>& list = ch.group->channels;  // unlink in O(1): the last one takes our place
+        Channel* last = list.back();
+        list[ch.groupIndex] = last;
+        last->groupIndex = ch.groupIndex;
+        list.pop_back();
+    }
     // An accepted connection that never delivered its HelloRequest is unknown to the application.
     silent = silent || (ch.decoder.accepted() && ch.decoder.firstFrame());
     if (ch.registered && !ch.detached) {
@@ -534,12 +626,10 @@ void Reactor::Impl::closeChannel(Channel& ch, AmpeStatus reason, bool silent) no
             release(m);
             continue;
         }
-        m->bhdr.proto.origin = OriginFlag::engine;
-        m->bhdr.status = status_to_raw(reason);
         if (helloPending && m->bhdr.proto.mtype == MessageType::hello) {
             m->bhdr.proto.role = MessageRole::response;  // the failed Hello answers itself
         }
-        deliver(ch.group, m);
+        bounce(ch.group, m, reason);
     }
     if (!silent) {
         try {
@@ -581,9 +671,21 @@ detail::Channel* Reactor::Impl::channelFor(std::uint64_t token) const noexcept {
 
 int Reactor::Impl::nextTimeoutMs() const {
     if (backoff_.empty()) {
-        return -1;
+        return -1;  // nothing timed: sleep until something happens
     }
-    return 20;  // back-off is coarse; a short tick is enough and rare
+    const auto now = std::chrono::steady_clock::now();
+    auto soonest = std::chrono::steady_clock::time_point::max();
+    for (ChannelNumber cn : backoff_) {
+        const Channel* ch = table_[cn].get();
+        if (ch != nullptr && !ch->closed && ch->backoff) {
+            soonest = std::min(soonest, ch->backoffUntil);
+        }
+    }
+    if (soonest == std::chrono::steady_clock::time_point::max() || soonest <= now) {
+        return 0;
+    }
+    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(soonest - now).count();
+    return static_cast<int>(std::min<long long>(ms, 1000));
 }
 
 void Reactor::Impl::processTimers() {
@@ -591,20 +693,24 @@ void Reactor::Impl::processTimers() {
         return;
     }
     const auto now = std::chrono::steady_clock::now();
-    std::vector<ChannelNumber> still;
-    for (ChannelNumber cn : backoff_) {
+    std::vector<ChannelNumber> due;
+    due.swap(backoff_);  // what fires may schedule itself again
+    for (ChannelNumber cn : due) {
         Channel* ch = table_[cn].get();
         if (ch == nullptr || ch->closed || !ch->backoff) {
             continue;
         }
-        if (now >= ch->backoffUntil) {
-            ch->backoff = false;
-            updateInterest(*ch);
+        if (now < ch->backoffUntil) {
+            backoff_.push_back(cn);
+            continue;
+        }
+        ch->backoff = false;
+        if (ch->kind == Channel::Kind::connecting) {
+            startNextConnect(*ch);
         } else {
-            still.push_back(cn);
+            updateInterest(*ch);
         }
     }
-    backoff_.swap(still);
 }
 
 }  // namespace tofu

@@ -16,9 +16,8 @@ using detail::MchnGroup;
 namespace PE = detail::PollEvents;
 
 namespace {
-constexpr std::size_t MaxBatchMsgs = 128;  // frames gathered into one sendmsg()
-constexpr std::size_t SmallPart = 512;     // parts up to this size are copied into the staging buffer
-constexpr int MaxReadsPerEvent = 8;        // fairness between busy channels
+constexpr std::size_t SmallPart = 512;  // parts up to this size are copied into the staging buffer
+constexpr int MaxReadsPerEvent = 8;     // fairness between busy channels
 constexpr int MaxAcceptsPerEvent = 64;
 constexpr std::size_t RxBatch = 16;  // pool messages taken under one lock while frames keep coming
 constexpr auto AcceptBackoff = std::chrono::milliseconds(100);
@@ -50,12 +49,17 @@ void Reactor::Impl::dispatch(const detail::PollEvent& ev) {
             break;
     }
     if ((ev.events & (PE::In | PE::Err | PE::Hup)) != 0) {
-        if (!ch->paused) {
+        if (!ch->paused && !ch->peerEof) {
             onReadable(*ch);
         } else if ((ev.events & (PE::Err | PE::Hup)) != 0 && !ch->detached) {
-            // Level-triggered hang-up while we cannot read: stop polling until the pool refills.
-            poller_->remove(ch->fd.get());
-            ch->detached = true;
+            // Hung up both ways (level-triggered) while we cannot read: what is left to send fails now
+            // and comes back; then stop polling until the pool refills and the rest can be read.
+            flushSend(*ch);
+            if (!ch->closed) {
+                poller_->remove(ch->fd.get());
+                ch->detached = true;
+            }
+            return;
         }
     }
     if (!ch->closed && (ev.events & PE::Out) != 0) {
@@ -75,8 +79,7 @@ void Reactor::Impl::onAccept(Channel& listener) {
                 Channel& ch = newChannel(cn, Channel::Kind::io, listener.group);
                 ch.fd = std::move(fd);
                 ch.decoder.setAccepted(true);
-                poller_->add(ch.fd.get(), PE::In, ch.token());
-                ch.registered = true;
+                (void)watch(ch, PE::In);  // silent on failure: unknown to the application yet
                 break;
             }
             case detail::AcceptResult::wouldBlock:
@@ -110,7 +113,7 @@ void Reactor::Impl::onReadable(Channel& ch) {
             continue;
         }
         if (n == 0) {
-            closeChannel(ch, AmpeStatus::peer_disconnected);  // not "would block" (defect 6)
+            onPeerEof(ch);  // not "would block" (defect 6)
             return;
         }
         if (errno == EINTR) {
@@ -121,6 +124,17 @@ void Reactor::Impl::onReadable(Channel& ch) {
         }
         return;
     }
+}
+
+// The peer shut its sending side: nothing more comes in. What we still have queued goes out first (a
+// peer may half-close and wait for its answers); the channel closes once that is done.
+void Reactor::Impl::onPeerEof(Channel& ch) {
+    if (!canSend(ch)) {
+        closeChannel(ch, AmpeStatus::peer_disconnected);
+        return;
+    }
+    ch.peerEof = true;
+    updateInterest(ch);
 }
 
 bool Reactor::Impl::consume(Channel& ch, std::span<const std::uint8_t> in) {
@@ -178,11 +192,13 @@ bool Reactor::Impl::deliverIncoming(Channel& ch, Message* m, bool first) {
             ch.openMid = m->bhdr.message_id;  // the HelloRequest names the channel's conversation
         }
     }
-    const bool byeResponse =
-        m->bhdr.proto.mtype == MessageType::bye && m->bhdr.proto.role == MessageRole::response;
+    // A ByeResponse completes the initiator's bye; a ByeSignal ends the channel without an answer.
+    const bool ends =
+        m->bhdr.proto.mtype == MessageType::bye &&
+        (m->bhdr.proto.role == MessageRole::response || m->bhdr.proto.role == MessageRole::signal);
     deliver(ch.group, m);
-    if (byeResponse) {
-        closeChannel(ch, AmpeStatus::channel_closed);  // the initiator's bye is complete
+    if (ends) {
+        closeChannel(ch, AmpeStatus::channel_closed);
         return false;
     }
     return true;
@@ -240,7 +256,9 @@ void Reactor::Impl::resumePaused() {
         }
         if (ch->detached) {
             ch->detached = false;
-            poller_->add(ch->fd.get(), PE::In, ch->token());
+            if (!watch(*ch, PE::In)) {
+                continue;
+            }
         }
         updateInterest(*ch);
     }
@@ -264,108 +282,134 @@ void Reactor::Impl::flushQueued() {
     toFlush_.clear();
 }
 
+bool Reactor::Impl::canSend(const Channel& ch) noexcept {
+    const Message* head = ch.sendQ.front();
+    // After our bye only the answer to the peer's bye may still go (both said bye at once).
+    return head != nullptr && (!ch.stopSending || (head->bhdr.proto.mtype == MessageType::bye &&
+                                                   head->bhdr.proto.role == MessageRole::response));
+}
+
 void Reactor::Impl::flushSend(Channel& ch) {
     if (ch.kind != Channel::Kind::io || ch.closed) {
         return;
     }
-    std::array<iovec, MaxBatchMsgs * 3> iov{};
-    std::array<BinaryHeader::Bytes, MaxBatchMsgs> hdrs{};
-    while (!ch.stopSending && !ch.sendQ.empty()) {
-        // Gather up to MaxBatchMsgs frames (header, text headers, body) into one sendmsg(). Small parts
-        // are copied into one staging buffer (one iovec for a run of small frames: the kernel copies a
-        // few large pieces faster than many tiny ones); large parts are sent from the message itself.
-        std::size_t niov = 0;
-        std::size_t nmsg = 0;
-        std::size_t staged = 0;
-        std::size_t skip = ch.sentOff;
-        auto add = [&](std::span<const std::uint8_t> part) {
-            if (part.empty()) {
-                return;
-            }
-            if (part.size() <= SmallPart && staged + part.size() <= sendStage_.size()) {
-                std::uint8_t* dst = sendStage_.data() + staged;
-                std::memcpy(dst, part.data(), part.size());
-                staged += part.size();
-                if (niov > 0 &&
-                    static_cast<std::uint8_t*>(iov[niov - 1].iov_base) + iov[niov - 1].iov_len == dst) {
-                    iov[niov - 1].iov_len += part.size();
-                    return;
-                }
-                iov[niov].iov_base = dst;
-                iov[niov].iov_len = part.size();
-            } else {
-                iov[niov].iov_base = const_cast<std::uint8_t*>(part.data());
-                iov[niov].iov_len = part.size();
-            }
-            ++niov;
-        };
-        for (Message* m = ch.sendQ.front(); m != nullptr && nmsg < MaxBatchMsgs; m = m->next) {
-            hdrs[nmsg] = m->bhdr.toBytes();
-            const std::span<const std::uint8_t> parts[3] = {
-                std::span<const std::uint8_t>(hdrs[nmsg]),
-                std::span<const std::uint8_t>(m->thdrs.buffer.data(), m->bhdr.thl),
-                std::span<const std::uint8_t>(m->body.data(), m->bhdr.bl)};
-            for (const auto& part : parts) {
-                if (skip >= part.size()) {
-                    skip -= part.size();
-                    continue;
-                }
-                add(part.subspan(skip));
-                skip = 0;
-            }
-            ++nmsg;
-            if (isBye(*m)) {
-                break;  // nothing after a bye goes out
-            }
-        }
+    bool full = false;
+    bool ended = false;  // a ByeSignal went out: the channel ends here
+    while (!full && !ended && canSend(ch)) {
+        const std::size_t niov = gatherSend(ch);
         msghdr mh{};
-        mh.msg_iov = iov.data();
+        mh.msg_iov = sendIov_.data();
         mh.msg_iovlen = niov;
         const ssize_t n = ::sendmsg(ch.fd.get(), &mh, detail::sendFlags());
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
             }
+            pool_.core().putAll(txDone_);
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
                 break;
             }
             closeChannel(ch, AmpeStatus::send_failed);
             return;
         }
-        // Retire every frame written whole; remember how far into the next one we got.
-        std::size_t left = static_cast<std::size_t>(n);
-        bool partial = false;
-        while (Message* m = ch.sendQ.front()) {
-            const std::size_t whole = Channel::frameSize(*m);
-            const std::size_t frame = whole - ch.sentOff;
-            if (left < frame) {
-                ch.sentOff += left;
-                partial = true;
-                break;
-            }
-            left -= frame;
-            ch.sentOff = 0;
-            ch.queuedBytes -= whole;
-            (void)ch.sendQ.dequeue();
-            if (isBye(*m)) {
-                ch.stopSending = true;
-            }
-            m->ctx = nullptr;
-            if (pool_.core().owns(*m)) {
-                txDone_.enqueue(m);  // back to the pool together, under one lock
-            } else {
-                release(m);
-            }
-            if (left == 0) {
-                break;
-            }
-        }
-        if (partial) {
-            break;  // the socket is full: wait for Out
-        }
+        full = retireSent(ch, static_cast<std::size_t>(n), ended);
     }
     pool_.core().putAll(txDone_);
+    if (ended) {
+        // Our FIN follows the ByeSignal; what the peer sent meanwhile is dropped unread, so that the
+        // close is not a reset that could discard the signal in flight.
+        ::shutdown(ch.fd.get(), SHUT_WR);
+        while (::recv(ch.fd.get(), scratch_.data(), scratch_.size(), 0) > 0) {
+        }
+        closeChannel(ch, AmpeStatus::channel_closed);
+        return;
+    }
+    if (ch.peerEof && !canSend(ch)) {
+        closeChannel(ch, AmpeStatus::peer_disconnected);  // everything owed to a half-closed peer is out
+        return;
+    }
     updateInterest(ch);
+}
+
+// Gathers up to MaxSendBatch frames (header, text headers, body) for one sendmsg(). Small parts are
+// copied into one staging buffer (one iovec for a run of small frames: the kernel copies a few large
+// pieces faster than many tiny ones); large parts are sent from the message itself. Stops after a bye.
+std::size_t Reactor::Impl::gatherSend(const Channel& ch) {
+    std::size_t niov = 0;
+    std::size_t nmsg = 0;
+    std::size_t staged = 0;
+    std::size_t skip = ch.sentOff;
+    auto add = [&](std::span<const std::uint8_t> part) {
+        if (part.empty()) {
+            return;
+        }
+        if (part.size() <= SmallPart && staged + part.size() <= sendStage_.size()) {
+            std::uint8_t* dst = sendStage_.data() + staged;
+            std::memcpy(dst, part.data(), part.size());
+            staged += part.size();
+            if (niov > 0 &&
+                static_cast<std::uint8_t*>(sendIov_[niov - 1].iov_base) + sendIov_[niov - 1].iov_len == dst) {
+                sendIov_[niov - 1].iov_len += part.size();
+                return;
+            }
+            sendIov_[niov].iov_base = dst;
+        } else {
+            sendIov_[niov].iov_base = const_cast<std::uint8_t*>(part.data());
+        }
+        sendIov_[niov].iov_len = part.size();
+        ++niov;
+    };
+    for (const Message* m = ch.sendQ.front(); m != nullptr && nmsg < MaxSendBatch; m = m->next) {
+        sendHdrs_[nmsg] = m->bhdr.toBytes();
+        const std::span<const std::uint8_t> parts[3] = {
+            std::span<const std::uint8_t>(sendHdrs_[nmsg]),
+            std::span<const std::uint8_t>(m->thdrs.buffer.data(), m->bhdr.thl),
+            std::span<const std::uint8_t>(m->body.data(), m->bhdr.bl)};
+        for (const auto& part : parts) {
+            if (skip >= part.size()) {
+                skip -= part.size();
+                continue;
+            }
+            add(part.subspan(skip));
+            skip = 0;
+        }
+        ++nmsg;
+        if (isBye(*m)) {
+            break;  // nothing after a bye goes out
+        }
+    }
+    return niov;
+}
+
+// Retires every frame written whole and remembers how far into the next one `written` got. True when
+// the socket took less than offered (wait for Out).
+bool Reactor::Impl::retireSent(Channel& ch, std::size_t written, bool& ended) {
+    while (Message* m = ch.sendQ.front()) {
+        const std::size_t whole = Channel::frameSize(*m);
+        const std::size_t frame = whole - ch.sentOff;
+        if (written < frame) {
+            ch.sentOff += written;
+            return true;
+        }
+        written -= frame;
+        ch.sentOff = 0;
+        ch.queuedBytes -= whole;
+        (void)ch.sendQ.dequeue();
+        if (isBye(*m)) {
+            ch.stopSending = true;
+            ended = ended || m->bhdr.proto.role == MessageRole::signal;
+        }
+        m->ctx = nullptr;
+        if (pool_.core().owns(*m)) {
+            txDone_.enqueue(m);  // back to the pool together, under one lock
+        } else {
+            release(m);
+        }
+        if (written == 0) {
+            break;
+        }
+    }
+    return false;
 }
 
 void Reactor::Impl::updateInterest(Channel& ch) {
@@ -381,10 +425,14 @@ void Reactor::Impl::updateInterest(Channel& ch) {
             want = PE::Out;
             break;
         case Channel::Kind::io:
-            want = (ch.paused ? 0 : PE::In) | ((!ch.sendQ.empty() && !ch.stopSending) ? PE::Out : 0);
+            want = ((ch.paused || ch.peerEof) ? 0 : PE::In) | (canSend(ch) ? PE::Out : 0);
             break;
     }
-    poller_->modify(ch.fd.get(), want, ch.token());
+    try {
+        poller_->modify(ch.fd.get(), want, ch.token());
+    } catch (const std::exception&) {
+        closeChannel(ch, AmpeStatus::processing_failed);  // this channel only, not the engine
+    }
 }
 
 }  // namespace tofu

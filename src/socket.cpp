@@ -199,17 +199,22 @@ AmpeStatus bindAndListen(const Endpoint& ep, UniqueFd& out) {
 }
 
 // A socket file with nobody listening behind it is left over from a dead process: safe to replace.
+// The probe never blocks (it runs on the reactor thread): only ECONNREFUSED means stale; a connection
+// made or pending (EAGAIN: a live listener with a full backlog) means alive.
 bool staleUdsFile(const Endpoint& ep, const std::string& path) {
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) {
         return false;
     }
-    UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    UniqueFd probe(newSocket(AF_UNIX));
     if (!probe) {
         return false;
     }
-    return ::connect(probe.get(), reinterpret_cast<const sockaddr*>(&ep.addr), ep.len) != 0 &&
-           errno == ECONNREFUSED;
+    int rc = 0;
+    do {
+        rc = ::connect(probe.get(), reinterpret_cast<const sockaddr*>(&ep.addr), ep.len);
+    } while (rc != 0 && errno == EINTR);
+    return rc != 0 && errno == ECONNREFUSED;
 }
 
 }  // namespace
@@ -236,6 +241,21 @@ AmpeStatus createListener(const Configurator& cfg, UniqueFd& out) {
     return cfg.isWrong() ? cfg.status() : AmpeStatus::wrong_configuration;
 }
 
+std::uint16_t localPort(int fd) noexcept {
+    sockaddr_storage a{};
+    socklen_t len = sizeof a;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+        return 0;
+    }
+    if (a.ss_family == AF_INET) {
+        return ntohs(reinterpret_cast<const sockaddr_in*>(&a)->sin_port);
+    }
+    if (a.ss_family == AF_INET6) {
+        return ntohs(reinterpret_cast<const sockaddr_in6*>(&a)->sin6_port);
+    }
+    return 0;
+}
+
 void unlinkUdsListener(int fd) noexcept {
     sockaddr_un a{};
     socklen_t len = sizeof a;
@@ -245,8 +265,11 @@ void unlinkUdsListener(int fd) noexcept {
     }
 }
 
-AmpeStatus startConnect(const Endpoint& ep, UniqueFd& out, bool& inProgress) {
+AmpeStatus startConnect(const Endpoint& ep, UniqueFd& out, bool& inProgress, bool* busy) {
     inProgress = false;
+    if (busy != nullptr) {
+        *busy = false;
+    }
     UniqueFd fd(newSocket(ep.family()));
     if (!fd) {
         return AmpeStatus::connect_failed;
@@ -259,10 +282,14 @@ AmpeStatus startConnect(const Endpoint& ep, UniqueFd& out, bool& inProgress) {
     if (rc != 0) {
         switch (errno) {
             case EINPROGRESS:
-            case EAGAIN:  // UDS with a full backlog: wait for writability like a TCP connect
             case EALREADY:
                 inProgress = true;
                 break;
+            case EAGAIN:  // a UDS listener's backlog is full: nothing is pending, try again later
+                if (busy != nullptr) {
+                    *busy = true;
+                }
+                return AmpeStatus::connect_failed;
             case ECONNREFUSED:
                 return AmpeStatus::peer_disconnected;
             case ENOENT:

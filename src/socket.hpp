@@ -68,13 +68,18 @@ struct Endpoint {
 /// else unknown_error.
 [[nodiscard]] AmpeStatus createListener(const Configurator& cfg, UniqueFd& out);
 
+/// The local TCP port of a bound socket (0 when unknown or not TCP).
+[[nodiscard]] std::uint16_t localPort(int fd) noexcept;
+
 /// Removes the socket file of a UDS listener fd (no-op for TCP).
 void unlinkUdsListener(int fd) noexcept;
 
 /// Starts a non-blocking connect to ep (TCP_NODELAY for TCP). On success `inProgress` tells whether
 /// completion must be awaited (writable, then finishConnect). Status: peer_disconnected (ECONNREFUSED),
-/// uds_path_not_found (ENOENT), connect_failed otherwise.
-[[nodiscard]] AmpeStatus startConnect(const Endpoint& ep, UniqueFd& out, bool& inProgress);
+/// uds_path_not_found (ENOENT), connect_failed otherwise. A UDS listener with a full backlog refuses at
+/// once (EAGAIN, nothing pending): connect_failed, and *busy set so that the caller may try again later.
+[[nodiscard]] AmpeStatus startConnect(const Endpoint& ep, UniqueFd& out, bool& inProgress,
+                                      bool* busy = nullptr);
 
 /// Result of a pending connect once the socket is writable: success or connect_failed.
 [[nodiscard]] AmpeStatus finishConnect(int fd) noexcept;

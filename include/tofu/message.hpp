@@ -237,7 +237,8 @@ class Message;
 
 namespace detail {
 class PoolCore;
-}
+struct MessageMark;
+}  // namespace detail
 
 /// Returns a message to its pool, or frees it when it has none or the pool is closed or full.
 struct TOFU_API MessageDeleter {
@@ -329,12 +330,32 @@ class TOFU_API Message {
     /// Engine-private context (the original's `<ctx>` field); do not touch.
     void* ctx = nullptr;
 
+    /// The engine's close notice: the channel named by bhdr.channel_number is gone (regular, signal,
+    /// origin engine, status channel_closed, the id of the Welcome/Hello that opened it). Only the
+    /// engine makes it; a signal of the application's given back with channel_closed has the same
+    /// header but is not a notice (see isReturned()).
+    [[nodiscard]] bool isCloseNotice() const noexcept {
+        return mark_ == Mark::engineSignal && bhdr.status == status_to_raw(AmpeStatus::channel_closed);
+    }
+    /// A signal the engine made itself: the close notice, pool_empty, or receiver_update (from
+    /// updateReceiver() without a message).
+    [[nodiscard]] bool isEngineSignal() const noexcept { return mark_ == Mark::engineSignal; }
+    /// One of the application's own messages given back unsent (origin engine; bhdr.status says why:
+    /// channel_closed, send_failed, not_allowed ...), including a Welcome/Hello the engine answered
+    /// with a failure. Never true for a message that came from a peer.
+    [[nodiscard]] bool isReturned() const noexcept { return mark_ == Mark::returned; }
+
     /// Frees a message that is owned by nobody (no pool involved).
     static void destroy(Message* msg) noexcept;
 
   private:
     friend class detail::PoolCore;
     friend struct MessageDeleter;
+    friend struct detail::MessageMark;
+
+    // Set by the engine only, never sent: what this message is when the engine hands it over.
+    enum class Mark : std::uint8_t { none, returned, engineSignal };
+    Mark mark_ = Mark::none;
 
     static Message* allocate(std::pmr::memory_resource* mr);
 

@@ -15,10 +15,12 @@ namespace tofu::detail {
 
 namespace {
 
+// EPOLLRDHUP (the peer half-closed) only with In: a channel that is not reading (paused) must not be
+// woken, level-triggered, by a half-close it cannot act on yet.
 std::uint32_t toEpoll(std::uint32_t interest) noexcept {
-    std::uint32_t ev = EPOLLRDHUP;
+    std::uint32_t ev = 0;
     if ((interest & PollEvents::In) != 0) {
-        ev |= EPOLLIN;
+        ev |= EPOLLIN | EPOLLRDHUP;
     }
     if ((interest & PollEvents::Out) != 0) {
         ev |= EPOLLOUT;
@@ -80,8 +82,8 @@ class EpollPoller final : public Poller {
         for (int i = 0; i < rc; ++i) {
             const std::uint32_t re = events_[i].events;
             std::uint32_t ev = 0;
-            if ((re & EPOLLIN) != 0) {
-                ev |= PollEvents::In;
+            if ((re & (EPOLLIN | EPOLLRDHUP)) != 0) {
+                ev |= PollEvents::In;  // a half-close reads as end of stream
             }
             if ((re & EPOLLOUT) != 0) {
                 ev |= PollEvents::Out;
@@ -89,7 +91,7 @@ class EpollPoller final : public Poller {
             if ((re & EPOLLERR) != 0) {
                 ev |= PollEvents::Err;
             }
-            if ((re & (EPOLLHUP | EPOLLRDHUP)) != 0) {
+            if ((re & EPOLLHUP) != 0) {
                 ev |= PollEvents::Hup;
             }
             out[i] = PollEvent{events_[i].data.u64, ev};

@@ -69,12 +69,18 @@ class PollPoller final : public Poller {
             }
             throw AmpeError(AmpeStatus::processing_failed, "poll failed");
         }
+        // Scan from where the last scan stopped, so that when more are ready than `out` holds, the
+        // ones at the end of the array get their turn too; stop once all rc ready entries are seen.
         std::size_t n = 0;
-        for (std::size_t i = 0; i < fds_.size() && n < out.size() && rc > 0; ++i) {
+        const std::size_t size = fds_.size();
+        std::size_t left = static_cast<std::size_t>(rc);
+        std::size_t i = size == 0 ? 0 : start_ % size;
+        for (std::size_t seen = 0; seen < size && left > 0 && n < out.size(); ++seen, i = (i + 1) % size) {
             const short re = fds_[i].revents;
             if (re == 0) {
                 continue;
             }
+            --left;
             std::uint32_t ev = 0;
             if ((re & POLLIN) != 0) {
                 ev |= PollEvents::In;
@@ -90,6 +96,7 @@ class PollPoller final : public Poller {
             }
             out[n++] = PollEvent{tokens_[i], ev};
         }
+        start_ = i;
         return n;
     }
 
@@ -99,6 +106,7 @@ class PollPoller final : public Poller {
     std::vector<pollfd> fds_;
     std::vector<std::uint64_t> tokens_;
     std::unordered_map<int, std::size_t> index_;
+    std::size_t start_ = 0;  // where the next scan begins
 };
 
 }  // namespace

@@ -1,0 +1,555 @@
+// The engine's contract under races and unusual orders (issue #12): each test reproduces a defect an
+// outside review found, and fails on the engine before its fix.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine_test_support.hpp"
+#include "raw_wire.hpp"
+
+using namespace tofu;
+using namespace tofu::testing;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+Configurator serverCfg(bool uds, std::uint16_t port, const std::string& path) {
+    return uds ? Configurator(UDSServerConfigurator(path))
+               : Configurator(TCPServerConfigurator("127.0.0.1", port));
+}
+
+Configurator clientCfg(bool uds, std::uint16_t port, const std::string& path) {
+    return uds ? Configurator(UDSClientConfigurator(path))
+               : Configurator(TCPClientConfigurator("127.0.0.1", port));
+}
+
+MessagePtr byeRequest(Ampe& ampe, ChannelNumber cn) {
+    MessagePtr m = ampe.get(AllocationStrategy::always);
+    m->bhdr.proto.mtype = MessageType::bye;
+    m->bhdr.proto.role = MessageRole::request;
+    m->bhdr.channel_number = cn;
+    return m;
+}
+
+/// Serves one side of a bye exchange: answers a ByeRequest from the peer, and returns once the channel's
+/// close notice arrives (true) or nothing comes for 10 s (false).
+bool finishBye(ChannelGroup& g, ChannelNumber cn) {
+    for (;;) {
+        MessagePtr m = g.waitReceive(10 * waitReceive_SEC_TIMEOUT);
+        if (!m) {
+            return false;
+        }
+        if (isClosedSignal(*m, cn)) {
+            return true;
+        }
+        if (m->bhdr.proto.mtype == MessageType::bye && m->bhdr.proto.role == MessageRole::request &&
+            m->bhdr.proto.origin == OriginFlag::application) {
+            m->bhdr.proto.role = MessageRole::response;
+            try {
+                (void)g.enqueueToPeer(m);
+            } catch (const AmpeError&) {
+                // the channel closed meanwhile: its notice follows
+            }
+        }
+    }
+}
+
+// ---- raw sockets for hand-written peers ----
+
+struct RawFd {
+    int fd = -1;
+    explicit RawFd(int f) : fd(f) {}
+    ~RawFd() {
+        if (fd >= 0) {
+            ::close(fd);
+        }
+    }
+    RawFd(const RawFd&) = delete;
+    RawFd& operator=(const RawFd&) = delete;
+};
+
+int rawTcpConnect(std::uint16_t port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    timeval tv{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0);
+    return fd;
+}
+
+bool sendAllRaw(int fd, const std::vector<std::uint8_t>& b) {
+    std::size_t off = 0;
+    while (off < b.size()) {
+        const ssize_t n = ::send(fd, b.data() + off, b.size() - off, MSG_NOSIGNAL);
+        if (n <= 0) {
+            return false;
+        }
+        off += static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+bool recvAllRaw(int fd, std::uint8_t* p, std::size_t len) {
+    while (len > 0) {
+        const ssize_t n = ::recv(fd, p, len, 0);
+        if (n <= 0) {
+            return false;
+        }
+        p += n;
+        len -= static_cast<std::size_t>(n);
+    }
+    return true;
+}
+
+struct RawFrame {
+    std::uint8_t proto = 0;
+    std::uint64_t id = 0;
+    std::string payload;
+};
+
+bool recvFrameRaw(int fd, RawFrame& f) {
+    std::uint8_t h[wire::HeaderSize];
+    if (!recvAllRaw(fd, h, sizeof h)) {
+        return false;
+    }
+    f.proto = h[2];
+    f.id = 0;
+    for (int i = 4; i < 12; ++i) {
+        f.id = (f.id << 8) | h[i];
+    }
+    const std::size_t len = static_cast<std::size_t>(((h[12] << 8) | h[13]) + ((h[14] << 8) | h[15]));
+    f.payload.assign(len, '\0');
+    return len == 0 || recvAllRaw(fd, reinterpret_cast<std::uint8_t*>(f.payload.data()), len);
+}
+
+}  // namespace
+
+TEST_CASE("contract: enqueueToPeer and updateReceiver racing destroy() never touch a freed group",
+          "[contract][destroy][mt]") {
+    auto rtr = Reactor::Create();
+    Ampe& ampe = rtr->ampe();
+    const std::string path = tempUdsPath();
+    constexpr int Rounds = 300;
+    int raced = 0;
+    for (int round = 0; round < Rounds; ++round) {
+        ChannelGroup* g = ampe.create();
+        const ChannelNumber listener = startListener(ampe, *g, UDSServerConfigurator(path));
+        std::atomic<int> calls{0};
+        std::atomic<bool> sawShutdown{false};
+        // Two senders held inside the library while the group is destroyed: one posts to the group's
+        // listener (the engine answers not_allowed), one queues receiver updates.
+        auto sender = [&](bool viaEngine) {
+            for (;;) {
+                MessagePtr m = ampe.get(AllocationStrategy::always);
+                m->bhdr.proto.mtype = MessageType::regular;
+                m->bhdr.proto.role = MessageRole::signal;
+                m->bhdr.channel_number = listener;
+                try {
+                    if (viaEngine) {
+                        (void)g->enqueueToPeer(m);
+                    } else {
+                        g->updateReceiver(m);
+                    }
+                } catch (const AmpeError& e) {
+                    // The documented outcomes of a call that overlaps destroy().
+                    const AmpeStatus st = e.status();
+                    const bool documented = st == AmpeStatus::shutdown_started ||
+                                            st == AmpeStatus::invalid_channel_number ||
+                                            st == AmpeStatus::invalid_mchn_group;
+                    CHECK(documented);
+                    sawShutdown = true;
+                    return;
+                }
+                calls.fetch_add(1, std::memory_order_relaxed);
+            }
+        };
+        std::thread a(sender, true);
+        std::thread b(sender, false);
+        while (calls.load() < 4) {
+            std::this_thread::yield();
+        }
+        ampe.destroy(g);
+        a.join();
+        b.join();
+        raced += sawShutdown ? 1 : 0;
+    }
+    CHECK(raced == Rounds);
+}
+
+TEST_CASE("contract: a call on a group after destroy() returned throws shutdown_started",
+          "[contract][destroy]") {
+    auto rtr = Reactor::Create();
+    Ampe& ampe = rtr->ampe();
+    ChannelGroup* g = ampe.create();
+    ampe.destroy(g);
+    MessagePtr m = ampe.get(AllocationStrategy::always);
+    m->bhdr.proto.role = MessageRole::signal;
+    m->bhdr.channel_number = 5;
+    try {
+        (void)g->enqueueToPeer(m);
+        FAIL("enqueueToPeer on a destroyed group succeeded");
+    } catch (const AmpeError& e) {
+        CHECK(e.status() == AmpeStatus::shutdown_started);
+    }
+    REQUIRE(m);  // the caller keeps its message
+    CHECK_THROWS_AS(g->waitReceive(0), AmpeError);
+    CHECK_THROWS_AS(g->updateReceiver(m), AmpeError);
+    CHECK_THROWS_AS(ampe.destroy(g), AmpeError);
+}
+
+TEST_CASE("contract: both peers send ByeRequest at the same time; both channels close", "[contract][bye]") {
+    const bool uds = GENERATE(false, true);
+    INFO((uds ? "uds" : "tcp"));
+    auto rtr = Reactor::Create();
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels srv(ampe);
+    DestroyChannels cli(ampe);
+    const std::uint16_t port = uds ? 0 : findFreeTcpPort();
+    const std::string path = uds ? tempUdsPath() : std::string();
+    startListener(ampe, *srv, serverCfg(uds, port, path));
+    const Connection c = connect(ampe, *srv, *cli, clientCfg(uds, port, path));
+
+    MessagePtr b1 = byeRequest(ampe, c.clientCn);
+    MessagePtr b2 = byeRequest(ampe, c.serverCn);
+    (void)cli->enqueueToPeer(b1);
+    (void)srv->enqueueToPeer(b2);
+
+    bool srvDone = false;
+    std::thread t([&] { srvDone = finishBye(*srv, c.serverCn); });
+    const bool cliDone = finishBye(*cli, c.clientCn);
+    t.join();
+    CHECK(cliDone);
+    CHECK(srvDone);
+}
+
+TEST_CASE("contract: a ByeSignal without oob closes both ends once delivered", "[contract][bye]") {
+    const bool uds = GENERATE(false, true);
+    INFO((uds ? "uds" : "tcp"));
+    auto rtr = Reactor::Create();
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels srv(ampe);
+    DestroyChannels cli(ampe);
+    const std::uint16_t port = uds ? 0 : findFreeTcpPort();
+    const std::string path = uds ? tempUdsPath() : std::string();
+    startListener(ampe, *srv, serverCfg(uds, port, path));
+    const Connection c = connect(ampe, *srv, *cli, clientCfg(uds, port, path));
+
+    MessagePtr bye = ampe.get(AllocationStrategy::always);
+    bye->bhdr.proto.mtype = MessageType::bye;
+    bye->bhdr.proto.role = MessageRole::signal;
+    bye->bhdr.channel_number = c.clientCn;
+    bye->body.assign("bye now");
+    (void)cli->enqueueToPeer(bye);
+
+    // The receiver gets the ByeSignal, then its channel closes.
+    MessagePtr got = expectMessage(*srv);
+    INFO(describe(*got));
+    REQUIRE(vcOf(*got) == ValidCombination::ByeSignal);
+    CHECK(bodyText(*got) == "bye now");
+    MessagePtr closed = expectMessage(*srv);
+    INFO(describe(*closed));
+    CHECK(isClosedSignal(*closed, c.serverCn));
+    // The sender's channel closes once the signal is written.
+    MessagePtr mine = expectMessage(*cli);
+    INFO(describe(*mine));
+    CHECK(isClosedSignal(*mine, c.clientCn));
+    // Both numbers are free: a post to them is refused at once.
+    MessagePtr after = appMessage(ampe, MessageRole::signal, c.clientCn, "late");
+    CHECK_THROWS_AS(cli->enqueueToPeer(after), AmpeError);
+}
+
+TEST_CASE("contract: oob messages keep their order among themselves and never pass the Hello",
+          "[contract][oob]") {
+    const bool byName = GENERATE(false, true);
+    INFO((byName ? "localhost (resolved)" : "127.0.0.1"));
+    auto rtr = Reactor::Create();
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels srv(ampe);
+    DestroyChannels cli(ampe);
+    const std::uint16_t port = findFreeTcpPort();
+    startListener(ampe, *srv, TCPServerConfigurator("127.0.0.1", port));
+
+    MessagePtr hello = ampe.get(AllocationStrategy::always);
+    TCPClientConfigurator(byName ? "localhost" : "127.0.0.1", port).prepareRequest(*hello);
+    const BinaryHeader sent = cli->enqueueToPeer(hello);
+    // Straight after the Hello, before the connection exists: regular and oob messages mixed.
+    constexpr int N = 4;
+    for (int i = 0; i < N; ++i) {
+        MessagePtr r = appMessage(ampe, MessageRole::signal, sent.channel_number, "r" + std::to_string(i));
+        (void)cli->enqueueToPeer(r);
+        MessagePtr o = appMessage(ampe, MessageRole::signal, sent.channel_number, "o" + std::to_string(i));
+        o->bhdr.proto.oob = Oob::on;
+        (void)cli->enqueueToPeer(o);
+    }
+    MessagePtr req = expectMessage(*srv);
+    INFO(describe(*req));
+    REQUIRE(vcOf(*req) == ValidCombination::HelloRequest);
+    int nextR = 0;
+    int nextO = 0;
+    while (nextR + nextO < 2 * N) {
+        MessagePtr m = expectMessage(*srv);
+        INFO(describe(*m) << " body=" << bodyText(*m));
+        REQUIRE(m->bhdr.proto.origin == OriginFlag::application);
+        const std::string_view body = bodyText(*m);
+        if (body[0] == 'o') {
+            CHECK(m->bhdr.proto.oob == Oob::on);
+            CHECK(body == "o" + std::to_string(nextO));
+            ++nextO;
+        } else {
+            CHECK(body == "r" + std::to_string(nextR));
+            ++nextR;
+        }
+    }
+}
+
+TEST_CASE("contract: oob parts of one message arrive in order on an open channel", "[contract][oob]") {
+    auto rtr = Reactor::Create();
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels srv(ampe);
+    DestroyChannels cli(ampe);
+    const std::string path = tempUdsPath();
+    startListener(ampe, *srv, UDSServerConfigurator(path));
+    const Connection c = connect(ampe, *srv, *cli, UDSClientConfigurator(path));
+    for (int round = 0; round < 50; ++round) {
+        for (int part = 0; part < 3; ++part) {
+            MessagePtr o = appMessage(ampe, MessageRole::signal, c.clientCn, std::to_string(part));
+            o->bhdr.proto.oob = Oob::on;
+            o->bhdr.proto.more = part < 2 ? MoreMessagesFlag::more : MoreMessagesFlag::last;
+            (void)cli->enqueueToPeer(o);
+        }
+        for (int part = 0; part < 3; ++part) {
+            MessagePtr m = expectMessage(*srv);
+            INFO("round " << round << " " << describe(*m));
+            REQUIRE(bodyText(*m) == std::to_string(part));
+        }
+    }
+}
+
+TEST_CASE("contract: a paused channel whose peer half-closes neither hangs nor loses an answer",
+          "[contract][backpressure]") {
+    const PollerKind kind = GENERATE(PollerKind::automatic, PollerKind::poll);
+    const bool uds = GENERATE(false, true);
+    INFO("poller " << static_cast<int>(kind) << (uds ? " uds" : " tcp"));
+    Options opts;
+    opts.initialPoolMsgs = 1;
+    opts.maxPoolMsgs = 1;
+    opts.poller = kind;
+    auto rtr = Reactor::Create(opts);
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels srv(ampe);
+    const std::uint16_t port = uds ? 0 : findFreeTcpPort();
+    const std::string path = uds ? tempUdsPath() : std::string();
+    startListener(ampe, *srv, serverCfg(uds, port, path));
+
+    // The server answers every request until its channel closes; it counts what the engine gives back
+    // unsent and what it refuses, so that every request is accounted for.
+    std::atomic<int> returned{0};
+    std::atomic<int> refused{0};
+    std::atomic<bool> serverDone{false};
+    std::atomic<bool> stop{false};
+    std::thread server([&] {
+        while (!stop) {
+            MessagePtr m = srv->waitReceive(waitReceive_SEC_TIMEOUT / 20);
+            if (!m) {
+                continue;
+            }
+            if (m->bhdr.proto.origin == OriginFlag::engine) {
+                // An answer submitted while the channel closed comes back, possibly after the notice.
+                if (m->bhdr.proto.mtype == MessageType::regular &&
+                    m->bhdr.proto.role == MessageRole::response) {
+                    ++returned;
+                } else if (m->isCloseNotice()) {
+                    serverDone = true;
+                }
+                continue;  // pool_empty
+            }
+            if (m->bhdr.proto.mtype == MessageType::hello) {
+                m->bhdr.proto.role = MessageRole::response;
+                (void)srv->enqueueToPeer(m);
+                continue;
+            }
+            m->bhdr.proto.role = MessageRole::response;
+            try {
+                (void)srv->enqueueToPeer(m);
+            } catch (const AmpeError&) {
+                ++refused;
+            }
+        }
+    });
+
+    int fd = -1;
+    if (uds) {
+        fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_un a{};
+        a.sun_family = AF_UNIX;
+        std::memcpy(a.sun_path, path.c_str(), path.size() + 1);
+        REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0);
+        timeval tv{10, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    } else {
+        fd = rawTcpConnect(port);
+    }
+    RawFd peer(fd);
+    const std::string hdr = uds ? "~connect_to:uds|" + path + "\r\n"
+                                : "~connect_to:tcp|127.0.0.1|" + std::to_string(port) + "\r\n";
+    REQUIRE(sendAllRaw(peer.fd, wire::frame(1, wire::HelloRequestProto, 1, hdr, "")));
+    RawFrame f;
+    REQUIRE(recvFrameRaw(peer.fd, f));
+    REQUIRE(f.proto == wire::HelloResponseProto);
+
+    // Pipeline every request and half-close before reading a single answer.
+    constexpr int N = 24;
+    const std::string big(60000, 'x');
+    std::atomic<bool> written{false};
+    std::thread writer([&] {
+        for (int i = 0; i < N; ++i) {
+            if (!sendAllRaw(peer.fd, wire::frame(1, wire::AppRequestProto, 100 + i, "", big))) {
+                return;
+            }
+        }
+        ::shutdown(peer.fd, SHUT_WR);
+        written = true;
+    });
+    const auto t0 = Clock::now();
+    while (!written && Clock::now() - t0 < std::chrono::seconds(2)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));  // give the writer a head start only
+    }
+    int answers = 0;
+    while (recvFrameRaw(peer.fd, f)) {
+        CHECK(f.proto == wire::AppResponseProto);
+        CHECK(f.id == static_cast<std::uint64_t>(100 + answers));  // in order, none skipped
+        ++answers;
+    }
+    writer.join();
+    const auto accounted = [&] { return answers + returned.load() + refused.load() == N && serverDone; };
+    const auto t1 = Clock::now();
+    while (!accounted() && Clock::now() - t1 < std::chrono::seconds(10)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    stop = true;
+    server.join();
+    INFO("answers " << answers << " returned " << returned << " refused " << refused);
+    CHECK(written);
+    CHECK(serverDone);                         // the server's channel closed: no hang
+    CHECK(answers + returned + refused == N);  // each answer arrived or came back: none lost
+}
+
+TEST_CASE("contract: a listener on port 0 reports the port the kernel chose", "[contract][welcome]") {
+    auto rtr = Reactor::Create();
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels srv(ampe);
+    DestroyChannels cli(ampe);
+    MessagePtr welcome = ampe.get(AllocationStrategy::always);
+    TCPServerConfigurator("127.0.0.1", 0).prepareRequest(*welcome);
+    (void)srv->enqueueToPeer(welcome);
+    MessagePtr resp = expectMessage(*srv);
+    REQUIRE(statusOf(*resp) == AmpeStatus::success);
+    const Configurator cfg = Configurator::fromMessage(*resp);
+    const auto* tcp = cfg.get_if<TCPServerConfigurator>();
+    REQUIRE(tcp != nullptr);
+    REQUIRE(tcp->port != 0);
+    (void)connect(ampe, *srv, *cli, TCPClientConfigurator("127.0.0.1", tcp->port));
+}
+
+TEST_CASE(
+    "contract: a stale-socket probe never blocks the reactor on a live UDS listener with a full backlog",
+    "[contract][uds]") {
+    const std::string path = tempUdsPath();
+    // A live listener that never accepts, its backlog filled.
+    RawFd lst(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::memcpy(a.sun_path, path.c_str(), path.size() + 1);
+    REQUIRE(::bind(lst.fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(lst.fd, 0) == 0);
+    std::vector<std::unique_ptr<RawFd>> fillers;
+    for (int i = 0; i < 64; ++i) {
+        auto s = std::make_unique<RawFd>(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+        const int rc = ::connect(s->fd, reinterpret_cast<const sockaddr*>(&a), sizeof a);
+        fillers.push_back(std::move(s));
+        if (rc != 0 && errno == EAGAIN) {
+            break;
+        }
+    }
+
+    auto rtr = Reactor::Create();
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels grp(ampe);
+    MessagePtr welcome = ampe.get(AllocationStrategy::always);
+    UDSServerConfigurator(path).prepareRequest(*welcome);
+    const auto t0 = Clock::now();
+    (void)grp->enqueueToPeer(welcome);
+    MessagePtr resp = expectMessage(*grp);
+    const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    INFO(describe(*resp) << " after " << secs << " s");
+    CHECK(statusOf(*resp) == AmpeStatus::listen_failed);  // the path is in use by a live listener
+    CHECK(secs < 3.0);                                    // a blocking probe waits ~5 s or longer
+    ::unlink(path.c_str());
+}
+
+TEST_CASE("contract: the close notice and a returned signal tell themselves apart", "[contract][close]") {
+    auto rtr = Reactor::Create();
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels cli(ampe);
+    // A raw server that accepts and never reads: the client's messages pile up in its send queue.
+    RawFd lst(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(lst.fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0);
+    socklen_t len = sizeof a;
+    REQUIRE(::getsockname(lst.fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    REQUIRE(::listen(lst.fd, 4) == 0);
+
+    MessagePtr hello = ampe.get(AllocationStrategy::always);
+    TCPClientConfigurator("127.0.0.1", ntohs(a.sin_port)).prepareRequest(*hello);
+    const BinaryHeader sent = cli->enqueueToPeer(hello);
+    RawFd conn(::accept(lst.fd, nullptr, nullptr));
+    REQUIRE(conn.fd >= 0);
+    const std::string big(60000, 's');
+    for (int i = 0; i < 60; ++i) {  // 3.6 MB: within the default send-queue limit
+        MessagePtr s = appMessage(ampe, MessageRole::signal, sent.channel_number, big);
+        (void)cli->enqueueToPeer(s);
+    }
+    MessagePtr bye = ampe.get(AllocationStrategy::always);
+    bye->bhdr.proto.mtype = MessageType::bye;
+    bye->bhdr.proto.role = MessageRole::signal;
+    bye->bhdr.proto.oob = Oob::on;
+    bye->bhdr.channel_number = sent.channel_number;
+    (void)cli->enqueueToPeer(bye);
+
+    int returnedSignals = 0;
+    for (;;) {
+        MessagePtr m = expectMessage(*cli);
+        INFO(describe(*m));
+        REQUIRE(m->bhdr.proto.origin == OriginFlag::engine);
+        if (m->isCloseNotice()) {
+            CHECK(!m->isReturned());
+            CHECK(m->bhdr.message_id == sent.message_id);
+            break;
+        }
+        CHECK(m->isReturned());
+        if (m->bhdr.proto.mtype == MessageType::regular && m->bhdr.proto.role == MessageRole::signal) {
+            CHECK(statusOf(*m) == AmpeStatus::channel_closed);  // same header as the notice...
+            ++returnedSignals;
+        }
+    }
+    CHECK(returnedSignals > 0);  // ...and told apart all the same
+}
