@@ -65,7 +65,11 @@ void Notifier::notify(Notification n) noexcept {
         }
         return;
     }
-    (void)sendNotification(n);
+    if (!sendNotification(n)) {
+        // Nothing was written (ENOBUFS and the like): let the next notify try again instead of
+        // believing a wake-up is on its way.
+        pending_.store(false, std::memory_order_release);
+    }
 }
 
 bool Notifier::sendNotification(Notification n) noexcept {

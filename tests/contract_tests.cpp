@@ -553,3 +553,49 @@ TEST_CASE("contract: the close notice and a returned signal tell themselves apar
     }
     CHECK(returnedSignals > 0);  // ...and told apart all the same
 }
+
+TEST_CASE("contract: a Hello to a UDS listener with a full backlog waits for room instead of failing",
+          "[contract][uds]") {
+    const std::string path = tempUdsPath();
+    RawFd lst(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::memcpy(a.sun_path, path.c_str(), path.size() + 1);
+    REQUIRE(::bind(lst.fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(lst.fd, 0) == 0);
+    std::vector<std::unique_ptr<RawFd>> fillers;
+    bool full = false;
+    for (int i = 0; i < 64 && !full; ++i) {
+        auto s = std::make_unique<RawFd>(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+        full = ::connect(s->fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0 && errno == EAGAIN;
+        if (!full) {
+            fillers.push_back(std::move(s));
+        }
+    }
+    REQUIRE(full);
+
+    auto rtr = Reactor::Create();
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels cli(ampe);
+    MessagePtr hello = ampe.get(AllocationStrategy::always);
+    UDSClientConfigurator(path).prepareRequest(*hello);
+    (void)cli->enqueueToPeer(hello);
+    // Still connecting a while later: nothing came back.
+    MessagePtr early = cli->waitReceive(waitReceive_SEC_TIMEOUT / 5);
+    INFO((early ? describe(*early) : std::string("nothing")));
+    CHECK(!early);
+    // Room in the backlog: the Hello arrives.
+    for (std::size_t i = 0; i <= fillers.size(); ++i) {
+        RawFd conn(::accept(lst.fd, nullptr, nullptr));
+        REQUIRE(conn.fd >= 0);
+        timeval tv{10, 0};
+        ::setsockopt(conn.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        RawFrame f;
+        if (i < fillers.size()) {
+            continue;  // a filler: never sends
+        }
+        REQUIRE(recvFrameRaw(conn.fd, f));
+        CHECK(f.proto == wire::HelloRequestProto);
+    }
+    ::unlink(path.c_str());
+}

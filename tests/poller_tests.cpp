@@ -120,3 +120,30 @@ TEST_CASE("poller: selection", "[poller]") {
     REQUIRE_THROWS_AS(makePoller(PollerKind::kqueue), AmpeError);
 #endif
 }
+
+TEST_CASE("poller: more ready descriptors than one wait reports all get their turn", "[poller]") {
+    for (PollerKind kind : kinds()) {
+        std::unique_ptr<Poller> p = makePoller(kind);
+        INFO(p->name());
+        std::vector<Pair> pairs(300);  // the reactor takes at most 256 events per wait
+        for (std::size_t i = 0; i < pairs.size(); ++i) {
+            p->add(pairs[i].a.get(), PollEvents::In, 1000 + i);
+            REQUIRE(::write(pairs[i].b.get(), "z", 1) == 1);  // all stay readable (level-triggered)
+        }
+        std::vector<bool> seen(pairs.size(), false);
+        for (int round = 0; round < 3; ++round) {
+            std::array<PollEvent, 256> ev{};
+            const std::size_t n = p->wait(ev, 1000);
+            REQUIRE(n > 0);
+            REQUIRE(n <= ev.size());
+            for (std::size_t k = 0; k < n; ++k) {
+                seen[ev[k].token - 1000] = true;
+            }
+        }
+        std::size_t starved = 0;
+        for (bool s : seen) {
+            starved += s ? 0 : 1;
+        }
+        CHECK(starved == 0);
+    }
+}
