@@ -44,7 +44,7 @@ void MultiHomed::startListener(const Configurator& cfg) {
             continue;
         }
         // The WelcomeResponse: success, or (origin engine) why listening failed.
-        status_to_error(raw_to_status(msg->bhdr.status));
+        raw_to_error(*msg);  // its ~error header says what failed
         listeners_.push_back(listener);
         return;
     }

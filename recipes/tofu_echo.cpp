@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
         try {
             server = recipes::MultiHomed::run(reactor->ampe(), addresses, service);
         } catch (const tofu::AmpeError& e) {
-            fmt::print(stderr, "tofu-echo: cannot listen: {}\n", tofu::statusName(e.status()));
+            fmt::print(stderr, "tofu-echo: cannot listen: {}\n", e.what());
             return 1;
         }
         for (const std::string& name : names) {

@@ -157,7 +157,9 @@ int runClient(const Args& a, const tofu::Configurator& cfg) {
                 }
                 // The Hello back from the engine: no connection. Anything else: the channel closed.
                 const bool refused = m->bhdr.proto.mtype == tofu::MessageType::hello;
-                throw Failure{fmt::format("{}: {}", refused ? "refused" : "closed", tofu::statusName(st))};
+                const std::optional<std::string_view> why = m->thdrs.find(tofu::ErrorHeader);
+                throw Failure{fmt::format("{}: {}{}{}", refused ? "refused" : "closed", tofu::statusName(st),
+                                          why ? " — " : "", why ? *why : std::string_view())};
             }
             return m;
         }
@@ -231,8 +233,10 @@ int runListener(const Args& a, const tofu::Configurator& cfg) {
     chnls->enqueueToPeer(welcome);
     tofu::MessagePtr resp = chnls->waitReceive(10 * tofu::waitReceive_SEC_TIMEOUT);
     if (!resp || resp->bhdr.status != 0) {
-        fmt::print(stderr, "tofucat: cannot listen on {}: {}\n", a.url,
-                   resp ? tofu::statusName(tofu::raw_to_status(resp->bhdr.status)) : "timeout");
+        const std::optional<std::string_view> why = resp ? resp->thdrs.find(tofu::ErrorHeader) : std::nullopt;
+        fmt::print(stderr, "tofucat: cannot listen on {}: {}{}{}\n", a.url,
+                   resp ? tofu::statusName(tofu::raw_to_status(resp->bhdr.status)) : "timeout",
+                   why ? " — " : "", why ? *why : std::string_view());
         return 1;
     }
     fmt::print("listening on {}\n", a.url);

@@ -5,6 +5,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "frame_decoder.hpp"
@@ -57,6 +58,7 @@ struct Channel {
     std::vector<Endpoint> endpoints;
     std::size_t nextEndpoint = 0;
     AmpeStatus connectStatus = AmpeStatus::connect_failed;
+    std::string failText;  // the last failure's explanation, for the returned Hello's ~error header
 
     // Receiving: the frame decoder (it knows whether we accepted the connection) and bytes kept
     // while paused.

@@ -38,31 +38,36 @@ void MchnGroup::reopen() noexcept {
 BinaryHeader MchnGroup::enqueueToPeer(MessagePtr& msg) {
     const Call call(*this);
     if (!msg) {
-        throw AmpeError(AmpeStatus::null_message);
+        throw AmpeError(AmpeStatus::null_message, "enqueueToPeer: no message");
     }
     Message& m = *msg;
     const ValidCombination vc = m.check_and_prepare();  // throws; the caller keeps the message
     MessageMark::clear(m);                              // a returned message may be sent again
 
-    auto fail = [&m](AmpeStatus st) {
+    auto fail = [&m](AmpeStatus st, const std::string& why) {
         m.bhdr.status = status_to_raw(st);
-        throw AmpeError(st);
+        throw AmpeError(st, why);
     };
 
     ChannelNumber allocated = 0;
     if (vc == ValidCombination::WelcomeRequest || vc == ValidCombination::HelloRequest) {
         if (m.bhdr.channel_number != SpecialMinChannelNumber) {
-            fail(AmpeStatus::invalid_channel_number);  // a Welcome/Hello always opens a new channel
+            // a Welcome/Hello always opens a new channel
+            fail(AmpeStatus::invalid_channel_number,
+                 "a WelcomeRequest/HelloRequest opens a new channel: its channel number must be 0, not " +
+                     std::to_string(m.bhdr.channel_number));
         }
         allocated = engine_.registry().allocate(this);
         if (allocated == 0) {
-            fail(AmpeStatus::allocation_failed);  // all 65534 numbers in use
+            fail(AmpeStatus::allocation_failed, "all 65534 channel numbers are in use");
         }
         m.bhdr.channel_number = allocated;
     } else {
         const AmpeStatus st = engine_.registry().check(m.bhdr.channel_number, this);
         if (st != AmpeStatus::success) {
-            fail(st);
+            fail(st, "channel " + std::to_string(m.bhdr.channel_number) +
+                         (st == AmpeStatus::invalid_mchn_group ? " belongs to another channel group"
+                                                               : " is not open (closed, or never opened)"));
         }
     }
 
@@ -74,7 +79,7 @@ BinaryHeader MchnGroup::enqueueToPeer(MessagePtr& msg) {
             engine_.registry().remove(allocated);
             m.bhdr.channel_number = SpecialMinChannelNumber;
         }
-        fail(AmpeStatus::shutdown_started);
+        fail(AmpeStatus::shutdown_started, "the channel group is being destroyed or the engine is closing");
     }
     (void)msg.release();  // the engine owns it now
     return sent;
@@ -91,7 +96,8 @@ MessagePtr MchnGroup::waitReceive(std::uint64_t timeout_ns) {
         case Mailbox::Pop::closed:
             break;
     }
-    throw AmpeError(AmpeStatus::shutdown_started);
+    throw AmpeError(AmpeStatus::shutdown_started,
+                    "waitReceive: the channel group was destroyed or the engine closed");
 }
 
 void MchnGroup::updateReceiver(MessagePtr& msg) {
@@ -100,7 +106,7 @@ void MchnGroup::updateReceiver(MessagePtr& msg) {
         Message* sig = engine_.makeSignal(AmpeStatus::receiver_update, 0, 0);
         if (!mailbox.push(sig)) {
             MessageDeleter{}(sig);
-            throw AmpeError(AmpeStatus::shutdown_started);
+            throw AmpeError(AmpeStatus::shutdown_started, "updateReceiver: the channel group is closed");
         }
         return;
     }
@@ -108,7 +114,7 @@ void MchnGroup::updateReceiver(MessagePtr& msg) {
     msg->bhdr.proto.origin = OriginFlag::application;
     MessageMark::clear(*msg);
     if (!mailbox.push(msg.get())) {
-        throw AmpeError(AmpeStatus::shutdown_started);
+        throw AmpeError(AmpeStatus::shutdown_started, "updateReceiver: the channel group is closed");
     }
     (void)msg.release();
 }

@@ -123,7 +123,9 @@ class TOFU_HIDDEN Reactor::Impl final : public Ampe {
     void onWelcome(detail::MchnGroup* group, Message* msg);
     void onHello(detail::MchnGroup* group, Message* msg);
     static void reportListenAddress(Message& msg, const TCPServerConfigurator& actual);
-    void failOpening(detail::MchnGroup* group, Message* msg, AmpeStatus st);
+    void failOpening(detail::MchnGroup* group, Message* msg, AmpeStatus st, std::string_view why = {});
+    /// Appends the ~error header (what failed, the address, the OS's words) to a returned Welcome/Hello.
+    static void explain(Message& msg, std::string_view why) noexcept;
     void startNextConnect(detail::Channel& ch);
     void onConnectReady(detail::Channel& ch);
     /// Registers ch's socket with the poller; on failure closes ch (only ch) and returns false.

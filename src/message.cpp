@@ -1,5 +1,7 @@
 #include "tofu/message.hpp"
 
+#include <string>
+
 #include <atomic>
 #include <limits>
 
@@ -219,11 +221,55 @@ void Message::setNotSafe(const BinaryHeader& bh, std::string_view hdrs, std::spa
     body.assign(data);
 }
 
+namespace {
+
+// What check_and_prepare found wrong, in words (the exception's what()).
+std::string checkFailure(AmpeStatus st, const Message& m) {
+    const ProtoFields p = m.bhdr.proto;
+    switch (st) {
+        case AmpeStatus::not_allowed:
+            return p.origin != OriginFlag::application
+                       ? "origin must be application (engine messages cannot be sent)"
+                       : "a WelcomeResponse is made by the engine, not sent";
+        case AmpeStatus::invalid_message_id:
+            return "a response needs the message id of its request (it is 0)";
+        case AmpeStatus::invalid_more_usage:
+            return "only regular messages may set more";
+        case AmpeStatus::invalid_message_mode:
+            return "type " + std::to_string(static_cast<int>(p.mtype)) + " with role " +
+                   std::to_string(static_cast<int>(p.role)) + " is not a valid combination";
+        case AmpeStatus::invalid_channel_number:
+            return "channel 0 is only for a WelcomeRequest or HelloRequest";
+        case AmpeStatus::invalid_headers_len:
+            return "text headers are " + std::to_string(m.actual_headers_len()) +
+                   " bytes; the limit is 65535";
+        case AmpeStatus::wrong_configuration:
+            return "a WelcomeRequest/HelloRequest needs its address header (~listen_on/~connect_to)";
+        case AmpeStatus::invalid_body_len:
+            return "body is " + std::to_string(m.actual_body_len()) + " bytes; the limit is 65535";
+        default:
+            return "message refused";
+    }
+}
+
+}  // namespace
+
+void raw_to_error(const Message& msg) {
+    if (msg.bhdr.status == 0) {
+        return;
+    }
+    const std::optional<std::string_view> why = msg.thdrs.find(ErrorHeader);
+    if (!why || why->empty()) {
+        throw AmpeError(raw_to_status(msg.bhdr.status));
+    }
+    throw AmpeError(raw_to_status(msg.bhdr.status), std::string(*why));
+}
+
 ValidCombination Message::check_and_prepare() {
     ValidCombination vc{};
     const AmpeStatus st = check_and_prepare(vc);
     if (st != AmpeStatus::success) {
-        throw AmpeError(st);
+        throw AmpeError(st, checkFailure(st, *this));
     }
     return vc;
 }

@@ -391,10 +391,26 @@ void Reactor::Impl::bounce(MchnGroup* g, Message* m, AmpeStatus st) noexcept {
     deliver(g, m);
 }
 
-void Reactor::Impl::failOpening(MchnGroup* g, Message* m, AmpeStatus st) {
+void Reactor::Impl::explain(Message& m, std::string_view why) noexcept {
+    if (why.empty()) {
+        return;
+    }
+    try {
+        std::string text(why);
+        std::replace_if(
+            text.begin(), text.end(), [](char c) { return c == '\r' || c == '\n'; }, ' ');
+        m.thdrs.append(ErrorHeader, text);
+        m.bhdr.thl = static_cast<std::uint16_t>(std::min<std::size_t>(m.thdrs.buffer.size(), 0xFFFF));
+    } catch (...) {
+        // No memory for the explanation: the status alone still says what failed.
+    }
+}
+
+void Reactor::Impl::failOpening(MchnGroup* g, Message* m, AmpeStatus st, std::string_view why) {
     const ChannelNumber cn = m->bhdr.channel_number;
     const MessageID mid = m->bhdr.message_id;
     registry_.remove(cn);
+    explain(*m, why);
     m->bhdr.proto.role = MessageRole::response;
     bounce(g, m, st);
     deliver(g, makeSignal(AmpeStatus::channel_closed, cn, mid));
@@ -419,13 +435,15 @@ Channel& Reactor::Impl::newChannel(ChannelNumber cn, Channel::Kind kind, MchnGro
 void Reactor::Impl::onWelcome(MchnGroup* g, Message* m) {
     const Configurator cfg = Configurator::fromMessage(*m);
     if (cfg.get_if<TCPServerConfigurator>() == nullptr && cfg.get_if<UDSServerConfigurator>() == nullptr) {
-        failOpening(g, m, cfg.isWrong() ? cfg.status() : AmpeStatus::wrong_configuration);
+        failOpening(g, m, cfg.isWrong() ? cfg.status() : AmpeStatus::wrong_configuration,
+                    "a WelcomeRequest needs a usable ~listen_on header (tcp|IP|PORT or uds|PATH)");
         return;
     }
     detail::UniqueFd fd;
-    const AmpeStatus st = detail::createListener(cfg, fd);
+    std::string why;
+    const AmpeStatus st = detail::createListener(cfg, fd, &why);
     if (st != AmpeStatus::success) {
-        failOpening(g, m, st);
+        failOpening(g, m, st, why);
         return;
     }
     Channel& ch = newChannel(m->bhdr.channel_number, Channel::Kind::listener, g);
@@ -469,14 +487,17 @@ void Reactor::Impl::onHello(MchnGroup* g, Message* m) {
     const auto* tcp = cfg.get_if<TCPClientConfigurator>();
     const auto* uds = cfg.get_if<UDSClientConfigurator>();
     if (tcp == nullptr && uds == nullptr) {
-        failOpening(g, m, cfg.isWrong() ? cfg.status() : AmpeStatus::wrong_configuration);
+        failOpening(g, m, cfg.isWrong() ? cfg.status() : AmpeStatus::wrong_configuration,
+                    "a HelloRequest needs a usable ~connect_to header (tcp|HOST|PORT or uds|PATH)");
         return;
     }
     detail::Endpoint ep;
     bool direct = false;
     if (uds != nullptr) {
         if (!detail::udsEndpoint(uds->path, ep)) {
-            failOpening(g, m, AmpeStatus::invalid_address);
+            failOpening(g, m, AmpeStatus::invalid_address,
+                        "connect to uds|" + uds->path + ": not a usable socket path (empty or longer than " +
+                            std::to_string(MaxUdsPathLen) + " bytes)");
             return;
         }
         direct = true;
@@ -503,6 +524,7 @@ void Reactor::Impl::processResolved() {
             continue;
         }
         if (r.status != AmpeStatus::success || r.endpoints.empty()) {
+            ch->failText = std::move(r.why);
             closeChannel(*ch, AmpeStatus::invalid_address);
             continue;
         }
@@ -518,7 +540,7 @@ void Reactor::Impl::startNextConnect(Channel& ch) {
         detail::UniqueFd fd;
         bool inProgress = false;
         bool busy = false;
-        const AmpeStatus st = detail::startConnect(ep, fd, inProgress, &busy);
+        const AmpeStatus st = detail::startConnect(ep, fd, inProgress, &busy, &ch.failText);
         const auto now = std::chrono::steady_clock::now();
         if (busy && (ch.retryDelay.count() == 0 || now < ch.connectDeadline)) {
             // A UDS listener with a full backlog: try the same address again a little later.
@@ -562,7 +584,8 @@ bool Reactor::Impl::watch(Channel& ch, std::uint32_t events, bool silentOnFailur
 }
 
 void Reactor::Impl::onConnectReady(Channel& ch) {
-    if (detail::finishConnect(ch.fd.get()) == AmpeStatus::success) {
+    const detail::Endpoint* ep = ch.nextEndpoint > 0 ? &ch.endpoints[ch.nextEndpoint - 1] : nullptr;
+    if (detail::finishConnect(ch.fd.get(), &ch.failText, ep) == AmpeStatus::success) {
         onConnected(ch);
         return;
     }
@@ -628,6 +651,7 @@ void Reactor::Impl::closeChannel(Channel& ch, AmpeStatus reason, bool silent) no
         }
         if (helloPending && m->bhdr.proto.mtype == MessageType::hello) {
             m->bhdr.proto.role = MessageRole::response;  // the failed Hello answers itself
+            explain(*m, ch.failText);
         }
         bounce(ch.group, m, reason);
     }

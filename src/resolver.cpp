@@ -48,7 +48,7 @@ void Resolver::work() {
         lock.unlock();
         Result res;
         res.token = req.token;
-        res.status = resolve(req.host, req.port, res.endpoints);
+        res.status = resolve(req.host, req.port, res.endpoints, &res.why);
         lock.lock();
         results_.push_back(std::move(res));
         hasResults_.store(true, std::memory_order_release);

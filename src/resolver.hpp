@@ -24,6 +24,7 @@ class Resolver {
         std::uint64_t token = 0;
         AmpeStatus status = AmpeStatus::success;
         std::vector<Endpoint> endpoints;
+        std::string why;  // the resolver's words on a failure
     };
 
     /// wake is called (from the worker) after each result is queued.

@@ -132,7 +132,11 @@ bool udsEndpoint(std::string_view path, Endpoint& out) {
     return true;
 }
 
-AmpeStatus resolve(std::string_view host, std::uint16_t port, std::vector<Endpoint>& out) {
+std::string osFailure(std::string_view what, const std::string& address, int err) {
+    return fmt::format("{} {}: {}", what, address, std::strerror(err));
+}
+
+AmpeStatus resolve(std::string_view host, std::uint16_t port, std::vector<Endpoint>& out, std::string* why) {
     out.clear();
     if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
         host = host.substr(1, host.size() - 2);
@@ -144,7 +148,11 @@ AmpeStatus resolve(std::string_view host, std::uint16_t port, std::vector<Endpoi
     addrinfo* res = nullptr;
     const std::string h(host);
     const std::string p = std::to_string(port);
-    if (h.empty() || ::getaddrinfo(h.c_str(), p.c_str(), &hints, &res) != 0 || res == nullptr) {
+    const int rc = h.empty() ? EAI_NONAME : ::getaddrinfo(h.c_str(), p.c_str(), &hints, &res);
+    if (rc != 0 || res == nullptr) {
+        if (why != nullptr) {
+            *why = fmt::format("resolve '{}': {}", h, rc != 0 ? ::gai_strerror(rc) : "no address");
+        }
         return AmpeStatus::invalid_address;
     }
     for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
@@ -179,20 +187,23 @@ AmpeStatus listenStatus(int err) noexcept {
     }
 }
 
-AmpeStatus bindAndListen(const Endpoint& ep, UniqueFd& out) {
+AmpeStatus bindAndListen(const Endpoint& ep, UniqueFd& out, int& err) {
     UniqueFd fd(newSocket(ep.family()));
     if (!fd) {
+        err = errno;
         return AmpeStatus::listen_failed;
     }
     if (ep.family() != AF_UNIX) {
         const int one = 1;
         if (::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
+            err = errno;
             return AmpeStatus::setsockopt_failed;
         }
     }
     if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&ep.addr), ep.len) != 0 ||
         ::listen(fd.get(), SOMAXCONN) != 0) {
-        return listenStatus(errno);
+        err = errno;
+        return listenStatus(err);
     }
     out = std::move(fd);
     return AmpeStatus::success;
@@ -219,24 +230,38 @@ bool staleUdsFile(const Endpoint& ep, const std::string& path) {
 
 }  // namespace
 
-AmpeStatus createListener(const Configurator& cfg, UniqueFd& out) {
+AmpeStatus createListener(const Configurator& cfg, UniqueFd& out, std::string* why) {
     Endpoint ep;
-    if (const auto* tcp = cfg.get_if<TCPServerConfigurator>()) {
-        if (!numericEndpoint(tcp->addr, tcp->port, true, ep)) {
-            return AmpeStatus::invalid_address;
-        }
-        return bindAndListen(ep, out);
-    }
-    if (const auto* uds = cfg.get_if<UDSServerConfigurator>()) {
-        if (!udsEndpoint(uds->path, ep)) {
-            return AmpeStatus::invalid_address;
-        }
-        AmpeStatus st = bindAndListen(ep, out);
-        if (st == AmpeStatus::listen_failed && staleUdsFile(ep, uds->path)) {
-            ::unlink(uds->path.c_str());
-            st = bindAndListen(ep, out);
+    int err = 0;
+    auto explain = [&](AmpeStatus st, const std::string& address) {
+        if (why != nullptr && st != AmpeStatus::success) {
+            *why = err != 0 ? osFailure("listen on", address, err)
+                            : fmt::format("listen on {}: not an address", address);
         }
         return st;
+    };
+    if (const auto* tcp = cfg.get_if<TCPServerConfigurator>()) {
+        const std::string address = fmt::format("tcp|{}|{}", tcp->addr, tcp->port);
+        if (!numericEndpoint(tcp->addr, tcp->port, true, ep)) {
+            return explain(AmpeStatus::invalid_address, address);
+        }
+        return explain(bindAndListen(ep, out, err), address);
+    }
+    if (const auto* uds = cfg.get_if<UDSServerConfigurator>()) {
+        const std::string address = fmt::format("uds|{}", uds->path);
+        if (!udsEndpoint(uds->path, ep)) {
+            return explain(AmpeStatus::invalid_address, address);
+        }
+        AmpeStatus st = bindAndListen(ep, out, err);
+        if (st == AmpeStatus::listen_failed && staleUdsFile(ep, uds->path)) {
+            ::unlink(uds->path.c_str());
+            err = 0;
+            st = bindAndListen(ep, out, err);
+        }
+        return explain(st, address);
+    }
+    if (why != nullptr) {
+        *why = "a WelcomeRequest needs a ~listen_on header (tcp|IP|PORT or uds|PATH)";
     }
     return cfg.isWrong() ? cfg.status() : AmpeStatus::wrong_configuration;
 }
@@ -265,13 +290,16 @@ void unlinkUdsListener(int fd) noexcept {
     }
 }
 
-AmpeStatus startConnect(const Endpoint& ep, UniqueFd& out, bool& inProgress, bool* busy) {
+AmpeStatus startConnect(const Endpoint& ep, UniqueFd& out, bool& inProgress, bool* busy, std::string* why) {
     inProgress = false;
     if (busy != nullptr) {
         *busy = false;
     }
     UniqueFd fd(newSocket(ep.family()));
     if (!fd) {
+        if (why != nullptr) {
+            *why = osFailure("connect to", ep.toString(), errno);
+        }
         return AmpeStatus::connect_failed;
     }
     tuneTcp(fd.get(), ep.family());
@@ -280,7 +308,11 @@ AmpeStatus startConnect(const Endpoint& ep, UniqueFd& out, bool& inProgress, boo
         rc = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&ep.addr), ep.len);
     } while (rc != 0 && errno == EINTR);
     if (rc != 0) {
-        switch (errno) {
+        const int err = errno;
+        if (why != nullptr && err != EINPROGRESS && err != EALREADY) {
+            *why = osFailure("connect to", ep.toString(), err);
+        }
+        switch (err) {
             case EINPROGRESS:
             case EALREADY:
                 inProgress = true;
@@ -302,10 +334,14 @@ AmpeStatus startConnect(const Endpoint& ep, UniqueFd& out, bool& inProgress, boo
     return AmpeStatus::success;
 }
 
-AmpeStatus finishConnect(int fd) noexcept {
+AmpeStatus finishConnect(int fd, std::string* why, const Endpoint* ep) {
     int err = 0;
     socklen_t len = sizeof err;
     if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
+        if (why != nullptr) {
+            *why = osFailure("connect to", ep != nullptr ? ep->toString() : std::string("peer"),
+                             err != 0 ? err : errno);
+        }
         return AmpeStatus::connect_failed;
     }
     // Writable and no error: make sure we are really connected (EALREADY is "still in progress").

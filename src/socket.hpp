@@ -58,7 +58,9 @@ struct Endpoint {
 
 /// Blocking name resolution (getaddrinfo, every address, IPv4 and IPv6): invalid_address when the
 /// name does not resolve. Run it off the reactor thread.
-[[nodiscard]] AmpeStatus resolve(std::string_view host, std::uint16_t port, std::vector<Endpoint>& out);
+/// why (optional) receives the resolver's explanation of a failure.
+[[nodiscard]] AmpeStatus resolve(std::string_view host, std::uint16_t port, std::vector<Endpoint>& out,
+                                 std::string* why = nullptr);
 
 /// A listening, non-blocking, close-on-exec socket for a TCP or UDS server configurator.
 /// TCP: SO_REUSEADDR (never SO_REUSEPORT: a second listener on the same port fails).
@@ -66,7 +68,8 @@ struct Endpoint {
 /// Status: invalid_address (unparsable, not a literal, EADDRNOTAVAIL, path too long),
 /// listen_failed (EADDRINUSE, EACCES, live UDS path ...), wrong_configuration (not a server configurator),
 /// else unknown_error.
-[[nodiscard]] AmpeStatus createListener(const Configurator& cfg, UniqueFd& out);
+/// why (optional) receives what failed, with the address and the OS's words.
+[[nodiscard]] AmpeStatus createListener(const Configurator& cfg, UniqueFd& out, std::string* why = nullptr);
 
 /// The local TCP port of a bound socket (0 when unknown or not TCP).
 [[nodiscard]] std::uint16_t localPort(int fd) noexcept;
@@ -79,10 +82,13 @@ void unlinkUdsListener(int fd) noexcept;
 /// uds_path_not_found (ENOENT), connect_failed otherwise. A UDS listener with a full backlog refuses at
 /// once (EAGAIN, nothing pending): connect_failed, and *busy set so that the caller may try again later.
 [[nodiscard]] AmpeStatus startConnect(const Endpoint& ep, UniqueFd& out, bool& inProgress,
-                                      bool* busy = nullptr);
+                                      bool* busy = nullptr, std::string* why = nullptr);
 
 /// Result of a pending connect once the socket is writable: success or connect_failed.
-[[nodiscard]] AmpeStatus finishConnect(int fd) noexcept;
+[[nodiscard]] AmpeStatus finishConnect(int fd, std::string* why = nullptr, const Endpoint* ep = nullptr);
+
+/// "what ADDRESS: OS text" for an errno value, for the ~error header and exceptions.
+[[nodiscard]] std::string osFailure(std::string_view what, const std::string& address, int err);
 
 enum class AcceptResult : std::uint8_t {
     accepted,    // out holds a non-blocking, close-on-exec socket (TCP_NODELAY set for TCP)

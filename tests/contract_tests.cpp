@@ -599,3 +599,77 @@ TEST_CASE("contract: a Hello to a UDS listener with a full backlog waits for roo
     }
     ::unlink(path.c_str());
 }
+
+TEST_CASE("contract: failures say what failed with the address and the OS's words", "[contract][errors]") {
+    auto rtr = Reactor::Create();
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels grp(ampe);
+    const auto whatOf = [](const Message& m) {
+        try {
+            raw_to_error(m);
+        } catch (const AmpeError& e) {
+            return std::string(e.what());
+        }
+        return std::string("(no error)");
+    };
+
+    // A port already in use.
+    MessagePtr first = ampe.get(AllocationStrategy::always);
+    TCPServerConfigurator("127.0.0.1", 0).prepareRequest(*first);
+    (void)grp->enqueueToPeer(first);
+    MessagePtr ok = expectMessage(*grp);
+    const std::uint16_t port = Configurator::fromMessage(*ok).get_if<TCPServerConfigurator>()->port;
+    MessagePtr second = ampe.get(AllocationStrategy::always);
+    TCPServerConfigurator("127.0.0.1", port).prepareRequest(*second);
+    (void)grp->enqueueToPeer(second);
+    MessagePtr busy = expectMessage(*grp);
+    REQUIRE(statusOf(*busy) == AmpeStatus::listen_failed);
+    REQUIRE(busy->isReturned());
+    const std::optional<std::string_view> why = busy->thdrs.find(ErrorHeader);
+    REQUIRE(why.has_value());
+    CHECK_THAT(std::string(*why), Catch::Contains("127.0.0.1") && Catch::Contains(std::to_string(port)) &&
+                                      Catch::Contains(std::strerror(EADDRINUSE)));
+    CHECK_THAT(whatOf(*busy), Catch::Contains(std::strerror(EADDRINUSE)) && Catch::Contains("listen_failed"));
+    MessagePtr notice = expectMessage(*grp);
+    CHECK(notice->isCloseNotice());
+
+    // A missing directory for a Unix socket.
+    MessagePtr uds = ampe.get(AllocationStrategy::always);
+    UDSServerConfigurator("/nonexistent-dir-of-tofu/x.sock").prepareRequest(*uds);
+    (void)grp->enqueueToPeer(uds);
+    MessagePtr nodir = expectMessage(*grp);
+    CHECK(statusOf(*nodir) == AmpeStatus::listen_failed);
+    CHECK_THAT(whatOf(*nodir),
+               Catch::Contains("/nonexistent-dir-of-tofu/x.sock") && Catch::Contains(std::strerror(ENOENT)));
+    (void)expectMessage(*grp);  // its close notice
+
+    // Nobody listening.
+    MessagePtr hello = ampe.get(AllocationStrategy::always);
+    const std::uint16_t closed = findFreeTcpPort();
+    TCPClientConfigurator("127.0.0.1", closed).prepareRequest(*hello);
+    (void)grp->enqueueToPeer(hello);
+    MessagePtr refused = expectMessage(*grp);
+    INFO(describe(*refused));
+    CHECK(refused->isReturned());
+    CHECK_THAT(whatOf(*refused),
+               Catch::Contains(std::to_string(closed)) && Catch::Contains(std::strerror(ECONNREFUSED)));
+    (void)expectMessage(*grp);
+
+    // A body over the limit: the exception names the size and the limit.
+    MessagePtr big = appMessage(ampe, MessageRole::request, 7, std::string(70000, 'b'));
+    try {
+        (void)grp->enqueueToPeer(big);
+        FAIL("a 70000-byte body was accepted");
+    } catch (const AmpeError& e) {
+        CHECK(e.status() == AmpeStatus::invalid_body_len);
+        CHECK_THAT(std::string(e.what()), Catch::Contains("70000") && Catch::Contains("65535"));
+    }
+    // A channel that is not open.
+    MessagePtr stray = appMessage(ampe, MessageRole::request, 4242, "x");
+    try {
+        (void)grp->enqueueToPeer(stray);
+        FAIL("a post to a channel never opened was accepted");
+    } catch (const AmpeError& e) {
+        CHECK_THAT(std::string(e.what()), Catch::Contains("4242"));
+    }
+}

@@ -363,6 +363,15 @@ class TOFU_API Message {
     std::shared_ptr<detail::PoolCore> home_;
 };
 
+/// Engine text header on a Welcome/Hello the engine gives back failed: what failed, with the address
+/// and the operating system's words (`~error:listen on tcp|127.0.0.1|80: Permission denied`). Never
+/// sent by the engine itself; prepareRequest() starts a message afresh without it.
+inline constexpr std::string_view ErrorHeader = "~error";
+
+/// Throws AmpeError when msg's status is not success; what() adds msg's ~error header when it has one
+/// (a Welcome/Hello the engine gave back failed). The message-aware form of raw_to_error(status).
+TOFU_API void raw_to_error(const Message& msg);
+
 /// Byte helpers kept from the original (debugging aids): a pointer's value to bytes and back.
 template <class T>
 std::span<std::uint8_t> ptrToSlice(T* ptr, std::span<std::uint8_t> dest) noexcept {
