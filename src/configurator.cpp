@@ -44,10 +44,6 @@ void TCPClientConfigurator::prepareRequest(Message& msg) const {
     prepare(msg, MessageType::hello, MessageRole::request);
     toConfiguration(msg.thdrs);
 }
-void TCPClientConfigurator::prepareSignal(Message& msg) const {
-    prepare(msg, MessageType::hello, MessageRole::signal);
-    toConfiguration(msg.thdrs);
-}
 void TCPClientConfigurator::toConfiguration(TextHeaders& config) const {
     if (addr.empty()) {
         throw AmpeError(AmpeStatus::wrong_configuration);
@@ -59,20 +55,12 @@ void TCPServerConfigurator::prepareRequest(Message& msg) const {
     prepare(msg, MessageType::welcome, MessageRole::request);
     toConfiguration(msg.thdrs);
 }
-void TCPServerConfigurator::prepareSignal(Message& msg) const {
-    prepare(msg, MessageType::welcome, MessageRole::signal);
-    toConfiguration(msg.thdrs);
-}
 void TCPServerConfigurator::toConfiguration(TextHeaders& config) const {
     appendConfig(config, ListenOnHeader, tcpValue(addr, port));  // empty addr: every interface
 }
 
 void UDSClientConfigurator::prepareRequest(Message& msg) const {
     prepare(msg, MessageType::hello, MessageRole::request);
-    toConfiguration(msg.thdrs);
-}
-void UDSClientConfigurator::prepareSignal(Message& msg) const {
-    prepare(msg, MessageType::hello, MessageRole::signal);
     toConfiguration(msg.thdrs);
 }
 void UDSClientConfigurator::toConfiguration(TextHeaders& config) const {
@@ -86,10 +74,6 @@ void UDSServerConfigurator::prepareRequest(Message& msg) const {
     prepare(msg, MessageType::welcome, MessageRole::request);
     toConfiguration(msg.thdrs);
 }
-void UDSServerConfigurator::prepareSignal(Message& msg) const {
-    prepare(msg, MessageType::welcome, MessageRole::signal);
-    toConfiguration(msg.thdrs);
-}
 void UDSServerConfigurator::toConfiguration(TextHeaders& config) const {
     if (path.empty()) {
         throw AmpeError(AmpeStatus::wrong_configuration);
@@ -100,16 +84,9 @@ void UDSServerConfigurator::toConfiguration(TextHeaders& config) const {
 void WrongConfigurator::prepareRequest(Message&) const {
     throw AmpeError(AmpeStatus::wrong_configuration);
 }
-void WrongConfigurator::prepareSignal(Message&) const {
-    throw AmpeError(AmpeStatus::wrong_configuration);
-}
 
 void Configurator::prepareRequest(Message& msg) const {
     std::visit([&msg](const auto& c) { c.prepareRequest(msg); }, v_);
-}
-
-void Configurator::prepareSignal(Message& msg) const {
-    std::visit([&msg](const auto& c) { c.prepareSignal(msg); }, v_);
 }
 
 AmpeStatus Configurator::status() const noexcept {

@@ -246,6 +246,27 @@ TEST_CASE("engine: bad addresses", "[engine]") {
     }
 }
 
+TEST_CASE("engine: post is upstream's name for enqueueToPeer", "[engine]") {
+    auto rtr = Reactor::Create();
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels grp(ampe);
+    MessagePtr welcome = ampe.get(AllocationStrategy::always);
+    TCPServerAddress("127.0.0.1", findFreeTcpPort()).prepareRequest(*welcome);
+    const BinaryHeader sent = grp->post(welcome);
+    REQUIRE_FALSE(welcome);  // the engine owns it now
+    REQUIRE(sent.channel_number != 0);
+    MessagePtr resp = expectMessage(*grp);
+    REQUIRE(resp->bhdr.proto.role == MessageRole::response);
+    REQUIRE(statusOf(*resp) == AmpeStatus::success);
+    REQUIRE(resp->bhdr.channel_number == sent.channel_number);
+
+    // errors are the same too: synchronous, and the caller keeps the message
+    MessagePtr bad = appMessage(ampe, MessageRole::request, 0, "x");
+    REQUIRE_THROWS_AS(grp->post(bad), AmpeError);
+    REQUIRE(bad);
+    REQUIRE(statusOf(*bad) == AmpeStatus::invalid_channel_number);
+}
+
 TEST_CASE("engine: illegal messages are refused synchronously", "[engine]") {
     auto rtr = Reactor::Create();
     Ampe& ampe = rtr->ampe();

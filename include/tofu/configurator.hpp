@@ -48,9 +48,6 @@ struct TOFU_API TCPClientConfigurator {
 
     /// Makes msg a HelloRequest carrying this configuration (header reset first).
     void prepareRequest(Message& msg) const;
-    /// Makes msg a Hello signal carrying this configuration. The engine refuses Hello signals
-    /// (invalid_message_mode); kept for parity with the original's configurator.
-    void prepareSignal(Message& msg) const;
     /// Appends the `~connect_to` header to config; an empty addr throws AmpeError(wrong_configuration).
     void toConfiguration(TextHeaders& config) const;
     /// The host, as given.
@@ -74,8 +71,6 @@ struct TOFU_API TCPServerConfigurator {
 
     /// Makes msg a WelcomeRequest carrying this configuration (header reset first).
     void prepareRequest(Message& msg) const;
-    /// Makes msg a Welcome signal; the engine refuses it (invalid_message_mode).
-    void prepareSignal(Message& msg) const;
     /// Appends the `~listen_on` header to config.
     void toConfiguration(TextHeaders& config) const;
     /// The IP to bind, as given (empty: every interface).
@@ -96,8 +91,6 @@ struct TOFU_API UDSClientConfigurator {
 
     /// Makes msg a HelloRequest carrying this configuration (header reset first).
     void prepareRequest(Message& msg) const;
-    /// Makes msg a Hello signal; the engine refuses it (invalid_message_mode).
-    void prepareSignal(Message& msg) const;
     /// Appends the `~connect_to` header to config; an empty path throws AmpeError(wrong_configuration).
     void toConfiguration(TextHeaders& config) const;
     /// The socket path.
@@ -118,8 +111,6 @@ struct TOFU_API UDSServerConfigurator {
 
     /// Makes msg a WelcomeRequest carrying this configuration (header reset first).
     void prepareRequest(Message& msg) const;
-    /// Makes msg a Welcome signal; the engine refuses it (invalid_message_mode).
-    void prepareSignal(Message& msg) const;
     /// Appends the `~listen_on` header to config; an empty path throws AmpeError(wrong_configuration).
     void toConfiguration(TextHeaders& config) const;
     /// The socket path.
@@ -136,8 +127,6 @@ struct TOFU_API WrongConfigurator {
 
     /// Always throws AmpeError(wrong_configuration); msg is left untouched.
     void prepareRequest(Message& msg) const;
-    /// Always throws AmpeError(wrong_configuration); msg is left untouched.
-    void prepareSignal(Message& msg) const;
     /// True when the reasons are equal.
     bool operator==(const WrongConfigurator&) const = default;
 };
@@ -164,8 +153,6 @@ class TOFU_API Configurator {
 
     /// Calls prepareRequest of the held configurator (WelcomeRequest or HelloRequest).
     void prepareRequest(Message& msg) const;
-    /// Calls prepareSignal of the held configurator.
-    void prepareSignal(Message& msg) const;
 
     /// True when both hold the same kind of configurator.
     [[nodiscard]] bool eql(const Configurator& other) const noexcept {
@@ -196,5 +183,18 @@ class TOFU_API Configurator {
   private:
     Variant v_;
 };
+
+/// Upstream's later name for Configurator (same type, same wire text).
+using Address = Configurator;
+/// Upstream's later name for TCPServerConfigurator.
+using TCPServerAddress = TCPServerConfigurator;
+/// Upstream's later name for TCPClientConfigurator.
+using TCPClientAddress = TCPClientConfigurator;
+/// Upstream's later name for UDSServerConfigurator.
+using UDSServerAddress = UDSServerConfigurator;
+/// Upstream's later name for UDSClientConfigurator.
+using UDSClientAddress = UDSClientConfigurator;
+/// Upstream's later name for WrongConfigurator.
+using WrongAddress = WrongConfigurator;
 
 }  // namespace tofu
