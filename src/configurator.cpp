@@ -107,9 +107,9 @@ Configurator Configurator::fromMessage(const Message& msg) {
     return WrongConfigurator{AmpeStatus::wrong_configuration};  // no configuration at all
 }
 
-// "uds|PATH" or "tcp|HOST|PORT". A malformed address (wrong part count — the original overflowed an
-// array on 4+ parts —, bad port, empty or too long path, empty client host) is invalid_address;
-// an unknown protocol is wrong_configuration.
+// "uds|PATH" or "tcp|HOST|PORT". Anything else is a header that does not parse: invalid_address, which is
+// also what the original's engine reports for it (wrong part count — the original overflowed an array on
+// 4+ parts —, unknown protocol, bad port, empty or too long path, empty client host).
 Configurator Configurator::fromString(std::string_view value, bool server) {
     std::string_view parts[3];
     std::size_t count = 0;
@@ -140,8 +140,7 @@ Configurator Configurator::fromString(std::string_view value, bool server) {
     }
     if (count == 2) {
         if (parts[0] != UDSProto) {
-            return WrongConfigurator{parts[0] == TCPProto ? AmpeStatus::invalid_address
-                                                          : AmpeStatus::wrong_configuration};
+            return WrongConfigurator{AmpeStatus::invalid_address};
         }
         if (parts[1].empty() || parts[1].size() > MaxUdsPathLen) {
             return WrongConfigurator{AmpeStatus::invalid_address};
@@ -155,8 +154,7 @@ Configurator Configurator::fromString(std::string_view value, bool server) {
         return WrongConfigurator{AmpeStatus::invalid_address};
     }
     if (parts[0] != TCPProto) {
-        return WrongConfigurator{parts[0] == UDSProto ? AmpeStatus::invalid_address
-                                                      : AmpeStatus::wrong_configuration};
+        return WrongConfigurator{AmpeStatus::invalid_address};  // the original took any 3 parts as tcp
     }
     unsigned port = 0;
     const std::string_view ps = parts[2];

@@ -377,7 +377,9 @@ Channel& Reactor::Impl::newChannel(ChannelNumber cn, Channel::Kind kind, MchnGro
 void Reactor::Impl::onWelcome(MchnGroup* g, Message* m) {
     const Configurator cfg = Configurator::fromMessage(*m);
     if (cfg.get_if<TCPServerConfigurator>() == nullptr && cfg.get_if<UDSServerConfigurator>() == nullptr) {
-        failOpening(g, m, cfg.isWrong() ? cfg.status() : AmpeStatus::wrong_configuration);
+        // As the original: headers without a usable listen address are invalid_address (a Welcome without
+        // any header was refused by check_and_prepare with wrong_configuration).
+        failOpening(g, m, AmpeStatus::invalid_address);
         return;
     }
     detail::UniqueFd fd;
@@ -402,7 +404,7 @@ void Reactor::Impl::onHello(MchnGroup* g, Message* m) {
     const auto* tcp = cfg.get_if<TCPClientConfigurator>();
     const auto* uds = cfg.get_if<UDSClientConfigurator>();
     if (tcp == nullptr && uds == nullptr) {
-        failOpening(g, m, cfg.isWrong() ? cfg.status() : AmpeStatus::wrong_configuration);
+        failOpening(g, m, AmpeStatus::invalid_address);  // as for a Welcome
         return;
     }
     detail::Endpoint ep;

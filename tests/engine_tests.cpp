@@ -225,15 +225,41 @@ TEST_CASE("engine: bad addresses", "[engine]") {
         REQUIRE((st == AmpeStatus::invalid_address || st == AmpeStatus::listen_failed));
         expectClosedSignal(*grp, sent.channel_number);
     }
-    SECTION("Welcome with a malformed address") {
-        MessagePtr welcome = ampe.get(AllocationStrategy::always);
-        welcome->bhdr.proto.mtype = MessageType::welcome;
-        welcome->bhdr.proto.role = MessageRole::request;
-        welcome->thdrs.append(ListenOnHeader, "tcp|1.2.3|x|y");
-        grp->enqueueToPeer(welcome);
+    // As the original: a Welcome/Hello with headers but no usable address comes back with invalid_address
+    // (without any header it is refused synchronously with wrong_configuration).
+    auto refusedAsync = [&](MessageType mt, std::string_view name, std::string_view value) {
+        MessagePtr m = ampe.get(AllocationStrategy::always);
+        m->bhdr.proto.mtype = mt;
+        m->bhdr.proto.role = MessageRole::request;
+        m->thdrs.append(name, value);
+        const BinaryHeader sent = grp->enqueueToPeer(m);
         MessagePtr back = expectMessage(*grp);
-        const AmpeStatus st = statusOf(*back);
-        REQUIRE((st == AmpeStatus::invalid_address || st == AmpeStatus::wrong_configuration));
+        INFO(describe(*back));
+        REQUIRE(back->bhdr.proto.mtype == mt);
+        REQUIRE(back->bhdr.proto.role == MessageRole::response);
+        REQUIRE(back->bhdr.proto.origin == OriginFlag::engine);
+        REQUIRE(back->bhdr.message_id == sent.message_id);
+        REQUIRE(statusOf(*back) == AmpeStatus::invalid_address);
+        expectClosedSignal(*grp, sent.channel_number);
+    };
+    SECTION("Welcome with a malformed address") {
+        refusedAsync(MessageType::welcome, ListenOnHeader, "tcp|1.2.3|x|y");
+        refusedAsync(MessageType::welcome, ListenOnHeader, "tcp|127.0.0.1|notaport");
+        refusedAsync(MessageType::welcome, ListenOnHeader, "udp|127.0.0.1|7099");
+        refusedAsync(MessageType::welcome, ListenOnHeader, "nothing");
+    }
+    SECTION("Hello with a malformed address") {
+        refusedAsync(MessageType::hello, ConnectToHeader, "tcp|localhost|70000");
+        refusedAsync(MessageType::hello, ConnectToHeader, "sctp|localhost|7099");
+        refusedAsync(MessageType::hello, ConnectToHeader, "uds|a|b|c");
+    }
+    SECTION("headers without an address header") {
+        refusedAsync(MessageType::welcome, "some", "header");
+        refusedAsync(MessageType::hello, "some", "header");
+    }
+    SECTION("the other side's address") {
+        refusedAsync(MessageType::welcome, ConnectToHeader, "tcp|127.0.0.1|7099");
+        refusedAsync(MessageType::hello, ListenOnHeader, "tcp|127.0.0.1|7099");
     }
     SECTION("two listeners on one port") {
         const std::uint16_t port = findFreeTcpPort();

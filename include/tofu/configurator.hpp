@@ -119,8 +119,10 @@ struct TOFU_API UDSServerConfigurator {
     bool operator==(const UDSServerConfigurator&) const = default;
 };
 
-/// No usable configuration; `reason` says why (wrong_configuration: none given,
-/// invalid_address: given but malformed). prepare* always throw AmpeError(wrong_configuration).
+/// No usable configuration; `reason` says why (wrong_configuration: no address header at all,
+/// invalid_address: a header that does not parse). prepareRequest always throws
+/// AmpeError(wrong_configuration). The engine answers any Welcome/Hello whose headers give no usable
+/// address with invalid_address, as the original does.
 struct TOFU_API WrongConfigurator {
     /// Why the configuration is unusable: wrong_configuration or invalid_address.
     AmpeStatus reason = AmpeStatus::wrong_configuration;
@@ -164,7 +166,8 @@ class TOFU_API Configurator {
     [[nodiscard]] AmpeStatus status() const noexcept;
 
     /// Parses the first `~connect_to` / `~listen_on` header of msg. Two `|`-separated parts must be
-    /// `uds|PATH`, three `tcp|HOST|PORT`; anything else gives a WrongConfigurator with its reason.
+    /// `uds|PATH`, three `tcp|HOST|PORT`; anything else gives a WrongConfigurator(invalid_address), and
+    /// no such header at all a WrongConfigurator(wrong_configuration).
     [[nodiscard]] static Configurator fromMessage(const Message& msg);
     /// Parses one header value; `server` picks listen_on (true) or connect_to (false) semantics.
     [[nodiscard]] static Configurator fromString(std::string_view value, bool server);
