@@ -75,10 +75,7 @@ void UDSServerConfigurator::prepareRequest(Message& msg) const {
     toConfiguration(msg.thdrs);
 }
 void UDSServerConfigurator::toConfiguration(TextHeaders& config) const {
-    if (path.empty()) {
-        throw AmpeError(AmpeStatus::wrong_configuration);
-    }
-    appendConfig(config, ListenOnHeader, udsValue(path));
+    appendConfig(config, ListenOnHeader, udsValue(path));  // empty path: the engine picks one
 }
 
 void WrongConfigurator::prepareRequest(Message&) const {
@@ -142,11 +139,14 @@ Configurator Configurator::fromString(std::string_view value, bool server) {
         if (parts[0] != UDSProto) {
             return WrongConfigurator{AmpeStatus::invalid_address};
         }
-        if (parts[1].empty() || parts[1].size() > MaxUdsPathLen) {
+        if (parts[1].size() > MaxUdsPathLen) {
             return WrongConfigurator{AmpeStatus::invalid_address};
         }
         if (server) {
-            return UDSServerConfigurator(parts[1]);
+            return UDSServerConfigurator(parts[1]);  // empty: listen on a fresh temporary path
+        }
+        if (parts[1].empty()) {
+            return WrongConfigurator{AmpeStatus::invalid_address};  // a client needs the server's path
         }
         return UDSClientConfigurator(parts[1]);
     }

@@ -393,6 +393,10 @@ void Reactor::Impl::onWelcome(MchnGroup* g, Message* m) {
     ch.openMid = m->bhdr.message_id;
     poller_->add(ch.fd.get(), detail::PollEvents::In, ch.token());
     ch.registered = true;
+    if (const auto* uds = cfg.get_if<UDSServerConfigurator>(); uds != nullptr && uds->path.empty()) {
+        // The engine chose the path: the WelcomeResponse tells the application which.
+        detail::setListenOn(*m, std::string(UDSProto) + '|' + detail::boundUdsPath(ch.fd.get()));
+    }
     // WelcomeResponse: the same message, answered by the engine on the application's behalf.
     m->bhdr.proto.role = MessageRole::response;
     m->bhdr.status = status_to_raw(AmpeStatus::success);

@@ -45,6 +45,13 @@ TEST_CASE("configurator: headers and binary header as the original writes them",
     UDSClientConfigurator("/tmp/x.sock").prepareRequest(*m);
     REQUIRE(m->thdrs.view() == "~connect_to:uds|/tmp/x.sock\r\n");
 
+    m->reset();
+    UDSServerConfigurator().prepareRequest(*m);  // empty path: the engine picks one
+    REQUIRE(m->thdrs.view() == "~listen_on:uds|\r\n");
+    REQUIRE(Configurator::fromMessage(*m) == Configurator(UDSServerConfigurator()));
+    m->reset();
+    REQUIRE_THROWS_AS(UDSClientConfigurator().prepareRequest(*m), AmpeError);
+
     REQUIRE(TCPClientConfigurator().addr == DefaultAddr);
     REQUIRE(TCPClientConfigurator().port == DefaultPort);
     REQUIRE(DefaultPort == 7099);
@@ -83,7 +90,9 @@ TEST_CASE("configurator: malformed configurations", "[configurator]") {
     REQUIRE(reason("tcp|host|", false) == AmpeStatus::invalid_address);
     REQUIRE(reason("tcp||80", false) == AmpeStatus::invalid_address);  // a client needs a host
     REQUIRE(reason("tcp||80", true) == AmpeStatus::success);           // a server: every interface
-    REQUIRE(reason("uds|", true) == AmpeStatus::invalid_address);
+    REQUIRE(reason("uds|", true) == AmpeStatus::success);              // a server: the engine picks a path
+    REQUIRE(Configurator::fromString("uds|", true) == Configurator(UDSServerConfigurator()));
+    REQUIRE(reason("uds|", false) == AmpeStatus::invalid_address);  // a client needs the server's path
     REQUIRE(reason("uds|" + std::string(200, 'p'), false) == AmpeStatus::invalid_address);
     REQUIRE(reason("udp|x|1", false) == AmpeStatus::invalid_address);  // a header that does not parse
     REQUIRE(reason("udp|x", true) == AmpeStatus::invalid_address);

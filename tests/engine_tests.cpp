@@ -170,6 +170,43 @@ TEST_CASE("engine: ByeSignal with oob closes at once", "[engine]") {
     expectClosedSignal(*grp, listener);
 }
 
+TEST_CASE("engine: a UDS Welcome with an empty path listens on a fresh one and says which", "[engine][uds]") {
+    auto rtr = Reactor::Create();
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels srv(ampe);
+    DestroyChannels cli(ampe);
+    MessagePtr welcome = ampe.get(AllocationStrategy::always);
+    welcome->thdrs.append("mine", "kept");
+    UDSServerConfigurator().prepareRequest(*welcome);  // ~listen_on:uds|
+    const BinaryHeader sent = srv->enqueueToPeer(welcome);
+    MessagePtr resp = expectMessage(*srv);
+    INFO(describe(*resp));
+    REQUIRE(resp->bhdr.proto.role == MessageRole::response);
+    REQUIRE(statusOf(*resp) == AmpeStatus::success);
+    REQUIRE(resp->bhdr.message_id == sent.message_id);
+    REQUIRE(resp->thdrs.find("mine") == std::optional<std::string_view>("kept"));
+    const Configurator chosen = Configurator::fromMessage(*resp);
+    const auto* uds = chosen.get_if<UDSServerConfigurator>();
+    REQUIRE(uds != nullptr);
+    REQUIRE_FALSE(uds->path.empty());
+    struct stat st {};
+    REQUIRE(::lstat(uds->path.c_str(), &st) == 0);
+
+    // a client reaches it on the reported path
+    const Connection conn = connect(ampe, *srv, *cli, UDSClientConfigurator(uds->path));
+    REQUIRE(conn.serverCn != sent.channel_number);
+
+    // closing the listener removes the file the engine made
+    MessagePtr bye = ampe.get(AllocationStrategy::always);
+    bye->bhdr.proto.mtype = MessageType::bye;
+    bye->bhdr.proto.role = MessageRole::signal;
+    bye->bhdr.proto.oob = Oob::on;
+    bye->bhdr.channel_number = sent.channel_number;
+    srv->enqueueToPeer(bye);
+    expectClosedSignal(*srv, sent.channel_number);
+    REQUIRE(::lstat(uds->path.c_str(), &st) != 0);
+}
+
 TEST_CASE("engine: connect to a server that does not listen", "[engine][tcp]") {
     auto rtr = Reactor::Create();
     Ampe& ampe = rtr->ampe();

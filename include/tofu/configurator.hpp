@@ -100,18 +100,20 @@ struct TOFU_API UDSClientConfigurator {
 };
 
 /// Where a Unix domain socket server listens, sent as `~listen_on:uds|PATH` in a WelcomeRequest.
+/// An empty path lets the engine listen on a fresh path under $TMPDIR (or /tmp), as the original did;
+/// the WelcomeResponse's `~listen_on` header then holds the path it chose.
 struct TOFU_API UDSServerConfigurator {
-    /// File system path of the socket to create (at most MaxUdsPathLen bytes).
+    /// File system path of the socket to create (at most MaxUdsPathLen bytes); empty: the engine picks one.
     std::string path;
 
-    /// No path yet; set one before use.
+    /// An empty path: the engine picks a fresh one.
     UDSServerConfigurator() = default;
     /// Listens on a socket at path p.
     explicit UDSServerConfigurator(std::string_view p) : path(p) {}
 
     /// Makes msg a WelcomeRequest carrying this configuration (header reset first).
     void prepareRequest(Message& msg) const;
-    /// Appends the `~listen_on` header to config; an empty path throws AmpeError(wrong_configuration).
+    /// Appends the `~listen_on` header to config (`uds|` for an empty path).
     void toConfiguration(TextHeaders& config) const;
     /// The socket path.
     [[nodiscard]] std::string_view addrToSlice() const noexcept { return path; }
