@@ -57,6 +57,7 @@ class TOFU_API Ampe {
     virtual ~Ampe() = default;
 
     /// A message from the pool (reset). Empty when the pool is empty and strategy is poolOnly.
+    /// Throws AmpeError(allocation_failed) when a new message cannot be allocated.
     virtual MessagePtr get(AllocationStrategy strategy) = 0;
 
     /// Puts msg into this engine's pool — also a message from Message::create() or another engine, which is
