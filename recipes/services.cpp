@@ -51,21 +51,21 @@ bool EchoService::onMessage(MessagePtr& msg) {
             msg->bhdr.proto.role = MessageRole::response;  // same message: same id, headers and body
             break;
         case MessageRole::signal:
-            if (msg->bhdr.proto.mtype == MessageType::bye) {
-                return true;  // the peer is leaving
-            }
-            break;
+            break;  // back as it came, a ByeSignal too (its sender stops sending; nobody closes)
         default:
-            return true;  // responses are not echoed
+            // A response: nothing to answer. The original stopped the whole server here, so one peer
+            // could stop it for everybody.
+            return true;
     }
-    if (msg->bhdr.proto.mtype == MessageType::regular) {
+    if (msg->bhdr.proto.mtype == MessageType::regular) {  // Hello and Bye cost nothing
         --rest_;
         ++echoed_;
     }
     try {
         sendTo_->enqueueToPeer(msg);
     } catch (const AmpeError&) {
-        // The channel closed meanwhile; msg is still ours and returns to the pool.
+        // The channel closed meanwhile; msg is still ours and returns to the pool. (The original stopped
+        // serving everybody.)
     }
     return true;
 }

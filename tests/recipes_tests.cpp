@@ -290,6 +290,56 @@ TEST_CASE("recipes: EchoService answers requests and signals with the same messa
     CHECK(echo.echoed() == 2);
 }
 
+TEST_CASE("recipes: EchoService budget, ByeSignal and responses as the original", "[recipes][echo]") {
+    STATIC_REQUIRE(recipes::EchoService::DefaultBudget == 1100);  // the original's 1000 + 100
+    CHECK(recipes::EchoService().rest() == 1100);
+
+    auto rtr = Reactor::Create();
+    Ampe& ampe = rtr->ampe();
+    recipes::EchoService echo;
+    const std::string path = tempUdsPath();
+    auto mh = recipes::MultiHomed::run(ampe, {UDSServerConfigurator(path)}, echo);
+
+    DestroyChannels chnls(ampe);
+    MessagePtr hello = ampe.get(AllocationStrategy::always);
+    UDSClientConfigurator(path).prepareRequest(*hello);
+    const ChannelNumber ch = chnls->enqueueToPeer(hello).channel_number;
+    MessagePtr resp = chnls->waitReceive(10 * waitReceive_SEC_TIMEOUT);
+    REQUIRE(resp);
+    REQUIRE(resp->bhdr.proto.mtype == MessageType::hello);
+
+    auto send = [&](MessageType mt, MessageRole role, MessageID id, std::string_view body) {
+        MessagePtr m = ampe.get(AllocationStrategy::always);
+        m->bhdr.proto.mtype = mt;
+        m->bhdr.proto.role = role;
+        m->bhdr.channel_number = ch;
+        m->bhdr.message_id = id;
+        m->body.assign(body);
+        chnls->enqueueToPeer(m);
+    };
+
+    // A response is ignored and the service keeps serving (the original stopped the server).
+    send(MessageType::regular, MessageRole::response, 5, "an answer nobody asked for");
+    send(MessageType::regular, MessageRole::request, 6, "still there?");
+    MessagePtr back = chnls->waitReceive(10 * waitReceive_SEC_TIMEOUT);
+    REQUIRE(back);
+    CHECK(back->bhdr.proto.role == MessageRole::response);
+    CHECK(back->bhdr.message_id == 6);
+    CHECK(back->body.view() == "still there?");
+
+    // A ByeSignal comes back as it went (the original echoed every signal); it costs no budget.
+    send(MessageType::bye, MessageRole::signal, 7, "bye");
+    back = chnls->waitReceive(10 * waitReceive_SEC_TIMEOUT);
+    REQUIRE(back);
+    CHECK(back->bhdr.proto.origin == OriginFlag::application);
+    CHECK(back->bhdr.proto.mtype == MessageType::bye);
+    CHECK(back->bhdr.proto.role == MessageRole::signal);
+    CHECK(back->bhdr.message_id == 7);
+    mh->stop();
+    CHECK(echo.echoed() == 1);
+    CHECK(echo.rest() == 1100 - 1);
+}
+
 TEST_CASE("recipes: MultiHomed stops on request and closes its listeners", "[recipes]") {
     auto rtr = Reactor::Create();
     recipes::EchoService echo;
