@@ -74,7 +74,7 @@ bool EchoService::onMessage(MessagePtr& msg) {
 // EchoClient
 
 EchoClient::EchoClient(Ampe& ampe, const Configurator& cfg, std::uint16_t echoes)
-    : ampe_(ampe), chnls_(ampe), echoes_(echoes) {
+    : ampe_(ampe), chnls_(ampe), echoes_(echoes == 0 ? DefaultEchoes : echoes) {
     MessagePtr hello = ampe_.get(AllocationStrategy::always);
     cfg.prepareRequest(*hello);
     channel_ = chnls_->enqueueToPeer(hello).channel_number;
@@ -200,7 +200,7 @@ AmpeStatus EchoClientServer::run(const std::vector<Configurator>& clients, int c
         echoes_ += c->count();
         if (c->status() != AmpeStatus::success) {
             result = c->status();
-        } else if (c->count() != echoes) {
+        } else if (c->count() != c->echoes()) {
             result = AmpeStatus::processing_failed;
         }
     }

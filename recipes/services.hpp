@@ -75,8 +75,11 @@ class EchoService final : public Services {
 /// No reconnect: see the cookbook's reconnect recipes for that.
 class EchoClient {
   public:
-    /// Says Hello to cfg and waits for the HelloResponse on the caller's thread.
-    /// Throws AmpeError with the engine's status when the connection fails.
+    /// Round trips when 0 is asked for, as in the original.
+    static constexpr std::uint16_t DefaultEchoes = 256;
+
+    /// Says Hello to cfg and waits for the HelloResponse on the caller's thread. echoes: round trips
+    /// to make (0: DefaultEchoes). Throws AmpeError with the engine's status when the connection fails.
     EchoClient(tofu::Ampe& ampe, const tofu::Configurator& cfg, std::uint16_t echoes);
 
     /// The round trips and the close; call once, from any one thread. success, or why it stopped.
@@ -84,6 +87,8 @@ class EchoClient {
 
     /// Round trips that came back right.
     [[nodiscard]] std::uint16_t count() const noexcept { return count_; }
+    /// Round trips run() makes.
+    [[nodiscard]] std::uint16_t echoes() const noexcept { return echoes_; }
     /// What run() returned (processing_failed before it ran).
     [[nodiscard]] tofu::AmpeStatus status() const noexcept { return status_; }
 

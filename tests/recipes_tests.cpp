@@ -217,9 +217,10 @@ TEST_CASE("recipes: EchoClient ids, bodies and failures", "[recipes][echo]") {
     CHECK(client.count() == 10);
     CHECK(echo.echoed() == 10);
 
-    recipes::EchoClient none(rtr->ampe(), UDSClientConfigurator(path), 0);
-    REQUIRE(none.run() == AmpeStatus::success);
-    CHECK(none.count() == 0);
+    recipes::EchoClient dflt(rtr->ampe(), UDSClientConfigurator(path), 0);  // 0: the original's 256
+    CHECK(dflt.echoes() == recipes::EchoClient::DefaultEchoes);
+    REQUIRE(dflt.run() == AmpeStatus::success);
+    CHECK(dflt.count() == 256);
 
     const AmpeStatus refused = thrown([&] {
         recipes::EchoClient c(rtr->ampe(), TCPClientConfigurator("127.0.0.1", findFreeTcpPort()), 1);
