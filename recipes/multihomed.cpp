@@ -82,13 +82,11 @@ void MultiHomed::mainLoop() {
         if (!msg) {
             continue;
         }
-        const AmpeStatus st = raw_to_status(msg->bhdr.status);
-        if (st == AmpeStatus::receiver_update && msg->bhdr.proto.origin == OriginFlag::engine) {
-            return;  // stop() asks
+        if (raw_to_status(msg->bhdr.status) == AmpeStatus::receiver_update) {
+            return;  // stop() asks (or another thread, with updateReceiver(msg))
         }
-        if (isListener(msg->bhdr.channel_number) && msg->bhdr.proto.origin == OriginFlag::engine &&
-            st == AmpeStatus::channel_closed) {
-            return;  // a listener died: this server is no longer what it was asked to be
+        if (isListener(msg->bhdr.channel_number)) {
+            return;  // news from a listener is bad news (it closed): this server is no longer what it was
         }
         if (!services_.onMessage(msg)) {
             return;

@@ -17,8 +17,10 @@ namespace recipes {
 class MultiHomed {
   public:
     /// Starts a listener on every address, one after the other, then the serving thread, which calls
-    /// services.start() and hands every message to services.onMessage(). Throws AmpeError when there is no
-    /// address (wrong_configuration) or a listener fails (its status, e.g. listen_failed).
+    /// services.start() and hands every message to services.onMessage(). The thread stops when
+    /// onMessage returns false, on any receiver_update (stop() sends one) and on any message of a
+    /// listener's channel (it closed). Throws AmpeError when there is no address (wrong_configuration)
+    /// or a listener fails (its status, e.g. listen_failed).
     [[nodiscard]] static std::unique_ptr<MultiHomed> run(tofu::Ampe& ampe,
                                                          const std::vector<tofu::Configurator>& addresses,
                                                          Services& services);

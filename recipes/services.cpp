@@ -52,20 +52,23 @@ bool EchoService::onMessage(MessagePtr& msg) {
             break;
         case MessageRole::signal:
             if (msg->bhdr.proto.mtype == MessageType::bye) {
-                return true;  // the peer is leaving
+                return true;  // a ByeSignal ends its channel on both sides: there is nobody to echo it to
             }
-            break;
+            break;  // back as it came
         default:
-            return true;  // responses are not echoed
+            // A response: nothing to answer. The original stopped the whole server here, so one peer
+            // could stop it for everybody.
+            return true;
     }
-    if (msg->bhdr.proto.mtype == MessageType::regular) {
+    if (msg->bhdr.proto.mtype == MessageType::regular) {  // Hello and Bye cost nothing
         --rest_;
         ++echoed_;
     }
     try {
         sendTo_->enqueueToPeer(msg);
     } catch (const AmpeError&) {
-        // The channel closed meanwhile; msg is still ours and returns to the pool.
+        // The channel closed meanwhile; msg is still ours and returns to the pool. (The original stopped
+        // serving everybody.)
     }
     return true;
 }
@@ -74,7 +77,7 @@ bool EchoService::onMessage(MessagePtr& msg) {
 // EchoClient
 
 EchoClient::EchoClient(Ampe& ampe, const Configurator& cfg, std::uint16_t echoes)
-    : ampe_(ampe), chnls_(ampe), echoes_(echoes) {
+    : ampe_(ampe), chnls_(ampe), echoes_(echoes == 0 ? DefaultEchoes : echoes) {
     MessagePtr hello = ampe_.get(AllocationStrategy::always);
     cfg.prepareRequest(*hello);
     channel_ = chnls_->enqueueToPeer(hello).channel_number;
@@ -200,7 +203,7 @@ AmpeStatus EchoClientServer::run(const std::vector<Configurator>& clients, int c
         echoes_ += c->count();
         if (c->status() != AmpeStatus::success) {
             result = c->status();
-        } else if (c->count() != echoes) {
+        } else if (c->count() != c->echoes()) {
             result = AmpeStatus::processing_failed;
         }
     }

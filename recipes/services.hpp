@@ -33,13 +33,22 @@ class Services {
 };
 
 /// Answers every request with a response carrying the same message id, headers and body (the request
-/// message itself, its role flipped), echoes signals back as they are, and so also answers HelloRequest
-/// with HelloResponse and ByeRequest with ByeResponse. A ByeSignal is not echoed: its sender is leaving.
-/// Grows the pool when the engine reports pool_empty.
+/// message itself, its role flipped), echoes signals back as they are (not a ByeSignal: it closes the channel), and so also
+/// answers HelloRequest with HelloResponse and ByeRequest with ByeResponse. Grows the pool when the
+/// engine reports pool_empty. Like the original it is lazy: after its budget of application messages
+/// the next message makes it ask the server to stop. Responses from peers are ignored, and a message
+/// that cannot be echoed (its channel closed meanwhile) is dropped; the original stopped serving
+/// everybody in both cases.
 class EchoService final : public Services {
   public:
-    /// budget: application messages to echo before asking the server to stop.
-    explicit EchoService(std::uint64_t budget = std::numeric_limits<std::uint64_t>::max()) : rest_(budget) {}
+    /// The original's budget: 1000 application messages, plus 100 for clients that leave without a Bye.
+    static constexpr std::uint64_t DefaultBudget = 1000 + 100;
+    /// A budget that never runs out, for a server meant to keep serving.
+    static constexpr std::uint64_t Unlimited = std::numeric_limits<std::uint64_t>::max();
+
+    /// budget: application messages (regular requests and signals) to echo before asking the server
+    /// to stop.
+    explicit EchoService(std::uint64_t budget = DefaultBudget) : rest_(budget) {}
 
     void start(tofu::Ampe& ampe, tofu::ChannelGroup& sendTo) override;
     bool onMessage(tofu::MessagePtr& msg) override;
@@ -50,6 +59,8 @@ class EchoService final : public Services {
     [[nodiscard]] bool wasCancelled() const noexcept { return cancel_; }
     /// Application requests and signals echoed so far (Hello and Bye not counted).
     [[nodiscard]] std::uint64_t echoed() const noexcept { return echoed_; }
+    /// What is left of the budget (read it from the server's thread, or once the server stopped).
+    [[nodiscard]] std::uint64_t rest() const noexcept { return rest_; }
 
   private:
     tofu::Ampe* ampe_ = nullptr;
@@ -64,8 +75,11 @@ class EchoService final : public Services {
 /// No reconnect: see the cookbook's reconnect recipes for that.
 class EchoClient {
   public:
-    /// Says Hello to cfg and waits for the HelloResponse on the caller's thread.
-    /// Throws AmpeError with the engine's status when the connection fails.
+    /// Round trips when 0 is asked for, as in the original.
+    static constexpr std::uint16_t DefaultEchoes = 256;
+
+    /// Says Hello to cfg and waits for the HelloResponse on the caller's thread. echoes: round trips
+    /// to make (0: DefaultEchoes). Throws AmpeError with the engine's status when the connection fails.
     EchoClient(tofu::Ampe& ampe, const tofu::Configurator& cfg, std::uint16_t echoes);
 
     /// The round trips and the close; call once, from any one thread. success, or why it stopped.
@@ -73,6 +87,8 @@ class EchoClient {
 
     /// Round trips that came back right.
     [[nodiscard]] std::uint16_t count() const noexcept { return count_; }
+    /// Round trips run() makes.
+    [[nodiscard]] std::uint16_t echoes() const noexcept { return echoes_; }
     /// What run() returned (processing_failed before it ran).
     [[nodiscard]] tofu::AmpeStatus status() const noexcept { return status_; }
 
@@ -90,7 +106,8 @@ class EchoClient {
 class MultiHomed;
 
 /// The echo example of the original: one engine, a MultiHomed EchoService on every server address,
-/// and many EchoClients, each on its own thread.
+/// and many EchoClients, each on its own thread. Its EchoService has an Unlimited budget, so that every
+/// echo of every client is checked (the original's stopped after 1100 and accepted 1000 of 19800).
 class EchoClientServer {
   public:
     /// Starts the engine and the server; throws AmpeError when a listener cannot start.
@@ -114,7 +131,7 @@ class EchoClientServer {
 
   private:
     std::unique_ptr<tofu::Reactor> engine_;  // declared first: destroyed last
-    EchoService echo_;
+    EchoService echo_{EchoService::Unlimited};
     std::unique_ptr<MultiHomed> mh_;
     std::uint64_t echoes_ = 0;
     std::size_t clients_ = 0;

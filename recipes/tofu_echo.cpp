@@ -52,7 +52,7 @@ class LoggingEcho final : public recipes::Services {
     }
 
   private:
-    recipes::EchoService echo_;
+    recipes::EchoService echo_{recipes::EchoService::Unlimited};  // a server keeps serving
 };
 
 }  // namespace

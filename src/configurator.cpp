@@ -44,10 +44,6 @@ void TCPClientConfigurator::prepareRequest(Message& msg) const {
     prepare(msg, MessageType::hello, MessageRole::request);
     toConfiguration(msg.thdrs);
 }
-void TCPClientConfigurator::prepareSignal(Message& msg) const {
-    prepare(msg, MessageType::hello, MessageRole::signal);
-    toConfiguration(msg.thdrs);
-}
 void TCPClientConfigurator::toConfiguration(TextHeaders& config) const {
     if (addr.empty()) {
         throw AmpeError(AmpeStatus::wrong_configuration);
@@ -59,20 +55,12 @@ void TCPServerConfigurator::prepareRequest(Message& msg) const {
     prepare(msg, MessageType::welcome, MessageRole::request);
     toConfiguration(msg.thdrs);
 }
-void TCPServerConfigurator::prepareSignal(Message& msg) const {
-    prepare(msg, MessageType::welcome, MessageRole::signal);
-    toConfiguration(msg.thdrs);
-}
 void TCPServerConfigurator::toConfiguration(TextHeaders& config) const {
     appendConfig(config, ListenOnHeader, tcpValue(addr, port));  // empty addr: every interface
 }
 
 void UDSClientConfigurator::prepareRequest(Message& msg) const {
     prepare(msg, MessageType::hello, MessageRole::request);
-    toConfiguration(msg.thdrs);
-}
-void UDSClientConfigurator::prepareSignal(Message& msg) const {
-    prepare(msg, MessageType::hello, MessageRole::signal);
     toConfiguration(msg.thdrs);
 }
 void UDSClientConfigurator::toConfiguration(TextHeaders& config) const {
@@ -86,30 +74,16 @@ void UDSServerConfigurator::prepareRequest(Message& msg) const {
     prepare(msg, MessageType::welcome, MessageRole::request);
     toConfiguration(msg.thdrs);
 }
-void UDSServerConfigurator::prepareSignal(Message& msg) const {
-    prepare(msg, MessageType::welcome, MessageRole::signal);
-    toConfiguration(msg.thdrs);
-}
 void UDSServerConfigurator::toConfiguration(TextHeaders& config) const {
-    if (path.empty()) {
-        throw AmpeError(AmpeStatus::wrong_configuration);
-    }
-    appendConfig(config, ListenOnHeader, udsValue(path));
+    appendConfig(config, ListenOnHeader, udsValue(path));  // empty path: the engine picks one
 }
 
 void WrongConfigurator::prepareRequest(Message&) const {
     throw AmpeError(AmpeStatus::wrong_configuration);
 }
-void WrongConfigurator::prepareSignal(Message&) const {
-    throw AmpeError(AmpeStatus::wrong_configuration);
-}
 
 void Configurator::prepareRequest(Message& msg) const {
     std::visit([&msg](const auto& c) { c.prepareRequest(msg); }, v_);
-}
-
-void Configurator::prepareSignal(Message& msg) const {
-    std::visit([&msg](const auto& c) { c.prepareSignal(msg); }, v_);
 }
 
 AmpeStatus Configurator::status() const noexcept {
@@ -130,9 +104,9 @@ Configurator Configurator::fromMessage(const Message& msg) {
     return WrongConfigurator{AmpeStatus::wrong_configuration};  // no configuration at all
 }
 
-// "uds|PATH" or "tcp|HOST|PORT". A malformed address (wrong part count — the original overflowed an
-// array on 4+ parts —, bad port, empty or too long path, empty client host) is invalid_address;
-// an unknown protocol is wrong_configuration.
+// "uds|PATH" or "tcp|HOST|PORT". Anything else is a header that does not parse: invalid_address, which is
+// also what the original's engine reports for it (wrong part count — the original overflowed an array on
+// 4+ parts —, unknown protocol, bad port, empty or too long path, empty client host).
 Configurator Configurator::fromString(std::string_view value, bool server) {
     std::string_view parts[3];
     std::size_t count = 0;
@@ -163,14 +137,16 @@ Configurator Configurator::fromString(std::string_view value, bool server) {
     }
     if (count == 2) {
         if (parts[0] != UDSProto) {
-            return WrongConfigurator{parts[0] == TCPProto ? AmpeStatus::invalid_address
-                                                          : AmpeStatus::wrong_configuration};
+            return WrongConfigurator{AmpeStatus::invalid_address};
         }
-        if (parts[1].empty() || parts[1].size() > MaxUdsPathLen) {
+        if (parts[1].size() > MaxUdsPathLen) {
             return WrongConfigurator{AmpeStatus::invalid_address};
         }
         if (server) {
-            return UDSServerConfigurator(parts[1]);
+            return UDSServerConfigurator(parts[1]);  // empty: listen on a fresh temporary path
+        }
+        if (parts[1].empty()) {
+            return WrongConfigurator{AmpeStatus::invalid_address};  // a client needs the server's path
         }
         return UDSClientConfigurator(parts[1]);
     }
@@ -178,8 +154,7 @@ Configurator Configurator::fromString(std::string_view value, bool server) {
         return WrongConfigurator{AmpeStatus::invalid_address};
     }
     if (parts[0] != TCPProto) {
-        return WrongConfigurator{parts[0] == UDSProto ? AmpeStatus::invalid_address
-                                                      : AmpeStatus::wrong_configuration};
+        return WrongConfigurator{AmpeStatus::invalid_address};  // the original took any 3 parts as tcp
     }
     unsigned port = 0;
     const std::string_view ps = parts[2];

@@ -122,7 +122,6 @@ class TOFU_HIDDEN Reactor::Impl final : public Ampe {
     void handleDestroy(detail::MchnGroup* group) noexcept;
     void onWelcome(detail::MchnGroup* group, Message* msg);
     void onHello(detail::MchnGroup* group, Message* msg);
-    static void reportListenAddress(Message& msg, const TCPServerConfigurator& actual);
     void failOpening(detail::MchnGroup* group, Message* msg, AmpeStatus st, std::string_view why = {});
     /// Appends the ~error header (what failed, the address, the OS's words) to a returned Welcome/Hello.
     static void explain(Message& msg, std::string_view why) noexcept;

@@ -184,9 +184,24 @@ MessagePtr Message::clone() const {
     out->bhdr = bhdr;
     out->thdrs.buffer.assign(thdrs.buffer.body());
     out->body.assign(body.body());
-    out->user = user;
+    out->user = nullptr;  // the original's clone leaves `<void*>` null too
     out->ctx = nullptr;
     return out;
+}
+
+void Message::copyBh2Body() {
+    // The wire form rather than the in-memory layout: 16 bytes as in the original, and readable by a
+    // peer whatever its byte order.
+    body.resize(BinaryHeader::BHSIZE);
+    bhdr.toBytes(std::span<std::uint8_t, BinaryHeader::BHSIZE>(body.data(), BinaryHeader::BHSIZE));
+}
+
+std::optional<BinaryHeader> Message::bhVal() const noexcept {
+    if (body.size() != BinaryHeader::BHSIZE) {
+        return std::nullopt;
+    }
+    return BinaryHeader::from(
+        std::span<const std::uint8_t, BinaryHeader::BHSIZE>(body.data(), BinaryHeader::BHSIZE));
 }
 
 void Message::reset() noexcept {

@@ -47,7 +47,7 @@ Message* PoolCore::get(AllocationStrategy strategy) {
     {
         std::lock_guard lock(mutex_);
         if (closed_) {
-            throw AmpeError(AmpeStatus::shutdown_started);
+            throw AmpeError(AmpeStatus::not_allowed);  // the original's closed Pool refuses with NotAllowed
         }
         if (Message* m = free_.dequeue()) {  // kept reset since put(): nothing to clear here
             m->home_ = shared_from_this();
@@ -99,7 +99,7 @@ std::size_t PoolCore::getBatch(IntrusiveQueue<Message>& out, std::size_t n) {
     std::size_t got = 0;
     std::lock_guard lock(mutex_);
     if (closed_) {
-        throw AmpeError(AmpeStatus::shutdown_started);
+        throw AmpeError(AmpeStatus::not_allowed);
     }
     for (; got < n; ++got) {
         Message* m = free_.dequeue();

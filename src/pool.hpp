@@ -22,8 +22,8 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
     ~PoolCore();
 
     /// A reset message from the pool; when empty: nullptr for poolOnly (and remembers that a
-    /// caller went without), a new message for always. Throws AmpeError(shutdown_started) once closed,
-    /// AmpeError(allocation_failed) when allocation fails.
+    /// caller went without), a new message for always. Throws AmpeError(not_allowed) once closed
+    /// (as the original's Pool), AmpeError(allocation_failed) when allocation fails.
     [[nodiscard]] Message* get(AllocationStrategy strategy);
 
     /// Takes msg back: reset and kept while under the maximum, freed otherwise or once closed.

@@ -1,6 +1,8 @@
 // The engine: lifecycle, the Ampe API, the reactor loop and the Welcome/Hello/close flows.
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "engine.hpp"
 #include "message_mark.hpp"
 
@@ -435,7 +437,9 @@ Channel& Reactor::Impl::newChannel(ChannelNumber cn, Channel::Kind kind, MchnGro
 void Reactor::Impl::onWelcome(MchnGroup* g, Message* m) {
     const Configurator cfg = Configurator::fromMessage(*m);
     if (cfg.get_if<TCPServerConfigurator>() == nullptr && cfg.get_if<UDSServerConfigurator>() == nullptr) {
-        failOpening(g, m, cfg.isWrong() ? cfg.status() : AmpeStatus::wrong_configuration,
+        // As the original: headers without a usable listen address are invalid_address (a Welcome without
+        // any header was refused by check_and_prepare with wrong_configuration).
+        failOpening(g, m, AmpeStatus::invalid_address,
                     "a WelcomeRequest needs a usable ~listen_on header (tcp|IP|PORT or uds|PATH)");
         return;
     }
@@ -455,7 +459,11 @@ void Reactor::Impl::onWelcome(MchnGroup* g, Message* m) {
     }
     if (const auto* tcp = cfg.get_if<TCPServerConfigurator>(); tcp != nullptr && tcp->port == 0) {
         // The kernel chose the port: the application learns it from the response.
-        reportListenAddress(*m, TCPServerConfigurator(tcp->addr, detail::localPort(ch.fd.get())));
+        detail::setListenOn(*m, fmt::format("{}|{}|{}", TCPProto, tcp->addr, detail::localPort(ch.fd.get())));
+    }
+    if (const auto* uds = cfg.get_if<UDSServerConfigurator>(); uds != nullptr && uds->path.empty()) {
+        // The engine chose the path: the WelcomeResponse tells the application which.
+        detail::setListenOn(*m, std::string(UDSProto) + '|' + detail::boundUdsPath(ch.fd.get()));
     }
     // WelcomeResponse: the same message, answered by the engine on the application's behalf.
     m->bhdr.proto.role = MessageRole::response;
@@ -463,31 +471,12 @@ void Reactor::Impl::onWelcome(MchnGroup* g, Message* m) {
     deliver(g, m);
 }
 
-void Reactor::Impl::reportListenAddress(Message& m, const TCPServerConfigurator& actual) {
-    std::vector<std::pair<std::string, std::string>> headers;
-    TextHeaderIterator it = m.thdrs.hiter();
-    while (const std::optional<TextHeader> h = it.next()) {
-        headers.emplace_back(h->name, h->value);
-    }
-    m.thdrs.reset();
-    bool replaced = false;
-    for (const auto& [name, value] : headers) {
-        if (!replaced && name == ListenOnHeader) {
-            actual.toConfiguration(m.thdrs);
-            replaced = true;
-        } else {
-            m.thdrs.append(name, value);
-        }
-    }
-    m.bhdr.thl = static_cast<std::uint16_t>(m.thdrs.buffer.size());
-}
-
 void Reactor::Impl::onHello(MchnGroup* g, Message* m) {
     const Configurator cfg = Configurator::fromMessage(*m);
     const auto* tcp = cfg.get_if<TCPClientConfigurator>();
     const auto* uds = cfg.get_if<UDSClientConfigurator>();
     if (tcp == nullptr && uds == nullptr) {
-        failOpening(g, m, cfg.isWrong() ? cfg.status() : AmpeStatus::wrong_configuration,
+        failOpening(g, m, AmpeStatus::invalid_address,  // as for a Welcome
                     "a HelloRequest needs a usable ~connect_to header (tcp|HOST|PORT or uds|PATH)");
         return;
     }

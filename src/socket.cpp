@@ -11,8 +11,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
+
+#include "tofu/helpers.hpp"
 
 namespace tofu::detail {
 
@@ -248,13 +252,24 @@ AmpeStatus createListener(const Configurator& cfg, UniqueFd& out, std::string* w
         return explain(bindAndListen(ep, out, err), address);
     }
     if (const auto* uds = cfg.get_if<UDSServerConfigurator>()) {
-        const std::string address = fmt::format("uds|{}", uds->path);
-        if (!udsEndpoint(uds->path, ep)) {
+        std::string path = uds->path;
+        if (path.empty()) {
+            try {
+                path = tempUdsPath();  // the original listened on a fresh temporary path as well
+            } catch (const std::exception& e) {
+                if (why != nullptr) {
+                    *why = fmt::format("listen on a temporary Unix socket: {}", e.what());
+                }
+                return AmpeStatus::unknown_error;
+            }
+        }
+        const std::string address = fmt::format("uds|{}", path);
+        if (!udsEndpoint(path, ep)) {
             return explain(AmpeStatus::invalid_address, address);
         }
         AmpeStatus st = bindAndListen(ep, out, err);
-        if (st == AmpeStatus::listen_failed && staleUdsFile(ep, uds->path)) {
-            ::unlink(uds->path.c_str());
+        if (st == AmpeStatus::listen_failed && !uds->path.empty() && staleUdsFile(ep, path)) {
+            ::unlink(path.c_str());
             err = 0;
             st = bindAndListen(ep, out, err);
         }
@@ -288,6 +303,42 @@ void unlinkUdsListener(int fd) noexcept {
         len > offsetof(sockaddr_un, sun_path) && a.sun_path[0] != '\0') {
         ::unlink(a.sun_path);
     }
+}
+
+std::string boundUdsPath(int fd) {
+    sockaddr_un a{};
+    socklen_t len = sizeof a;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0 || a.sun_family != AF_UNIX ||
+        len <= offsetof(sockaddr_un, sun_path) || a.sun_path[0] == '\0') {
+        return {};
+    }
+    const std::size_t max = std::min<std::size_t>(len - offsetof(sockaddr_un, sun_path), sizeof a.sun_path);
+    return std::string(a.sun_path, ::strnlen(a.sun_path, max));
+}
+
+void setListenOn(Message& msg, std::string_view value) {
+    const std::string_view raw = msg.thdrs.view();
+    TextHeaderIterator it = msg.thdrs.hiter();
+    while (std::optional<TextHeader> th = it.next()) {
+        if (th->name != ListenOnHeader) {
+            continue;
+        }
+        // The record runs from its name to its CRLF (or the end of the headers).
+        const std::size_t begin = static_cast<std::size_t>(th->name.data() - raw.data());
+        const std::size_t crlf = raw.find("\r\n", begin);
+        const std::size_t end = crlf == std::string_view::npos ? raw.size() : crlf + 2;
+        std::string rebuilt(raw.substr(0, begin));
+        rebuilt += ListenOnHeader;
+        rebuilt += ':';
+        rebuilt += value;
+        rebuilt += "\r\n";
+        rebuilt += raw.substr(end);
+        msg.thdrs.buffer.assign(rebuilt);
+        msg.bhdr.thl = static_cast<std::uint16_t>(std::min<std::size_t>(msg.thdrs.buffer.size(), 0xFFFF));
+        return;
+    }
+    msg.thdrs.append(ListenOnHeader, value);
+    msg.bhdr.thl = static_cast<std::uint16_t>(std::min<std::size_t>(msg.thdrs.buffer.size(), 0xFFFF));
 }
 
 AmpeStatus startConnect(const Endpoint& ep, UniqueFd& out, bool& inProgress, bool* busy, std::string* why) {

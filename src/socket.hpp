@@ -65,6 +65,8 @@ struct Endpoint {
 /// A listening, non-blocking, close-on-exec socket for a TCP or UDS server configurator.
 /// TCP: SO_REUSEADDR (never SO_REUSEPORT: a second listener on the same port fails).
 /// UDS: a stale socket file (no listener behind it) is replaced; a live one or another file fails.
+/// An empty UDS path listens on a fresh path under $TMPDIR (or /tmp), as the original did; read it
+/// back with boundUdsPath() (unknown_error when no fresh path can be made).
 /// Status: invalid_address (unparsable, not a literal, EADDRNOTAVAIL, path too long),
 /// listen_failed (EADDRINUSE, EACCES, live UDS path ...), wrong_configuration (not a server configurator),
 /// else unknown_error.
@@ -76,6 +78,14 @@ struct Endpoint {
 
 /// Removes the socket file of a UDS listener fd (no-op for TCP).
 void unlinkUdsListener(int fd) noexcept;
+
+/// The path a UDS socket fd is bound to; empty for TCP or when it cannot be read.
+[[nodiscard]] std::string boundUdsPath(int fd);
+
+/// Replaces the value of the first `~listen_on` record of msg's text headers (appends the record when
+/// there is none); the other records keep their bytes and order. Tells the application, in its
+/// WelcomeResponse, the address the engine actually chose.
+void setListenOn(Message& msg, std::string_view value);
 
 /// Starts a non-blocking connect to ep (TCP_NODELAY for TCP). On success `inProgress` tells whether
 /// completion must be awaited (writable, then finishConnect). Status: peer_disconnected (ECONNREFUSED),

@@ -170,6 +170,43 @@ TEST_CASE("engine: ByeSignal with oob closes at once", "[engine]") {
     expectClosedSignal(*grp, listener);
 }
 
+TEST_CASE("engine: a UDS Welcome with an empty path listens on a fresh one and says which", "[engine][uds]") {
+    auto rtr = Reactor::Create();
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels srv(ampe);
+    DestroyChannels cli(ampe);
+    MessagePtr welcome = ampe.get(AllocationStrategy::always);
+    welcome->thdrs.append("mine", "kept");
+    UDSServerConfigurator().prepareRequest(*welcome);  // ~listen_on:uds|
+    const BinaryHeader sent = srv->enqueueToPeer(welcome);
+    MessagePtr resp = expectMessage(*srv);
+    INFO(describe(*resp));
+    REQUIRE(resp->bhdr.proto.role == MessageRole::response);
+    REQUIRE(statusOf(*resp) == AmpeStatus::success);
+    REQUIRE(resp->bhdr.message_id == sent.message_id);
+    REQUIRE(resp->thdrs.find("mine") == std::optional<std::string_view>("kept"));
+    const Configurator chosen = Configurator::fromMessage(*resp);
+    const auto* uds = chosen.get_if<UDSServerConfigurator>();
+    REQUIRE(uds != nullptr);
+    REQUIRE_FALSE(uds->path.empty());
+    struct stat st {};
+    REQUIRE(::lstat(uds->path.c_str(), &st) == 0);
+
+    // a client reaches it on the reported path
+    const Connection conn = connect(ampe, *srv, *cli, UDSClientConfigurator(uds->path));
+    REQUIRE(conn.serverCn != sent.channel_number);
+
+    // closing the listener removes the file the engine made
+    MessagePtr bye = ampe.get(AllocationStrategy::always);
+    bye->bhdr.proto.mtype = MessageType::bye;
+    bye->bhdr.proto.role = MessageRole::signal;
+    bye->bhdr.proto.oob = Oob::on;
+    bye->bhdr.channel_number = sent.channel_number;
+    srv->enqueueToPeer(bye);
+    expectClosedSignal(*srv, sent.channel_number);
+    REQUIRE(::lstat(uds->path.c_str(), &st) != 0);
+}
+
 TEST_CASE("engine: connect to a server that does not listen", "[engine][tcp]") {
     auto rtr = Reactor::Create();
     Ampe& ampe = rtr->ampe();
@@ -225,15 +262,41 @@ TEST_CASE("engine: bad addresses", "[engine]") {
         REQUIRE((st == AmpeStatus::invalid_address || st == AmpeStatus::listen_failed));
         expectClosedSignal(*grp, sent.channel_number);
     }
-    SECTION("Welcome with a malformed address") {
-        MessagePtr welcome = ampe.get(AllocationStrategy::always);
-        welcome->bhdr.proto.mtype = MessageType::welcome;
-        welcome->bhdr.proto.role = MessageRole::request;
-        welcome->thdrs.append(ListenOnHeader, "tcp|1.2.3|x|y");
-        grp->enqueueToPeer(welcome);
+    // As the original: a Welcome/Hello with headers but no usable address comes back with invalid_address
+    // (without any header it is refused synchronously with wrong_configuration).
+    auto refusedAsync = [&](MessageType mt, std::string_view name, std::string_view value) {
+        MessagePtr m = ampe.get(AllocationStrategy::always);
+        m->bhdr.proto.mtype = mt;
+        m->bhdr.proto.role = MessageRole::request;
+        m->thdrs.append(name, value);
+        const BinaryHeader sent = grp->enqueueToPeer(m);
         MessagePtr back = expectMessage(*grp);
-        const AmpeStatus st = statusOf(*back);
-        REQUIRE((st == AmpeStatus::invalid_address || st == AmpeStatus::wrong_configuration));
+        INFO(describe(*back));
+        REQUIRE(back->bhdr.proto.mtype == mt);
+        REQUIRE(back->bhdr.proto.role == MessageRole::response);
+        REQUIRE(back->bhdr.proto.origin == OriginFlag::engine);
+        REQUIRE(back->bhdr.message_id == sent.message_id);
+        REQUIRE(statusOf(*back) == AmpeStatus::invalid_address);
+        expectClosedSignal(*grp, sent.channel_number);
+    };
+    SECTION("Welcome with a malformed address") {
+        refusedAsync(MessageType::welcome, ListenOnHeader, "tcp|1.2.3|x|y");
+        refusedAsync(MessageType::welcome, ListenOnHeader, "tcp|127.0.0.1|notaport");
+        refusedAsync(MessageType::welcome, ListenOnHeader, "udp|127.0.0.1|7099");
+        refusedAsync(MessageType::welcome, ListenOnHeader, "nothing");
+    }
+    SECTION("Hello with a malformed address") {
+        refusedAsync(MessageType::hello, ConnectToHeader, "tcp|localhost|70000");
+        refusedAsync(MessageType::hello, ConnectToHeader, "sctp|localhost|7099");
+        refusedAsync(MessageType::hello, ConnectToHeader, "uds|a|b|c");
+    }
+    SECTION("headers without an address header") {
+        refusedAsync(MessageType::welcome, "some", "header");
+        refusedAsync(MessageType::hello, "some", "header");
+    }
+    SECTION("the other side's address") {
+        refusedAsync(MessageType::welcome, ConnectToHeader, "tcp|127.0.0.1|7099");
+        refusedAsync(MessageType::hello, ListenOnHeader, "tcp|127.0.0.1|7099");
     }
     SECTION("two listeners on one port") {
         const std::uint16_t port = findFreeTcpPort();
@@ -244,6 +307,27 @@ TEST_CASE("engine: bad addresses", "[engine]") {
         MessagePtr back = expectMessage(*grp);
         REQUIRE(statusOf(*back) == AmpeStatus::listen_failed);
     }
+}
+
+TEST_CASE("engine: post is upstream's name for enqueueToPeer", "[engine]") {
+    auto rtr = Reactor::Create();
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels grp(ampe);
+    MessagePtr welcome = ampe.get(AllocationStrategy::always);
+    TCPServerAddress("127.0.0.1", findFreeTcpPort()).prepareRequest(*welcome);
+    const BinaryHeader sent = grp->post(welcome);
+    REQUIRE_FALSE(welcome);  // the engine owns it now
+    REQUIRE(sent.channel_number != 0);
+    MessagePtr resp = expectMessage(*grp);
+    REQUIRE(resp->bhdr.proto.role == MessageRole::response);
+    REQUIRE(statusOf(*resp) == AmpeStatus::success);
+    REQUIRE(resp->bhdr.channel_number == sent.channel_number);
+
+    // errors are the same too: synchronous, and the caller keeps the message
+    MessagePtr bad = appMessage(ampe, MessageRole::request, 0, "x");
+    REQUIRE_THROWS_AS(grp->post(bad), AmpeError);
+    REQUIRE(bad);
+    REQUIRE(statusOf(*bad) == AmpeStatus::invalid_channel_number);
 }
 
 TEST_CASE("engine: illegal messages are refused synchronously", "[engine]") {

@@ -1,6 +1,7 @@
 // The message model: the original's message_tests, golden wire vectors, check_and_prepare, text headers.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <catch2/catch.hpp>
 #include <string>
@@ -283,7 +284,8 @@ TEST_CASE("message: clone, reset, set and setNotSafe", "[message]") {
     REQUIRE(c->bhdr == m->bhdr);
     REQUIRE(c->thdrs.view() == m->thdrs.view());
     REQUIRE(c->body.view() == "body");
-    REQUIRE(c->user == &anchor);
+    REQUIRE(c->user == nullptr);  // as the original: the user pointer is not copied
+    REQUIRE(m->user == &anchor);
     REQUIRE(c->body.data() != m->body.data());
 
     const std::size_t cap = m->body.capacity();
@@ -330,6 +332,135 @@ TEST_CASE("message: struct pointer to message and back", "[message]") {
     std::array<std::uint8_t, 2> tiny{};
     REQUIRE(ptrToSlice(&s, tiny).empty());
     REQUIRE(sliceToPtr<MyStruct>(tiny) == nullptr);
+}
+
+namespace {
+struct MyStruct {
+    std::uint32_t a;
+    std::uint32_t b;
+};
+}  // namespace
+
+// The original's three struct/slice tests.
+TEST_CASE("message: structToSlice and structFromSlice", "[message]") {
+    const MyStruct original{1, 2};
+    std::array<std::uint8_t, sizeof(MyStruct)> buffer{};
+    const std::span<std::uint8_t> filled = structToSlice(original, buffer);
+    REQUIRE(filled.size() == sizeof(MyStruct));
+    MyStruct restored{0, 0};
+    REQUIRE(structFromSlice(filled, restored));
+    REQUIRE(restored.a == 1);
+    REQUIRE(restored.b == 2);
+}
+
+TEST_CASE("message: structToSlice with too small destination", "[message]") {
+    const MyStruct original{1, 2};
+    std::array<std::uint8_t, sizeof(MyStruct) - 1> small{};
+    REQUIRE(structToSlice(original, small).empty());
+    REQUIRE(small == std::array<std::uint8_t, sizeof(MyStruct) - 1>{});  // untouched
+}
+
+TEST_CASE("message: structFromSlice with invalid size", "[message]") {
+    const std::array<std::uint8_t, 4> invalid{1, 2, 3, 4};
+    MyStruct restored{0, 0};
+    REQUIRE_FALSE(structFromSlice(invalid, restored));
+    REQUIRE(restored.a == 0);
+    std::array<std::uint8_t, sizeof(MyStruct) + 1> longer{};
+    REQUIRE_FALSE(structFromSlice(longer, restored));  // exactly sizeof(T), not at least
+}
+
+TEST_CASE("message: valueToSlice and sliceToValue", "[message]") {
+    std::array<std::uint8_t, 8> dest{};
+    const std::span<std::uint8_t> u = valueToSlice(std::uint32_t{0xDEADBEEF}, dest);
+    REQUIRE(u.size() == 4);
+    REQUIRE(sliceToValue<std::uint32_t>(u) == 0xDEADBEEF);
+    REQUIRE(sliceToValue<std::uint32_t>(dest) == 0xDEADBEEF);  // a longer slice: its first bytes
+
+    const std::span<std::uint8_t> f = valueToSlice(3.25f, dest);
+    REQUIRE(sliceToValue<float>(f) == 3.25f);
+    REQUIRE(valueToSlice(std::int64_t{-5}, dest).size() == 8);
+    REQUIRE(sliceToValue<std::int64_t>(dest) == -5);
+    REQUIRE(valueToSlice(MessageType::bye, dest).size() == 1);
+    REQUIRE(sliceToValue<MessageType>(dest) == MessageType::bye);
+
+    std::array<std::uint8_t, 3> small{};
+    REQUIRE(valueToSlice(std::uint32_t{7}, small).empty());
+    try {
+        (void)sliceToValue<std::int64_t>(std::span<const std::uint8_t>(dest).first(7));
+        FAIL("a too short slice was read");
+    } catch (const AmpeError& e) {
+        REQUIRE(e.status() == AmpeStatus::invalid_body_len);
+    }
+}
+
+TEST_CASE("message: a trivially copyable value in the body and back", "[message]") {
+    struct Point {
+        std::int32_t x;
+        std::int32_t y;
+        double weight;
+    };
+    static_assert(TriviallyCopyable<Point>);
+    static_assert(!TriviallyCopyable<std::string>);
+    MessagePtr m = Message::create();
+    m->body.assign(std::string_view("previous content"));
+    const std::span<std::uint8_t> b = m->structToBody(Point{-1, 2, 0.5});
+    REQUIRE(b.size() == sizeof(Point));
+    REQUIRE(m->actual_body_len() == sizeof(Point));
+    const Point p = m->bodyToStruct<Point>();
+    REQUIRE(p.x == -1);
+    REQUIRE(p.y == 2);
+    REQUIRE(p.weight == 0.5);
+
+    // a size mismatch is an error, never a partial read
+    auto status = [&](auto read) {
+        try {
+            read();
+        } catch (const AmpeError& e) {
+            return e.status();
+        }
+        return AmpeStatus::success;
+    };
+    REQUIRE(status([&] { (void)m->bodyToStruct<std::uint64_t>(); }) == AmpeStatus::invalid_body_len);
+    m->body.resize(sizeof(Point) + 1);
+    REQUIRE(status([&] { (void)m->bodyToStruct<Point>(); }) == AmpeStatus::invalid_body_len);
+    m->body.reset();
+    REQUIRE(status([&] { (void)m->bodyToStruct<Point>(); }) == AmpeStatus::invalid_body_len);
+
+    // a value that is not default-constructible
+    struct NoDefault {
+        explicit NoDefault(int v) : v(v) {}
+        int v;
+    };
+    (void)m->structToBody(NoDefault(42));
+    REQUIRE(m->bodyToStruct<NoDefault>().v == 42);
+}
+
+TEST_CASE("message: copyBh2Body and bhVal", "[message]") {
+    MessagePtr m = Message::create();
+    REQUIRE_FALSE(m->bhVal());  // empty body
+    m->bhdr = header(0x1234, MessageType::hello, MessageRole::request, 0xAABBCCDDEEFF0011, 7, 9);
+    m->bhdr.status = status_to_raw(AmpeStatus::pool_empty);
+    m->body.assign(std::string_view("replaced"));
+    m->copyBh2Body();
+    REQUIRE(m->actual_body_len() == BinaryHeader::BHSIZE);
+    const Bytes wire = m->bhdr.toBytes();
+    REQUIRE(std::equal(wire.begin(), wire.end(), m->body.data()));  // the wire form: portable
+    const std::optional<BinaryHeader> back = m->bhVal();
+    REQUIRE(back);
+    REQUIRE(*back == m->bhdr);
+
+    // the header travels as the body: check_and_prepare then sets bl to 16
+    m->bhdr.channel_number = 5;
+    m->bhdr.proto.role = MessageRole::signal;
+    m->bhdr.proto.mtype = MessageType::regular;
+    REQUIRE(m->check_and_prepare() == ValidCombination::AppSignal);
+    REQUIRE(m->bhdr.bl == BinaryHeader::BHSIZE);
+    REQUIRE(m->bhVal()->message_id == 0xAABBCCDDEEFF0011);  // the header as it was when copied
+
+    m->body.resize(BinaryHeader::BHSIZE + 1);
+    REQUIRE_FALSE(m->bhVal());
+    m->body.resize(BinaryHeader::BHSIZE - 1);
+    REQUIRE_FALSE(m->bhVal());
 }
 
 TEST_CASE("message: formatting", "[message]") {

@@ -217,9 +217,10 @@ TEST_CASE("recipes: EchoClient ids, bodies and failures", "[recipes][echo]") {
     CHECK(client.count() == 10);
     CHECK(echo.echoed() == 10);
 
-    recipes::EchoClient none(rtr->ampe(), UDSClientConfigurator(path), 0);
-    REQUIRE(none.run() == AmpeStatus::success);
-    CHECK(none.count() == 0);
+    recipes::EchoClient dflt(rtr->ampe(), UDSClientConfigurator(path), 0);  // 0: the original's 256
+    CHECK(dflt.echoes() == recipes::EchoClient::DefaultEchoes);
+    REQUIRE(dflt.run() == AmpeStatus::success);
+    CHECK(dflt.count() == 256);
 
     const AmpeStatus refused = thrown([&] {
         recipes::EchoClient c(rtr->ampe(), TCPClientConfigurator("127.0.0.1", findFreeTcpPort()), 1);
@@ -288,6 +289,55 @@ TEST_CASE("recipes: EchoService answers requests and signals with the same messa
     }
     CHECK(closed);
     CHECK(echo.echoed() == 2);
+}
+
+TEST_CASE("recipes: EchoService budget, ByeSignal and responses as the original", "[recipes][echo]") {
+    STATIC_REQUIRE(recipes::EchoService::DefaultBudget == 1100);  // the original's 1000 + 100
+    CHECK(recipes::EchoService().rest() == 1100);
+
+    auto rtr = Reactor::Create();
+    Ampe& ampe = rtr->ampe();
+    recipes::EchoService echo;
+    const std::string path = tempUdsPath();
+    auto mh = recipes::MultiHomed::run(ampe, {UDSServerConfigurator(path)}, echo);
+
+    DestroyChannels chnls(ampe);
+    MessagePtr hello = ampe.get(AllocationStrategy::always);
+    UDSClientConfigurator(path).prepareRequest(*hello);
+    const ChannelNumber ch = chnls->enqueueToPeer(hello).channel_number;
+    MessagePtr resp = chnls->waitReceive(10 * waitReceive_SEC_TIMEOUT);
+    REQUIRE(resp);
+    REQUIRE(resp->bhdr.proto.mtype == MessageType::hello);
+
+    auto send = [&](MessageType mt, MessageRole role, MessageID id, std::string_view body) {
+        MessagePtr m = ampe.get(AllocationStrategy::always);
+        m->bhdr.proto.mtype = mt;
+        m->bhdr.proto.role = role;
+        m->bhdr.channel_number = ch;
+        m->bhdr.message_id = id;
+        m->body.assign(body);
+        chnls->enqueueToPeer(m);
+    };
+
+    // A response is ignored and the service keeps serving (the original stopped the server).
+    send(MessageType::regular, MessageRole::response, 5, "an answer nobody asked for");
+    send(MessageType::regular, MessageRole::request, 6, "still there?");
+    MessagePtr back = chnls->waitReceive(10 * waitReceive_SEC_TIMEOUT);
+    REQUIRE(back);
+    CHECK(back->bhdr.proto.role == MessageRole::response);
+    CHECK(back->bhdr.message_id == 6);
+    CHECK(back->body.view() == "still there?");
+
+    // A ByeSignal ends the channel on both sides (the original echoed it; here nobody is left to get it):
+    // the client's channel closes, the service goes on serving.
+    send(MessageType::bye, MessageRole::signal, 7, "bye");
+    back = chnls->waitReceive(10 * waitReceive_SEC_TIMEOUT);
+    REQUIRE(back);
+    CHECK(back->isCloseNotice());
+    CHECK(back->bhdr.channel_number == ch);
+    mh->stop();
+    CHECK(echo.echoed() == 1);
+    CHECK(echo.rest() == 1100 - 1);
 }
 
 TEST_CASE("recipes: MultiHomed stops on request and closes its listeners", "[recipes]") {

@@ -90,6 +90,50 @@ TEST_CASE("sockets: UDS exchanger and stale files", "[socket]") {
     REQUIRE(::lstat(path.c_str(), &st) != 0);
 }
 
+TEST_CASE("sockets: a UDS listener with an empty path gets a fresh one", "[socket]") {
+    UniqueFd a;
+    REQUIRE(createListener(UDSServerConfigurator(""), a) == AmpeStatus::success);
+    const std::string pa = boundUdsPath(a.get());
+    REQUIRE_FALSE(pa.empty());
+    struct stat st {};
+    REQUIRE(::lstat(pa.c_str(), &st) == 0);
+    REQUIRE(S_ISSOCK(st.st_mode));
+    UniqueFd b;
+    REQUIRE(createListener(UDSServerConfigurator(), b) == AmpeStatus::success);
+    REQUIRE(boundUdsPath(b.get()) != pa);  // unique per listener
+    Endpoint ep;
+    REQUIRE(udsEndpoint(pa, ep));
+    UniqueFd cfd;
+    bool inProgress = false;
+    REQUIRE(startConnect(ep, cfd, inProgress) == AmpeStatus::success);  // it listens there
+    unlinkUdsListener(a.get());
+    unlinkUdsListener(b.get());
+    REQUIRE(::lstat(pa.c_str(), &st) != 0);
+    // a TCP listener has no path
+    UniqueFd t;
+    REQUIRE(createListener(TCPServerConfigurator("127.0.0.1", 0), t) == AmpeStatus::success);
+    REQUIRE(boundUdsPath(t.get()).empty());
+}
+
+TEST_CASE("sockets: setListenOn rewrites only the listen address", "[socket]") {
+    MessagePtr m = Message::create();
+    m->thdrs.append("before", "1");
+    m->thdrs.append(ListenOnHeader, "uds|");
+    m->thdrs.append("after", "2");
+    m->thdrs.append(ListenOnHeader, "uds|/second");
+    setListenOn(*m, "uds|/tmp/chosen");
+    REQUIRE(m->thdrs.view() ==
+            "before:1\r\n~listen_on:uds|/tmp/chosen\r\nafter:2\r\n~listen_on:uds|/second\r\n");
+    m->reset();
+    m->thdrs.appendNotSafe("~listen_on:uds|");  // a last record without CRLF
+    setListenOn(*m, "uds|/x");
+    REQUIRE(m->thdrs.view() == "~listen_on:uds|/x\r\n");
+    m->reset();
+    m->thdrs.append("other", "v");
+    setListenOn(*m, "tcp|1.2.3.4|5");  // none yet: appended
+    REQUIRE(m->thdrs.view() == "other:v\r\n~listen_on:tcp|1.2.3.4|5\r\n");
+}
+
 TEST_CASE("sockets: listener failures", "[socket]") {
     const std::uint16_t port = findFreeTcpPort();
     UniqueFd a;

@@ -32,6 +32,9 @@ class TOFU_API ChannelGroup {
     /// (channel number and message id for correlation). Thread-safe.
     virtual BinaryHeader enqueueToPeer(MessagePtr& msg) = 0;
 
+    /// Upstream's later name for enqueueToPeer(): the same call, with the same ownership rules.
+    BinaryHeader post(MessagePtr& msg) { return enqueueToPeer(msg); }
+
     /// Next message for this group: from a peer, from updateReceiver, or from the engine (origin engine).
     /// Empty on timeout. Throws AmpeError(shutdown_started) when the group or engine is going away.
     /// Call from one thread only.
@@ -54,6 +57,7 @@ class TOFU_API Ampe {
     virtual ~Ampe() = default;
 
     /// A message from the pool (reset). Empty when the pool is empty and strategy is poolOnly.
+    /// Throws AmpeError(allocation_failed) when a new message cannot be allocated.
     virtual MessagePtr get(AllocationStrategy strategy) = 0;
 
     /// Puts msg into this engine's pool — also a message from Message::create() or another engine, which is

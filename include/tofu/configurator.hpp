@@ -48,9 +48,6 @@ struct TOFU_API TCPClientConfigurator {
 
     /// Makes msg a HelloRequest carrying this configuration (header reset first).
     void prepareRequest(Message& msg) const;
-    /// Makes msg a Hello signal carrying this configuration. The engine refuses Hello signals
-    /// (invalid_message_mode); kept for parity with the original's configurator.
-    void prepareSignal(Message& msg) const;
     /// Appends the `~connect_to` header to config; an empty addr throws AmpeError(wrong_configuration).
     void toConfiguration(TextHeaders& config) const;
     /// The host, as given.
@@ -74,8 +71,6 @@ struct TOFU_API TCPServerConfigurator {
 
     /// Makes msg a WelcomeRequest carrying this configuration (header reset first).
     void prepareRequest(Message& msg) const;
-    /// Makes msg a Welcome signal; the engine refuses it (invalid_message_mode).
-    void prepareSignal(Message& msg) const;
     /// Appends the `~listen_on` header to config.
     void toConfiguration(TextHeaders& config) const;
     /// The IP to bind, as given (empty: every interface).
@@ -96,8 +91,6 @@ struct TOFU_API UDSClientConfigurator {
 
     /// Makes msg a HelloRequest carrying this configuration (header reset first).
     void prepareRequest(Message& msg) const;
-    /// Makes msg a Hello signal; the engine refuses it (invalid_message_mode).
-    void prepareSignal(Message& msg) const;
     /// Appends the `~connect_to` header to config; an empty path throws AmpeError(wrong_configuration).
     void toConfiguration(TextHeaders& config) const;
     /// The socket path.
@@ -107,20 +100,20 @@ struct TOFU_API UDSClientConfigurator {
 };
 
 /// Where a Unix domain socket server listens, sent as `~listen_on:uds|PATH` in a WelcomeRequest.
+/// An empty path lets the engine listen on a fresh path under $TMPDIR (or /tmp), as the original did;
+/// the WelcomeResponse's `~listen_on` header then holds the path it chose.
 struct TOFU_API UDSServerConfigurator {
-    /// File system path of the socket to create (at most MaxUdsPathLen bytes).
+    /// File system path of the socket to create (at most MaxUdsPathLen bytes); empty: the engine picks one.
     std::string path;
 
-    /// No path yet; set one before use.
+    /// An empty path: the engine picks a fresh one.
     UDSServerConfigurator() = default;
     /// Listens on a socket at path p.
     explicit UDSServerConfigurator(std::string_view p) : path(p) {}
 
     /// Makes msg a WelcomeRequest carrying this configuration (header reset first).
     void prepareRequest(Message& msg) const;
-    /// Makes msg a Welcome signal; the engine refuses it (invalid_message_mode).
-    void prepareSignal(Message& msg) const;
-    /// Appends the `~listen_on` header to config; an empty path throws AmpeError(wrong_configuration).
+    /// Appends the `~listen_on` header to config (`uds|` for an empty path).
     void toConfiguration(TextHeaders& config) const;
     /// The socket path.
     [[nodiscard]] std::string_view addrToSlice() const noexcept { return path; }
@@ -128,16 +121,16 @@ struct TOFU_API UDSServerConfigurator {
     bool operator==(const UDSServerConfigurator&) const = default;
 };
 
-/// No usable configuration; `reason` says why (wrong_configuration: none given,
-/// invalid_address: given but malformed). prepare* always throw AmpeError(wrong_configuration).
+/// No usable configuration; `reason` says why (wrong_configuration: no address header at all,
+/// invalid_address: a header that does not parse). prepareRequest always throws
+/// AmpeError(wrong_configuration). The engine answers any Welcome/Hello whose headers give no usable
+/// address with invalid_address, as the original does.
 struct TOFU_API WrongConfigurator {
     /// Why the configuration is unusable: wrong_configuration or invalid_address.
     AmpeStatus reason = AmpeStatus::wrong_configuration;
 
     /// Always throws AmpeError(wrong_configuration); msg is left untouched.
     void prepareRequest(Message& msg) const;
-    /// Always throws AmpeError(wrong_configuration); msg is left untouched.
-    void prepareSignal(Message& msg) const;
     /// True when the reasons are equal.
     bool operator==(const WrongConfigurator&) const = default;
 };
@@ -164,8 +157,6 @@ class TOFU_API Configurator {
 
     /// Calls prepareRequest of the held configurator (WelcomeRequest or HelloRequest).
     void prepareRequest(Message& msg) const;
-    /// Calls prepareSignal of the held configurator.
-    void prepareSignal(Message& msg) const;
 
     /// True when both hold the same kind of configurator.
     [[nodiscard]] bool eql(const Configurator& other) const noexcept {
@@ -177,7 +168,8 @@ class TOFU_API Configurator {
     [[nodiscard]] AmpeStatus status() const noexcept;
 
     /// Parses the first `~connect_to` / `~listen_on` header of msg. Two `|`-separated parts must be
-    /// `uds|PATH`, three `tcp|HOST|PORT`; anything else gives a WrongConfigurator with its reason.
+    /// `uds|PATH`, three `tcp|HOST|PORT`; anything else gives a WrongConfigurator(invalid_address), and
+    /// no such header at all a WrongConfigurator(wrong_configuration).
     [[nodiscard]] static Configurator fromMessage(const Message& msg);
     /// Parses one header value; `server` picks listen_on (true) or connect_to (false) semantics.
     [[nodiscard]] static Configurator fromString(std::string_view value, bool server);
@@ -196,5 +188,18 @@ class TOFU_API Configurator {
   private:
     Variant v_;
 };
+
+/// Upstream's later name for Configurator (same type, same wire text).
+using Address = Configurator;
+/// Upstream's later name for TCPServerConfigurator.
+using TCPServerAddress = TCPServerConfigurator;
+/// Upstream's later name for TCPClientConfigurator.
+using TCPClientAddress = TCPClientConfigurator;
+/// Upstream's later name for UDSServerConfigurator.
+using UDSServerAddress = UDSServerConfigurator;
+/// Upstream's later name for UDSClientConfigurator.
+using UDSClientAddress = UDSClientConfigurator;
+/// Upstream's later name for WrongConfigurator.
+using WrongAddress = WrongConfigurator;
 
 }  // namespace tofu

@@ -4,6 +4,7 @@
 #include "tofu/export.hpp"
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -12,6 +13,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <type_traits>
 
 #include "tofu/buffer.hpp"
 #include "tofu/status.hpp"
@@ -233,6 +235,54 @@ enum class ValidCombination : std::uint8_t {
 [[nodiscard]] TOFU_API std::optional<ValidCombination> toValidCombination(MessageType mt,
                                                                           MessageRole role) noexcept;
 
+/// A type whose bytes may be copied to a message body and back (std::is_trivially_copyable).
+template <class T>
+concept TriviallyCopyable = std::is_trivially_copyable_v<T>;
+
+/// Copies the bytes of value into the front of dest. Returns the filled part of dest, or an empty
+/// span when dest is smaller than sizeof(T) (dest is then left untouched).
+template <TriviallyCopyable T>
+std::span<std::uint8_t> structToSlice(const T& value, std::span<std::uint8_t> dest) noexcept {
+    if (dest.size() < sizeof(T)) {
+        return {};
+    }
+    std::memcpy(dest.data(), &value, sizeof(T));
+    return dest.first(sizeof(T));
+}
+
+/// Copies src into dest when src holds exactly sizeof(T) bytes; false (dest untouched) otherwise.
+template <TriviallyCopyable T>
+[[nodiscard]] bool structFromSlice(std::span<const std::uint8_t> src, T& dest) noexcept {
+    if (src.size() != sizeof(T)) {
+        return false;
+    }
+    std::memcpy(&dest, src.data(), sizeof(T));
+    return true;
+}
+
+/// A single value (arithmetic, enum or pointer), not an aggregate: what valueToSlice() takes.
+template <class T>
+concept ScalarValue = std::is_scalar_v<T>;
+
+/// Copies the bytes of the scalar value (native byte order) into the front of dest. Returns the
+/// filled part, or an empty span when dest is smaller than sizeof(T).
+template <ScalarValue T>
+std::span<std::uint8_t> valueToSlice(T value, std::span<std::uint8_t> dest) noexcept {
+    return structToSlice(value, dest);
+}
+
+/// The scalar stored by valueToSlice() at the front of src (native byte order); pointers are read
+/// with sliceToPtr() instead. Throws AmpeError(invalid_body_len) when src is shorter than sizeof(T).
+template <ScalarValue T>
+requires(!std::is_pointer_v<T>) [[nodiscard]] T sliceToValue(std::span<const std::uint8_t> src) {
+    if (src.size() < sizeof(T)) {
+        throw AmpeError(AmpeStatus::invalid_body_len, "sliceToValue: slice too small");
+    }
+    T value;
+    std::memcpy(&value, src.data(), sizeof(T));
+    return value;
+}
+
 class Message;
 
 namespace detail {
@@ -266,8 +316,9 @@ class TOFU_API Message {
     /// A free-standing message (no pool) allocated from mr.
     [[nodiscard]] static MessagePtr create(std::pmr::memory_resource* mr = std::pmr::get_default_resource());
 
-    /// A deep copy (header, text headers, body, user pointer; not the engine context),
-    /// returning to the same pool as this one.
+    /// A deep copy of header, text headers and body, returning to the same pool as this one.
+    /// As in the original, neither the user pointer nor the engine context is copied (both are null
+    /// in the copy): what `user` points to is the application's to share or not.
     [[nodiscard]] MessagePtr clone() const;
 
     /// Clears header, text headers, body, user and engine context; keeps capacities.
@@ -298,6 +349,36 @@ class TOFU_API Message {
         std::memcpy(&addr, body.data(), sizeof addr);
         return reinterpret_cast<T*>(addr);
     }
+
+    /// Makes the body the bytes of value (its in-memory layout, padding included): a way to carry a
+    /// plain struct between threads of one process or peers with the same layout. Returns the body.
+    template <TriviallyCopyable T>
+    std::span<std::uint8_t> structToBody(const T& value) {
+        body.resize(sizeof(T));
+        std::memcpy(body.data(), &value, sizeof(T));
+        return body.body();
+    }
+
+    /// The value structToBody() stored. Throws AmpeError(invalid_body_len) unless the body holds
+    /// exactly sizeof(T) bytes.
+    template <TriviallyCopyable T>
+    [[nodiscard]] T bodyToStruct() const {
+        if (body.size() != sizeof(T)) {
+            throw AmpeError(AmpeStatus::invalid_body_len,
+                            "bodyToStruct: body size is not the size of the type");
+        }
+        std::array<std::uint8_t, sizeof(T)> raw;  // T need not be default-constructible
+        std::memcpy(raw.data(), body.data(), sizeof(T));
+        return std::bit_cast<T>(raw);
+    }
+
+    /// Debugging aid: replaces the body with this message's binary header (its 16-byte wire form), so
+    /// the header travels to the peer as data and can be read back with bhVal().
+    void copyBh2Body();
+
+    /// Debugging aid: the binary header copyBh2Body() stored in the body, or nullopt when the body is
+    /// not exactly BinaryHeader::BHSIZE bytes long.
+    [[nodiscard]] std::optional<BinaryHeader> bhVal() const noexcept;
 
     /// Body size in bytes (bhdr.bl is only set by check_and_prepare()).
     [[nodiscard]] std::size_t actual_body_len() const noexcept { return body.size(); }

@@ -15,7 +15,7 @@ enum class AmpeStatus : std::uint8_t {
     success = 0,
     /// A poller backend asked for on a platform where it is not built.
     not_implemented_yet,
-    /// A Welcome/Hello without its address header, or an unusable configurator.
+    /// A Welcome/Hello without text headers (refused by enqueueToPeer), or an unusable configurator.
     wrong_configuration,
     /// An operation the message may not ask for (origin engine, a WelcomeResponse, ...).
     not_allowed,
@@ -39,7 +39,8 @@ enum class AmpeStatus : std::uint8_t {
     invalid_mchn_group,
     /// A response without a message id.
     invalid_message_id,
-    /// An address that cannot be parsed or resolved, or is not local (for a listener).
+    /// A Welcome/Hello whose headers give no usable address (none, unparsable, or the other side's),
+    /// an address that does not resolve, or one that is not local (for a listener).
     invalid_address,
     /// A Hello to a Unix socket path that does not exist.
     uds_path_not_found,
