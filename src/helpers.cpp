@@ -6,7 +6,10 @@
 
 #include <sys/stat.h>
 #include <atomic>
+#include <bitset>
 #include <cstdlib>
+#include <deque>
+#include <mutex>
 #include <random>
 #include <string>
 
@@ -15,22 +18,68 @@
 
 namespace tofu {
 
+namespace {
+
+// findFreeTcpPort used to close its probe socket: until a listener bound the port, anyone could take it — a
+// thread of this process calling findFreeTcpPort (bind to port 0 hands the same port out again: about one
+// duplicate in 100 calls here), another process, or an outgoing connection. The recipes' reconnect tests
+// keep a port unbound for a thousand failed Hellos, so under "recipes: simm test" one thread's client reached
+// another thread's server. Now the probe stays bound (SO_REUSEADDR, never listening) for the next
+// KeptReservations calls: bind to port 0 and connect() skip a bound port, while a listener with SO_REUSEADDR
+// (every tofu listener) binds it; a port handed out in the last RecentPorts calls is never handed out again.
+constexpr std::size_t KeptReservations = 64;
+constexpr std::size_t RecentPorts = 1024;
+
+struct PortReservations {
+    std::mutex mutex;
+    std::deque<detail::UniqueFd> kept;  // the newest at the back
+    std::deque<std::uint16_t> recent;   // the newest at the back
+    std::bitset<65536> handedOut;       // the ports in recent
+};
+
+PortReservations& reservations() {
+    static PortReservations r;
+    return r;
+}
+
+}  // namespace
+
 std::uint16_t findFreeTcpPort() {
-    // Racy by nature: the port is free now, not reserved. Fine for tests; servers should bind port 0.
-    detail::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!fd) {
-        throw AmpeError(AmpeStatus::unknown_error, "findFreeTcpPort: socket");
+    PortReservations& r = reservations();
+    const std::lock_guard<std::mutex> lock(r.mutex);
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        detail::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        if (!fd) {
+            throw AmpeError(AmpeStatus::unknown_error, "findFreeTcpPort: socket");
+        }
+        const int one = 1;
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = 0;
+        socklen_t len = sizeof a;
+        if (::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+            ::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+            ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+            throw AmpeError(AmpeStatus::unknown_error, "findFreeTcpPort: bind");
+        }
+        const std::uint16_t port = ntohs(a.sin_port);
+        if (r.handedOut.test(port)) {
+            continue;  // handed out lately, its reservation given up since: ask for another
+        }
+        if (r.kept.size() == KeptReservations) {
+            r.kept.pop_front();
+        }
+        r.kept.push_back(std::move(fd));
+        if (r.recent.size() == RecentPorts) {
+            r.handedOut.reset(r.recent.front());
+            r.recent.pop_front();
+        }
+        r.recent.push_back(port);
+        r.handedOut.set(port);
+        return port;
     }
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
-    socklen_t len = sizeof a;
-    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-        throw AmpeError(AmpeStatus::unknown_error, "findFreeTcpPort: bind");
-    }
-    return ntohs(a.sin_port);
+    throw AmpeError(AmpeStatus::unknown_error, "findFreeTcpPort: no port that was not handed out lately");
 }
 
 std::string tempUdsPath() {

@@ -698,11 +698,14 @@ TEST_CASE("engine: loop tests", "[engine][loop]") {
 }
 
 TEST_CASE("engine: simm test: many engines in parallel threads", "[engine][mt]") {
-    constexpr int Threads = 8;
-    std::atomic<int> ok{0};
+    // As the original: 32 threads, each its own engine listening on its own port (findFreeTcpPort, called
+    // by all at once), connecting to itself and answering its Hello. Catch2's assertions are for the main
+    // thread: each thread leaves what went wrong as text, asserted after the joins.
+    constexpr int Threads = 32;
+    std::vector<std::string> failures(Threads);
     std::vector<std::thread> threads;
     for (int t = 0; t < Threads; ++t) {
-        threads.emplace_back([&] {
+        threads.emplace_back([&failure = failures[static_cast<std::size_t>(t)]] {
             try {
                 auto rtr = Reactor::Create();
                 Ampe& ampe = rtr->ampe();
@@ -713,30 +716,42 @@ TEST_CASE("engine: simm test: many engines in parallel threads", "[engine][mt]")
                 TCPServerConfigurator("127.0.0.1", port).prepareRequest(*welcome);
                 srv->enqueueToPeer(welcome);
                 MessagePtr w = srv->waitReceive(10 * waitReceive_SEC_TIMEOUT);
-                if (!w || w->bhdr.status != 0) {
+                if (!w || raw_to_status(w->bhdr.status) != AmpeStatus::success) {
+                    failure =
+                        "listen on " + std::to_string(port) + ": " +
+                        std::string(w ? statusName(raw_to_status(w->bhdr.status)) : "no WelcomeResponse");
                     return;
                 }
                 MessagePtr hello = ampe.get(AllocationStrategy::always);
                 TCPClientConfigurator("127.0.0.1", port).prepareRequest(*hello);
-                cli->enqueueToPeer(hello);
+                const BinaryHeader sent = cli->enqueueToPeer(hello);
                 MessagePtr req = srv->waitReceive(10 * waitReceive_SEC_TIMEOUT);
-                if (!req) {
+                if (!req || req->bhdr.proto.mtype != MessageType::hello ||
+                    req->bhdr.proto.role != MessageRole::request || req->bhdr.message_id != sent.message_id) {
+                    failure = req ? "not our HelloRequest" : "no HelloRequest";
                     return;
                 }
                 req->bhdr.proto.role = MessageRole::response;
                 srv->enqueueToPeer(req);
                 MessagePtr resp = cli->waitReceive(10 * waitReceive_SEC_TIMEOUT);
-                if (resp && resp->bhdr.proto.origin == OriginFlag::application) {
-                    ++ok;
+                if (!resp || resp->bhdr.proto.origin != OriginFlag::application ||
+                    resp->bhdr.proto.mtype != MessageType::hello ||
+                    resp->bhdr.proto.role != MessageRole::response ||
+                    resp->bhdr.channel_number != sent.channel_number) {
+                    failure = resp ? "not our HelloResponse" : "no HelloResponse";
                 }
-            } catch (...) {
+            } catch (const std::exception& e) {
+                failure = std::string("threw: ") + e.what();
             }
         });
     }
     for (auto& th : threads) {
         th.join();
     }
-    REQUIRE(ok == Threads);
+    for (int t = 0; t < Threads; ++t) {
+        INFO("thread " << t);
+        CHECK(failures[static_cast<std::size_t>(t)] == "");
+    }
 }
 
 TEST_CASE("engine: a UDS socket file gets the mode the process umask allows", "[engine][uds]") {

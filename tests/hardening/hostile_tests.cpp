@@ -53,7 +53,7 @@ extern "C" void countSignal(int) {
 
 }  // namespace
 
-TEST_CASE("hardening: a peer killed mid-frame (RST) closes its channel only; nothing leaks",
+TEST_CASE("hardening: a peer killed mid-frame (RST) closes only its channel and nothing leaks",
           "[hardening][hostile]") {
     CountingResource mem;
     {
