@@ -8,6 +8,19 @@
 //                                 (AmpeError thrown) the caller keeps it, with bhdr.status set to the reason.
 //  - ChannelGroup::waitReceive -> the caller owns what it returns (empty on timeout).
 //  - ChannelGroup::updateReceiver(m): on success the group's receive queue owns it; m is empty afterwards.
+//
+// Groups, per call:
+//  - Ampe::create              -> the engine owns the group; the pointer is for use until destroy() of it.
+//  - a call on a group (enqueueToPeer, waitReceive, updateReceiver) that overlaps Ampe::destroy() of that
+//    group either completes normally (its usual refusals included, e.g. invalid_channel_number for a
+//    channel destroy() has closed already) or throws AmpeError(shutdown_started); none touches freed
+//    memory: destroy() waits for the calls already inside, and a blocked waitReceive is woken and throws.
+//  - a call made after destroy() returned throws AmpeError(shutdown_started) too: the engine keeps a
+//    destroyed group's memory and recycles it only after 64 more groups were destroyed. So drop the pointer
+//    at destroy(): after many create()/destroy() in between, it may name a new group.
+//  - Ampe::destroy of a group that is not alive (destroyed already, or not this engine's) throws
+//    AmpeError(invalid_mchn_group).
+//  - once the engine (the Reactor) is destroyed, any use of its groups or of the engine is undefined.
 #pragma once
 
 #include "tofu/export.hpp"
@@ -29,19 +42,21 @@ class TOFU_API ChannelGroup {
 
     /// Validates msg (check_and_prepare) on the calling thread and hands it to the engine: to a peer,
     /// or for Welcome/Hello requests with channel 0, to a new channel. Returns the header as sent
-    /// (channel number and message id for correlation). Thread-safe.
+    /// (channel number and message id for correlation). Thread-safe. Throws AmpeError(shutdown_started)
+    /// once destroy() of the group has begun (the caller keeps msg).
     virtual BinaryHeader enqueueToPeer(MessagePtr& msg) = 0;
 
     /// Upstream's later name for enqueueToPeer(): the same call, with the same ownership rules.
     BinaryHeader post(MessagePtr& msg) { return enqueueToPeer(msg); }
 
     /// Next message for this group: from a peer, from updateReceiver, or from the engine (origin engine).
-    /// Empty on timeout. Throws AmpeError(shutdown_started) when the group or engine is going away.
-    /// Call from one thread only.
+    /// Empty on timeout. Throws AmpeError(shutdown_started) when the group or engine is going away (a wait
+    /// in progress when destroy() starts is woken to throw) or is gone. Call from one thread only.
     virtual MessagePtr waitReceive(std::uint64_t timeout_ns) = 0;
 
     /// Puts msg into this group's receive queue with status receiver_update (origin application);
-    /// an empty msg queues a receiver_update signal instead. FIFO. Thread-safe.
+    /// an empty msg queues a receiver_update signal instead. FIFO. Thread-safe. Throws
+    /// AmpeError(shutdown_started) once destroy() of the group has begun (the caller keeps msg).
     virtual void updateReceiver(MessagePtr& msg) = 0;
 
     /// Same as updateReceiver with an empty message.
@@ -64,10 +79,15 @@ class TOFU_API Ampe {
     /// how a pool grows — or frees it when the pool is full or closed; msg is empty afterwards.
     virtual void put(MessagePtr& msg) noexcept = 0;
 
-    /// A new channel group, owned by the engine until destroy().
+    /// A new channel group, owned by the engine until destroy(). Throws AmpeError(shutdown_started) when
+    /// the engine is stopping.
     virtual ChannelGroup* create() = 0;
 
-    /// Closes every channel of the group silently, returns its messages to the pool and frees it.
+    /// Closes every channel of the group silently (no close notices) and returns its messages to the pool.
+    /// Calls on the group that overlap it complete or throw AmpeError(shutdown_started); it returns once
+    /// none is inside (a blocked waitReceive is woken and throws). Later calls on the group throw
+    /// shutdown_started too (its memory is recycled only after 64 more groups were destroyed: do not keep
+    /// the pointer). Throws AmpeError(invalid_mchn_group) when group is not a live group of this engine.
     virtual void destroy(ChannelGroup* group) = 0;
 
     /// The memory resource messages are allocated from.

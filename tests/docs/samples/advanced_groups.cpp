@@ -22,9 +22,7 @@ void closeAll(tofu::Ampe& ampe, tofu::ChannelGroup& chnls, std::set<tofu::Channe
         if (!msg) {
             break;  // give up waiting: destroying the group closes whatever is left
         }
-        if (msg->bhdr.proto.origin == tofu::OriginFlag::engine &&
-            msg->bhdr.proto.role == tofu::MessageRole::signal &&
-            tofu::raw_to_status(msg->bhdr.status) == tofu::AmpeStatus::channel_closed) {
+        if (msg->isCloseNotice()) {  // not our ByeSignal coming back first: its header is the same
             open.erase(msg->bhdr.channel_number);
         }
     }

@@ -48,11 +48,11 @@ std::optional<tofu::ChannelNumber> connectWithRetry(tofu::Ampe& ampe, tofu::Chan
             if (msg->bhdr.channel_number != ch) {
                 continue;  // not about this attempt (a real client would handle it)
             }
-            if (msg->bhdr.proto.origin == tofu::OriginFlag::application) {
+            if (msg->bhdr.proto.mtype == tofu::MessageType::hello && !msg->isReturned()) {
                 return ch;  // the HelloResponse
             }
-            if (msg->bhdr.proto.role == tofu::MessageRole::signal) {
-                break;  // channel_closed after the returned Hello: try again (after a pause, in real life)
+            if (msg->isCloseNotice()) {
+                break;  // our Hello came back (or the server said bye): try again, after a pause in real life
             }
         }
     }

@@ -16,39 +16,32 @@ struct Tracker {
 void onEngineMessage(tofu::Ampe& ampe, const tofu::Message& msg, Tracker& t) {
     const tofu::BinaryHeader& bh = msg.bhdr;
     const tofu::AmpeStatus st = tofu::raw_to_status(bh.status);
-    const bool closeSignal = bh.proto.mtype == tofu::MessageType::regular &&
-                             bh.proto.role == tofu::MessageRole::signal &&
-                             st == tofu::AmpeStatus::channel_closed;
-    if (closeSignal) {
-        t.channels.erase(bh.channel_number);  // the last message about this channel
+    if (msg.isCloseNotice()) {  // not the header: a signal of ours returned with channel_closed looks alike
+        t.channels.erase(bh.channel_number);  // the engine's last word about this channel
         if (bh.channel_number == t.server) {
             t.server = 0;
             t.reconnect = true;  // send a new HelloRequest when it suits us
         }
         return;
     }
-    switch (st) {
-        case tofu::AmpeStatus::pool_empty: {
-            tofu::MessagePtr spare = tofu::Message::create(ampe.getAllocator());
-            ampe.put(spare);  // grow the pool by one; msg itself goes back too
-            break;
-        }
-        case tofu::AmpeStatus::receiver_update:
-            break;  // a wake-up from another thread of ours
-        case tofu::AmpeStatus::connect_failed:
-        case tofu::AmpeStatus::peer_disconnected:
-        case tofu::AmpeStatus::invalid_address:
-        case tofu::AmpeStatus::uds_path_not_found:
-        case tofu::AmpeStatus::listen_failed:
-            // our Hello (or Welcome) came back: the channel never opened; its close signal follows
+    if (msg.isReturned()) {  // one of our own messages, not sent; it may come even after the close notice
+        if (bh.proto.mtype == tofu::MessageType::hello || bh.proto.mtype == tofu::MessageType::welcome) {
+            // connect_failed, peer_disconnected, invalid_address, uds_path_not_found, listen_failed...:
+            // the channel never opened; its close notice follows
             fmt::print(stderr, "{} on channel {} failed: {}\n", bh.proto.mtype, bh.channel_number, st);
-            break;
-        default:
-            // send_failed, recv_failed, communication_failed, channel_closed, not_allowed...:
-            // one of our messages was not sent; bh and the body say which one
+        } else {
+            // send_failed, peer_disconnected, communication_failed, channel_closed, not_allowed...:
+            // bh and the body say which message; resend it (origin set back to application) or give up
             fmt::print(stderr, "message {} on channel {} returned: {}\n", bh.message_id, bh.channel_number,
                        st);
+        }
+        return;
     }
+    if (st == tofu::AmpeStatus::pool_empty) {
+        tofu::MessagePtr spare = tofu::Message::create(ampe.getAllocator());
+        ampe.put(spare);  // grow the pool by one; msg itself goes back too
+    }
+    // receiver_update: a wake-up from another thread of ours
 }
 // --8<-- [end:engine]
 

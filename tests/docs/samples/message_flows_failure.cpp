@@ -16,20 +16,19 @@ int main() {
         const tofu::BinaryHeader sent = chnls->enqueueToPeer(hello);  // succeeds: nothing was tried yet
 
         tofu::MessagePtr back = chnls->waitReceive(5 * tofu::waitReceive_SEC_TIMEOUT);
-        if (back && back->bhdr.proto.origin == tofu::OriginFlag::engine) {
-            // Our own HelloRequest, returned as a response with the reason:
+        if (back && back->isReturned()) {
+            // Our own HelloRequest, returned as a response (origin engine) with the reason:
             // connect_failed, peer_disconnected (refused at once), invalid_address, uds_path_not_found
             fmt::print("connect to port {} failed: {}\n", port, tofu::raw_to_status(back->bhdr.status));
         }
 
         tofu::MessagePtr closed = chnls->waitReceive(5 * tofu::waitReceive_SEC_TIMEOUT);
-        // then the channel's last word: a signal from the engine, status channel_closed, same channel
+        // then the channel's last word, its close notice: closed->isCloseNotice(), same channel
         // --8<-- [end:failed-hello]
 
-        const bool ok = back && back->bhdr.proto.origin == tofu::OriginFlag::engine &&
+        const bool ok = back && back->isReturned() && back->bhdr.proto.origin == tofu::OriginFlag::engine &&
                         back->bhdr.channel_number == sent.channel_number && closed &&
-                        closed->bhdr.channel_number == sent.channel_number &&
-                        closed->bhdr.proto.role == tofu::MessageRole::signal &&
+                        closed->isCloseNotice() && closed->bhdr.channel_number == sent.channel_number &&
                         tofu::raw_to_status(closed->bhdr.status) == tofu::AmpeStatus::channel_closed;
         return ok ? 0 : 1;
     } catch (const tofu::AmpeError& e) {

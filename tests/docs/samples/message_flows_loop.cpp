@@ -37,20 +37,21 @@ void receiveLoop(Peer& peer, const std::atomic<bool>& running) {
 // --8<-- [start:news]
 void Peer::onEngineNews(tofu::MessagePtr& msg) {
     const tofu::BinaryHeader& bh = msg->bhdr;
+    if (msg->isCloseNotice()) {
+        channels.erase(bh.channel_number);  // the channel's last word
+        return;
+    }
+    if (msg->isReturned()) {
+        // one of our own messages came back unsent (even after its channel's close notice): status says why
+        fmt::print(stderr, "channel {}: {} returned with {}\n", bh.channel_number, bh.proto.mtype,
+                   tofu::raw_to_status(bh.status));
+        return;
+    }
     switch (tofu::raw_to_status(bh.status)) {
         case tofu::AmpeStatus::pool_empty:
             break;  // msg itself goes back to the pool when this returns, which already helps
-        case tofu::AmpeStatus::channel_closed:
-            if (bh.proto.mtype == tofu::MessageType::regular && bh.proto.role == tofu::MessageRole::signal) {
-                channels.erase(bh.channel_number);  // the channel's last word
-            }
-            break;
-        case tofu::AmpeStatus::receiver_update:
-            break;  // another thread woke us: look at our own flags
         default:
-            // one of our messages came back unsent: bh.status says why
-            fmt::print(stderr, "channel {}: {} returned with {}\n", bh.channel_number, bh.proto.mtype,
-                       tofu::raw_to_status(bh.status));
+            break;  // receiver_update: another thread woke us: look at our own flags
     }
 }
 // --8<-- [end:news]

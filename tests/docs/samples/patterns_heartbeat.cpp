@@ -74,7 +74,7 @@ void runWithHeartbeats(tofu::Ampe& ampe, tofu::ChannelGroup& chnls, PeerWatch& w
         if (msg && msg->bhdr.proto.origin == tofu::OriginFlag::application) {
             watch.heard(msg->bhdr.channel_number);  // any message proves the peer is alive
             // ... handle msg ...
-        } else if (msg && tofu::raw_to_status(msg->bhdr.status) == tofu::AmpeStatus::channel_closed) {
+        } else if (msg && msg->isCloseNotice()) {  // not a returned heartbeat: those look alike
             watch.forget(msg->bhdr.channel_number);
         }
         try {
@@ -88,7 +88,7 @@ void runWithHeartbeats(tofu::Ampe& ampe, tofu::ChannelGroup& chnls, PeerWatch& w
                 closeNow(ampe, chnls, ch);  // six beats missed: give up on this peer
             }
         } catch (const tofu::AmpeError&) {
-            // the channel closed meanwhile; its channel_closed signal is on its way
+            // the channel closed meanwhile; its close notice is on its way
         }
     }
 }

@@ -16,11 +16,10 @@ class Clients {
     void onMessage(tofu::ChannelGroup& chnls, tofu::MessagePtr& msg) {
         tofu::BinaryHeader& bh = msg->bhdr;
         if (bh.proto.origin == tofu::OriginFlag::engine) {
-            if (tofu::raw_to_status(bh.status) == tofu::AmpeStatus::channel_closed &&
-                bh.proto.role == tofu::MessageRole::signal) {
+            if (msg->isCloseNotice()) {
                 clients_.erase(bh.channel_number);  // gone, however it ended
             }
-            return;
+            return;  // our own messages returned (a refusing ByeSignal...), pool_empty: nothing to do
         }
         if (bh.proto.role != tofu::MessageRole::request) {
             return;
@@ -99,15 +98,13 @@ int main() {
         clients.onMessage(*server, msg);
         for (;;) {
             tofu::MessagePtr m = samples::receive(*bob);
-            if (m->bhdr.proto.origin == tofu::OriginFlag::engine &&
-                m->bhdr.proto.role == tofu::MessageRole::signal &&
-                tofu::raw_to_status(m->bhdr.status) == tofu::AmpeStatus::channel_closed) {
+            if (m->isCloseNotice()) {
                 ok = samples::expect(m->bhdr.channel_number == b, "bob's channel closed") && ok;
                 break;
             }
         }
-        for (int i = 0; i < 2;
-             ++i) {  // on the server: the refusing ByeSignal comes back, then the close signal
+        // On the server: the refusing ByeSignal comes back, then the close notice.
+        for (int i = 0; i < 2; ++i) {
             msg = samples::receive(*server);
             clients.onMessage(*server, msg);
         }
@@ -129,7 +126,7 @@ int main() {
         bye->bhdr.proto.role = tofu::MessageRole::request;
         bye->bhdr.channel_number = a;
         alice->enqueueToPeer(bye);
-        while (clients.count() != 0) {  // the ByeRequest, then the channel_closed signal
+        while (clients.count() != 0) {  // the ByeRequest, then the close notice
             msg = samples::receive(*server);
             clients.onMessage(*server, msg);
         }

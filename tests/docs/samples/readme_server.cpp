@@ -20,11 +20,10 @@ int main(int argc, char** argv) try {
     for (;;) {
         tofu::MessagePtr msg = chnls->waitReceive(tofu::waitReceive_INFINITE_TIMEOUT);
         if (msg->bhdr.proto.origin == tofu::OriginFlag::engine) {  // news from the engine
-            if (tofu::raw_to_status(msg->bhdr.status) == tofu::AmpeStatus::channel_closed &&
-                msg->bhdr.proto.role == tofu::MessageRole::signal) {
-                return 0;  // our client has gone
+            if (msg->isCloseNotice()) {
+                return 0;  // our client's channel has closed
             }
-            continue;
+            continue;  // pool_empty, or an answer of ours returned unsent
         }
         if (msg->bhdr.proto.role == tofu::MessageRole::request) {  // Hello, a request or Bye
             if (msg->bhdr.proto.mtype == tofu::MessageType::regular) {

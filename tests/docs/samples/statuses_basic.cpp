@@ -37,9 +37,9 @@ tofu::AmpeStatus trySend(tofu::ChannelGroup& chnls, tofu::MessagePtr& msg) {
 // --8<-- [end:catch]
 
 // --8<-- [start:context]
-// channel_closed is good news after our own bye and bad news in the middle of a conversation.
+// A close notice is good news after our own bye and bad news in the middle of a conversation.
 bool closedAsExpected(const tofu::Message& msg, bool weSaidBye) {
-    return tofu::raw_to_status(msg.bhdr.status) == tofu::AmpeStatus::channel_closed && weSaidBye;
+    return msg.isCloseNotice() && weSaidBye;  // status channel_closed, but not one of ours sent back
 }
 // --8<-- [end:context]
 

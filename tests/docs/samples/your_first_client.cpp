@@ -73,11 +73,9 @@ void sayBye(tofu::Ampe& ampe, tofu::ChannelGroup& chnls, tofu::ChannelNumber ser
     bye->bhdr.channel_number = server;
     chnls.enqueueToPeer(bye);
 
-    for (;;) {  // the ByeResponse, then the engine's channel_closed signal: the channel is gone
+    for (;;) {  // the ByeResponse, then the channel's close notice: the channel is gone
         tofu::MessagePtr msg = next(chnls);
-        if (msg->bhdr.proto.origin == tofu::OriginFlag::engine &&
-            msg->bhdr.proto.role == tofu::MessageRole::signal &&
-            tofu::raw_to_status(msg->bhdr.status) == tofu::AmpeStatus::channel_closed) {
+        if (msg->isCloseNotice()) {
             return;
         }
     }

@@ -47,8 +47,7 @@ void serve(tofu::ChannelGroup& chnls, tofu::ChannelNumber listener, int clientsT
         const tofu::BinaryHeader& bh = msg->bhdr;
 
         if (bh.proto.origin == tofu::OriginFlag::engine) {  // news from the engine, not from a client
-            if (tofu::raw_to_status(bh.status) == tofu::AmpeStatus::channel_closed &&
-                bh.proto.role == tofu::MessageRole::signal) {
+            if (msg->isCloseNotice()) {                     // a channel is gone (not a returned answer)
                 if (bh.channel_number == listener) {
                     return;  // the listener itself is gone
                 }
