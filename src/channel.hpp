@@ -40,6 +40,10 @@ struct Channel {
     bool flushQueued = false;
     bool backoff = false;  // listener: accept paused after EMFILE and the like
     std::chrono::steady_clock::time_point backoffUntil{};
+    // Dead-peer watch (liveness.hpp): listed while the kernel may hold bytes the peer has not acknowledged;
+    // never for a Unix socket or a peer already declared dead.
+    enum class Watch : std::uint8_t { off, listed, never };
+    Watch watch = Watch::off;
 
     // Sending: the queue and how much of its head frame is already written.
     IntrusiveQueue<Message> sendQ;

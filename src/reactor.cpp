@@ -31,7 +31,8 @@ Reactor::Impl::Impl(const Options& options)
       scratch_(64 * 1024),
       sendStage_(64 * 1024),
       maxSendQueueBytes_(options.maxSendQueueBytes != 0 ? options.maxSendQueueBytes
-                                                        : DefaultOptions.maxSendQueueBytes) {
+                                                        : DefaultOptions.maxSendQueueBytes),
+      liveness_(options.deadPeerTimeoutMs) {
     poller_->add(notifier_.receiver(), detail::PollEvents::In, SpecialMaxChannelNumber);
     // Called under the pool mutex when a message comes back to a pool a reader found empty:
     // both steps are non-blocking.
@@ -450,7 +451,7 @@ void Reactor::Impl::startNextConnect(Channel& ch) {
         const detail::Endpoint& ep = ch.endpoints[ch.nextEndpoint++];
         detail::UniqueFd fd;
         bool inProgress = false;
-        const AmpeStatus st = detail::startConnect(ep, fd, inProgress);
+        const AmpeStatus st = detail::startConnect(ep, fd, inProgress, liveness_.optionMs());
         if (st != AmpeStatus::success) {
             ch.connectStatus = st;
             continue;
@@ -577,16 +578,18 @@ detail::Channel* Reactor::Impl::channelFor(std::uint64_t token) const noexcept {
     return (ch != nullptr && ch->token() == token && !ch->closed) ? ch : nullptr;
 }
 
-// ---- timers: accept back-off ----
+// ---- timers: accept back-off, dead-peer checks ----
 
 int Reactor::Impl::nextTimeoutMs() const {
+    const int live = liveness_.timeoutMs();  // -1: nothing watched
     if (backoff_.empty()) {
-        return -1;
+        return live;
     }
-    return 20;  // back-off is coarse; a short tick is enough and rare
+    return live < 0 ? 20 : std::min(20, live);  // back-off is coarse; a short tick is enough and rare
 }
 
 void Reactor::Impl::processTimers() {
+    (void)liveness_.check([this](std::uint64_t token) { return channelFor(token); });
     if (backoff_.empty()) {
         return;
     }

@@ -66,7 +66,7 @@ void Reactor::Impl::dispatch(const detail::PollEvent& ev) {
 void Reactor::Impl::onAccept(Channel& listener) {
     for (int i = 0; i < MaxAcceptsPerEvent; ++i) {
         detail::UniqueFd fd;
-        switch (detail::acceptOne(listener.fd.get(), fd)) {
+        switch (detail::acceptOne(listener.fd.get(), fd, liveness_.optionMs())) {
             case detail::AcceptResult::accepted: {
                 const ChannelNumber cn = registry_.allocate(listener.group);
                 if (cn == 0) {
@@ -332,6 +332,7 @@ void Reactor::Impl::flushSend(Channel& ch) {
             closeChannel(ch, AmpeStatus::send_failed);
             return;
         }
+        liveness_.wrote(ch);  // bytes the peer now owes an ACK for (no syscall)
         // Retire every frame written whole; remember how far into the next one we got.
         std::size_t left = static_cast<std::size_t>(n);
         bool partial = false;

@@ -71,22 +71,25 @@ struct Endpoint {
 /// Removes the socket file of a UDS listener fd (no-op for TCP).
 void unlinkUdsListener(int fd) noexcept;
 
-/// Starts a non-blocking connect to ep (TCP_NODELAY for TCP). On success `inProgress` tells whether
-/// completion must be awaited (writable, then finishConnect). Status: peer_disconnected (ECONNREFUSED),
-/// uds_path_not_found (ENOENT), connect_failed otherwise.
-[[nodiscard]] AmpeStatus startConnect(const Endpoint& ep, UniqueFd& out, bool& inProgress);
+/// Starts a non-blocking connect to ep (TCP: TCP_NODELAY, and keepalive for deadPeerTimeoutMs, an
+/// Options::deadPeerTimeoutMs value). On success `inProgress` tells whether completion must be awaited
+/// (writable, then finishConnect). Status: peer_disconnected (ECONNREFUSED), uds_path_not_found (ENOENT),
+/// connect_failed otherwise.
+[[nodiscard]] AmpeStatus startConnect(const Endpoint& ep, UniqueFd& out, bool& inProgress,
+                                      std::uint32_t deadPeerTimeoutMs = 0);
 
 /// Result of a pending connect once the socket is writable: success or connect_failed.
 [[nodiscard]] AmpeStatus finishConnect(int fd) noexcept;
 
 enum class AcceptResult : std::uint8_t {
-    accepted,    // out holds a non-blocking, close-on-exec socket (TCP_NODELAY set for TCP)
+    accepted,    // out holds a non-blocking, close-on-exec socket (TCP: tuned as by startConnect)
     wouldBlock,  // nothing pending
     transient,   // the connection died before accept (ECONNABORTED, EPROTO...): try again
     exhausted,   // EMFILE/ENFILE/ENOBUFS/ENOMEM: back off before accepting again
     failed,      // the listener itself is broken
 };
-[[nodiscard]] AcceptResult acceptOne(int listenFd, UniqueFd& out) noexcept;
+[[nodiscard]] AcceptResult acceptOne(int listenFd, UniqueFd& out,
+                                     std::uint32_t deadPeerTimeoutMs = 0) noexcept;
 
 /// Flags for send(): MSG_NOSIGNAL where it exists (SO_NOSIGPIPE is set on the socket elsewhere).
 int sendFlags() noexcept;
