@@ -8,11 +8,13 @@
 // nothing (no ACK at all) for the timeout while data or a window probe waits for it is dead.
 #pragma once
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <vector>
 
 #include "channel.hpp"
+#include "tofu/status.hpp"
 
 namespace tofu::detail {
 
@@ -112,6 +114,12 @@ class LivenessWatch {
 
 /// Shuts the read side of a dead peer's socket: pending bytes stay readable, then recv() returns 0.
 void declareDead(int fd) noexcept;
+
+/// The status for a failed send/recv: ETIMEDOUT is the kernel's keepalive giving up on a dead peer, which
+/// closes the channel like the reactor's own verdict (peer_disconnected); anything else is `otherwise`.
+[[nodiscard]] inline AmpeStatus ioFailureStatus(int err, AmpeStatus otherwise) noexcept {
+    return err == ETIMEDOUT ? AmpeStatus::peer_disconnected : otherwise;
+}
 
 template <class Lookup>
 int LivenessWatch::check(Lookup&& lookup) {

@@ -117,7 +117,7 @@ void Reactor::Impl::onReadable(Channel& ch) {
             continue;
         }
         if (errno != EAGAIN && errno != EWOULDBLOCK) {
-            closeChannel(ch, AmpeStatus::recv_failed);
+            closeChannel(ch, detail::ioFailureStatus(errno, AmpeStatus::recv_failed));
         }
         return;
     }
@@ -329,7 +329,7 @@ void Reactor::Impl::flushSend(Channel& ch) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
                 break;
             }
-            closeChannel(ch, AmpeStatus::send_failed);
+            closeChannel(ch, detail::ioFailureStatus(errno, AmpeStatus::send_failed));
             return;
         }
         liveness_.wrote(ch);  // bytes the peer now owes an ACK for (no syscall)

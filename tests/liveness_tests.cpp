@@ -220,3 +220,11 @@ TEST_CASE("liveness: the watch keeps a channel until its peer acknowledged every
     CHECK(ch.watch == Channel::Watch::off);
     CHECK(off.timeoutMs() == -1);
 }
+
+TEST_CASE("liveness: the kernel giving up on a dead peer closes like the reactor's verdict", "[liveness]") {
+    // Keepalive's last unanswered probe ends the socket with ETIMEDOUT; the verdict path ends in EOF.
+    CHECK(ioFailureStatus(ETIMEDOUT, AmpeStatus::recv_failed) == AmpeStatus::peer_disconnected);
+    CHECK(ioFailureStatus(ETIMEDOUT, AmpeStatus::send_failed) == AmpeStatus::peer_disconnected);
+    CHECK(ioFailureStatus(ECONNRESET, AmpeStatus::recv_failed) == AmpeStatus::recv_failed);
+    CHECK(ioFailureStatus(EPIPE, AmpeStatus::send_failed) == AmpeStatus::send_failed);
+}
