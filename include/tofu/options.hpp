@@ -45,10 +45,14 @@ struct Options {
     std::uint32_t maxSendQueueBytes = 0;
     /// How long a TCP peer may leave the engine without any answer before its channel is closed, in
     /// milliseconds; 0 means the default (30 s), DeadPeerTimeoutOff turns detection off, values under
-    /// 1000 count as 1000. Busy link (data or a window probe waiting for an ACK): closed within this time
-    /// of the peer's last ACK. Idle link: TCP keepalive, first probe after a third of it, then 3 probes a
-    /// sixth apart (5/6 of it, in whole seconds: at least 4 s). The channel closes as if the peer had
-    /// disconnected: messages still queued come back with peer_disconnected, then channel_closed.
+    /// 1000 count as 1000.
+    /// - Busy link (data or a window probe waiting for an ACK; Linux, checked through TCP_INFO once a
+    ///   second): closed within this time of the peer's last ACK. On Linux before 6.15, a link cut while
+    ///   the peer's window was already closed can take up to 2 minutes longer.
+    /// - Idle link: TCP keepalive, first probe after a third of it, then 3 probes a sixth apart (5/6 of
+    ///   it in whole seconds, at least 4 s; 25 s by default).
+    /// The channel closes as if the peer had disconnected: messages still queued come back with
+    /// peer_disconnected, then channel_closed (a channel paused by pool_empty, once it reads again).
     /// A peer that is alive but does not read (its receive window closed, e.g. a tofu receiver paused by
     /// pool_empty) answers the kernel's window probes and is never closed, however long it pauses.
     /// Unix sockets need none of this: a local peer's death is seen at once.
