@@ -43,10 +43,11 @@ DeadPeerTimings DeadPeerTimings::from(std::uint32_t optionMs) noexcept {
     // peer's window is closed shows as two unanswered probes within the timeout, not after intervals
     // backed off to 120 s.
     t.rtoMaxMs = static_cast<int>(std::clamp<std::uint32_t>(msv / 3, 1000, 120'000));
-    // Looked at every second (a quarter of the timeout when shorter); silent from two ticks short of the
-    // timeout, confirmed a tick later: a dead peer is noticed within the timeout of its last ACK.
+    // Looked at every second (a quarter of the timeout when shorter). Silent from two and a half ticks
+    // short of the timeout: the first look that sees it comes up to a tick later, the confirming look one
+    // more tick later, plus the loop's own delays: a dead peer is noticed within the timeout of its last ACK.
     t.tick = std::min(ms(1000), t.timeout / 4);
-    t.silence = t.timeout - 2 * t.tick;
+    t.silence = t.timeout - 2 * t.tick - t.tick / 2;
     return t;
 }
 
