@@ -8,7 +8,8 @@
 #      (keepalive: first probe after 10 s idle, then 3 probes 5 s apart);
 #   4. slow reader: a sink that stops reading (pool_empty) for 6 s while the client (dead-peer timeout 2 s)
 #      has filled its window: the client must NOT lose the channel, and the sink then gets every message
-#      the client's engine accepted, in order (issue #12 item 9: TCP_USER_TIMEOUT closed it);
+#      the client's engine accepted, in order (issue #12 item 9: the former 20 s TCP_USER_TIMEOUT closed
+#      a reader paused longer than that);
 #   5. link cut while the sink's window is closed (the client's kernel probes it): the client (timeout
 #      3 s) learns within 15 s;
 #   6. control: the server process is killed (the kernel closes its sockets): the client must learn at once.
