@@ -47,8 +47,9 @@ struct Options {
     /// milliseconds; 0 means the default (30 s), DeadPeerTimeoutOff turns detection off, values under
     /// 1000 count as 1000.
     /// - Busy link (data or a window probe waiting for an ACK; Linux, checked through TCP_INFO once a
-    ///   second): closed within this time of the peer's last ACK. On Linux before 6.15, a link cut while
-    ///   the peer's window was already closed can take up to 2 minutes longer.
+    ///   second): closed within this time of the peer's last ACK. On Linux before 6.15 (no
+    ///   TCP_RTO_MAX_MS), a link cut after the peer's window had been closed for minutes can take up to
+    ///   4 minutes (two window probes backed off to 2 minutes each).
     /// - Idle link: TCP keepalive, first probe after a third of it, then 3 probes a sixth apart (5/6 of
     ///   it in whole seconds, at least 4 s; 25 s by default).
     /// The channel closes as if the peer had disconnected: messages still queued come back with
