@@ -36,6 +36,7 @@ struct Channel {
 
     bool stopSending = false;  // a bye went out: nothing more is sent, but a ByeResponse
     bool peerEof = false;      // the peer shut its side: send what is queued, then close
+    bool peerDead = false;     // the liveness watch gave up on the peer: nothing more can be sent
     bool paused = false;       // no pool message for the next frame: not reading
     bool poolSignalled = false;
     bool detached = false;  // removed from the poller while paused after a hang-up
@@ -48,6 +49,10 @@ struct Channel {
     std::chrono::steady_clock::time_point backoffUntil{};
     std::chrono::steady_clock::time_point connectDeadline{};
     std::chrono::milliseconds retryDelay{0};
+    // Dead-peer watch (liveness.hpp): listed while the kernel may hold bytes the peer has not acknowledged;
+    // never for a Unix socket or a peer already declared dead.
+    enum class Watch : std::uint8_t { off, listed, never };
+    Watch watch = Watch::off;
 
     // Sending: the queue and how much of its head frame is already written.
     IntrusiveQueue<Message> sendQ;

@@ -18,6 +18,7 @@
 
 #include "active_channels.hpp"
 #include "channel.hpp"
+#include "liveness.hpp"
 #include "mailbox.hpp"
 #include "notifier.hpp"
 #include "poller/poller.hpp"
@@ -203,6 +204,7 @@ class TOFU_HIDDEN Reactor::Impl final : public Ampe {
     bool rxTakenThisPass_ = false;
     std::uint32_t nextGen_ = 1;
     std::size_t maxSendQueueBytes_;
+    detail::LivenessWatch liveness_;  // dead-peer checks for TCP channels with unacknowledged data
 
     std::unique_ptr<detail::Resolver> resolver_;
     std::thread thread_;

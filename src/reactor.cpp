@@ -41,7 +41,8 @@ Reactor::Impl::Impl(const Options& options)
       sendIov_(MaxSendBatch * 3),
       sendHdrs_(MaxSendBatch),
       maxSendQueueBytes_(options.maxSendQueueBytes != 0 ? options.maxSendQueueBytes
-                                                        : DefaultOptions.maxSendQueueBytes) {
+                                                        : DefaultOptions.maxSendQueueBytes),
+      liveness_(options.deadPeerTimeoutMs) {
     poller_->add(notifier_.receiver(), detail::PollEvents::In, SpecialMaxChannelNumber);
     // Called under the pool mutex when a message comes back to a pool a reader found empty:
     // both steps are non-blocking.
@@ -529,7 +530,8 @@ void Reactor::Impl::startNextConnect(Channel& ch) {
         detail::UniqueFd fd;
         bool inProgress = false;
         bool busy = false;
-        const AmpeStatus st = detail::startConnect(ep, fd, inProgress, &busy, &ch.failText);
+        const AmpeStatus st =
+            detail::startConnect(ep, fd, inProgress, liveness_.optionMs(), &busy, &ch.failText);
         const auto now = std::chrono::steady_clock::now();
         if (busy && (ch.retryDelay.count() == 0 || now < ch.connectDeadline)) {
             // A UDS listener with a full backlog: try the same address again a little later.
@@ -680,11 +682,12 @@ detail::Channel* Reactor::Impl::channelFor(std::uint64_t token) const noexcept {
     return (ch != nullptr && ch->token() == token && !ch->closed) ? ch : nullptr;
 }
 
-// ---- timers: accept back-off ----
+// ---- timers: accept back-off, dead-peer checks ----
 
 int Reactor::Impl::nextTimeoutMs() const {
+    const int live = liveness_.timeoutMs();  // -1: nothing watched
     if (backoff_.empty()) {
-        return -1;  // nothing timed: sleep until something happens
+        return live;  // -1 when nothing is watched either: sleep until something happens
     }
     const auto now = std::chrono::steady_clock::now();
     auto soonest = std::chrono::steady_clock::time_point::max();
@@ -694,14 +697,17 @@ int Reactor::Impl::nextTimeoutMs() const {
             soonest = std::min(soonest, ch->backoffUntil);
         }
     }
-    if (soonest == std::chrono::steady_clock::time_point::max() || soonest <= now) {
-        return 0;
+    int ms = 1000;
+    if (soonest != std::chrono::steady_clock::time_point::max()) {
+        ms = soonest <= now ? 0
+                            : static_cast<int>(std::min<long long>(
+                                  std::chrono::ceil<std::chrono::milliseconds>(soonest - now).count(), 1000));
     }
-    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(soonest - now).count();
-    return static_cast<int>(std::min<long long>(ms, 1000));
+    return live < 0 ? ms : std::min(ms, live);
 }
 
 void Reactor::Impl::processTimers() {
+    (void)liveness_.check([this](std::uint64_t token) { return channelFor(token); });
     if (backoff_.empty()) {
         return;
     }

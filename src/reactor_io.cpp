@@ -70,7 +70,7 @@ void Reactor::Impl::dispatch(const detail::PollEvent& ev) {
 void Reactor::Impl::onAccept(Channel& listener) {
     for (int i = 0; i < MaxAcceptsPerEvent; ++i) {
         detail::UniqueFd fd;
-        switch (detail::acceptOne(listener.fd.get(), fd)) {
+        switch (detail::acceptOne(listener.fd.get(), fd, liveness_.optionMs())) {
             case detail::AcceptResult::accepted: {
                 const ChannelNumber cn = registry_.allocate(listener.group);
                 if (cn == 0) {
@@ -120,7 +120,7 @@ void Reactor::Impl::onReadable(Channel& ch) {
             continue;
         }
         if (errno != EAGAIN && errno != EWOULDBLOCK) {
-            closeChannel(ch, AmpeStatus::recv_failed);
+            closeChannel(ch, detail::ioFailureStatus(errno, AmpeStatus::recv_failed));
         }
         return;
     }
@@ -129,7 +129,7 @@ void Reactor::Impl::onReadable(Channel& ch) {
 // The peer shut its sending side: nothing more comes in. What we still have queued goes out first (a
 // peer may half-close and wait for its answers); the channel closes once that is done.
 void Reactor::Impl::onPeerEof(Channel& ch) {
-    if (!canSend(ch)) {
+    if (!canSend(ch) || ch.peerDead) {
         closeChannel(ch, AmpeStatus::peer_disconnected);
         return;
     }
@@ -305,13 +305,15 @@ void Reactor::Impl::flushSend(Channel& ch) {
             if (errno == EINTR) {
                 continue;
             }
+            const int err = errno;  // putAll may wake the reactor (a syscall)
             pool_.core().putAll(txDone_);
-            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            if (err == EAGAIN || err == EWOULDBLOCK) {
                 break;
             }
-            closeChannel(ch, AmpeStatus::send_failed);
+            closeChannel(ch, detail::ioFailureStatus(err, AmpeStatus::send_failed));
             return;
         }
+        liveness_.wrote(ch);  // bytes the peer now owes an ACK for (no syscall)
         full = retireSent(ch, static_cast<std::size_t>(n), ended);
     }
     pool_.core().putAll(txDone_);

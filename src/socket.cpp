@@ -1,5 +1,7 @@
 #include "socket.hpp"
 
+#include "liveness.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -48,28 +50,15 @@ int newSocket(int family) noexcept {
     return fd;
 }
 
-// Dead-peer detection for TCP: keepalive probes after 10 s of silence, and a 20 s limit on unacknowledged
-// data, so a cut link closes the channel in about 20-30 s instead of never (idle) or ~15 min (busy).
-constexpr int KeepIdleSec = 10;
-constexpr int KeepIntvlSec = 5;
-constexpr int KeepCount = 3;
-constexpr unsigned UserTimeoutMs = 20'000;
-
-void tuneTcp(int fd, int family) noexcept {
+// TCP: no Nagle delay; dead-peer detection as liveness.hpp describes (keepalive for idle links; never
+// TCP_USER_TIMEOUT, which also closes a live receiver that only stopped reading).
+void tuneTcp(int fd, int family, std::uint32_t deadPeerTimeoutMs) noexcept {
     if (family != AF_INET && family != AF_INET6) {
         return;
     }
     const int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
-#if defined(TCP_KEEPIDLE) && defined(TCP_KEEPINTVL) && defined(TCP_KEEPCNT)
-    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &KeepIdleSec, sizeof KeepIdleSec);
-    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &KeepIntvlSec, sizeof KeepIntvlSec);
-    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &KeepCount, sizeof KeepCount);
-#endif
-#if defined(TCP_USER_TIMEOUT)
-    ::setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &UserTimeoutMs, sizeof UserTimeoutMs);
-#endif
+    applyDeadPeerOptions(fd, DeadPeerTimings::from(deadPeerTimeoutMs));
 }
 
 }  // namespace
@@ -341,7 +330,8 @@ void setListenOn(Message& msg, std::string_view value) {
     msg.bhdr.thl = static_cast<std::uint16_t>(std::min<std::size_t>(msg.thdrs.buffer.size(), 0xFFFF));
 }
 
-AmpeStatus startConnect(const Endpoint& ep, UniqueFd& out, bool& inProgress, bool* busy, std::string* why) {
+AmpeStatus startConnect(const Endpoint& ep, UniqueFd& out, bool& inProgress, std::uint32_t deadPeerTimeoutMs,
+                        bool* busy, std::string* why) {
     inProgress = false;
     if (busy != nullptr) {
         *busy = false;
@@ -353,7 +343,7 @@ AmpeStatus startConnect(const Endpoint& ep, UniqueFd& out, bool& inProgress, boo
         }
         return AmpeStatus::connect_failed;
     }
-    tuneTcp(fd.get(), ep.family());
+    tuneTcp(fd.get(), ep.family(), deadPeerTimeoutMs);
     int rc = 0;
     do {
         rc = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&ep.addr), ep.len);
@@ -402,7 +392,7 @@ AmpeStatus finishConnect(int fd, std::string* why, const Endpoint* ep) {
                                                                              : AmpeStatus::connect_failed;
 }
 
-AcceptResult acceptOne(int listenFd, UniqueFd& out) noexcept {
+AcceptResult acceptOne(int listenFd, UniqueFd& out, std::uint32_t deadPeerTimeoutMs) noexcept {
     for (;;) {
 #ifdef SOCK_CLOEXEC
         const int fd = ::accept4(listenFd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -418,7 +408,7 @@ AcceptResult acceptOne(int listenFd, UniqueFd& out) noexcept {
             sockaddr_storage local{};
             socklen_t len = sizeof local;
             if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) == 0) {
-                tuneTcp(fd, local.ss_family);
+                tuneTcp(fd, local.ss_family, deadPeerTimeoutMs);
             }
 #ifdef SO_NOSIGPIPE
             const int one = 1;

@@ -87,12 +87,14 @@ void unlinkUdsListener(int fd) noexcept;
 /// WelcomeResponse, the address the engine actually chose.
 void setListenOn(Message& msg, std::string_view value);
 
-/// Starts a non-blocking connect to ep (TCP_NODELAY for TCP). On success `inProgress` tells whether
+/// Starts a non-blocking connect to ep (TCP: TCP_NODELAY, and keepalive for deadPeerTimeoutMs, an
+/// Options::deadPeerTimeoutMs value). On success `inProgress` tells whether
 /// completion must be awaited (writable, then finishConnect). Status: peer_disconnected (ECONNREFUSED),
 /// uds_path_not_found (ENOENT), connect_failed otherwise. A UDS listener with a full backlog refuses at
 /// once (EAGAIN, nothing pending): connect_failed, and *busy set so that the caller may try again later.
 [[nodiscard]] AmpeStatus startConnect(const Endpoint& ep, UniqueFd& out, bool& inProgress,
-                                      bool* busy = nullptr, std::string* why = nullptr);
+                                      std::uint32_t deadPeerTimeoutMs = 0, bool* busy = nullptr,
+                                      std::string* why = nullptr);
 
 /// Result of a pending connect once the socket is writable: success or connect_failed.
 [[nodiscard]] AmpeStatus finishConnect(int fd, std::string* why = nullptr, const Endpoint* ep = nullptr);
@@ -101,13 +103,14 @@ void setListenOn(Message& msg, std::string_view value);
 [[nodiscard]] std::string osFailure(std::string_view what, const std::string& address, int err);
 
 enum class AcceptResult : std::uint8_t {
-    accepted,    // out holds a non-blocking, close-on-exec socket (TCP_NODELAY set for TCP)
+    accepted,    // out holds a non-blocking, close-on-exec socket (TCP: tuned as by startConnect)
     wouldBlock,  // nothing pending
     transient,   // the connection died before accept (ECONNABORTED, EPROTO...): try again
     exhausted,   // EMFILE/ENFILE/ENOBUFS/ENOMEM: back off before accepting again
     failed,      // the listener itself is broken
 };
-[[nodiscard]] AcceptResult acceptOne(int listenFd, UniqueFd& out) noexcept;
+[[nodiscard]] AcceptResult acceptOne(int listenFd, UniqueFd& out,
+                                     std::uint32_t deadPeerTimeoutMs = 0) noexcept;
 
 /// Flags for send(): MSG_NOSIGNAL where it exists (SO_NOSIGPIPE is set on the socket elsewhere).
 int sendFlags() noexcept;

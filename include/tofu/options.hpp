@@ -43,10 +43,30 @@ struct Options {
     /// sender unsent (origin engine, status send_failed) and the channel stays open. One message is
     /// always accepted into an empty queue; ByeRequest/ByeResponse and oob messages are never refused.
     std::uint32_t maxSendQueueBytes = 0;
+    /// How long a TCP peer may leave the engine without any answer before its channel is closed, in
+    /// milliseconds; 0 means the default (30 s), DeadPeerTimeoutOff turns detection off, values under
+    /// 1000 count as 1000.
+    /// - Busy link (data or a window probe waiting for an ACK; Linux, checked through TCP_INFO once a
+    ///   second): closed within this time of the peer's last ACK. On Linux before 6.15 (no
+    ///   TCP_RTO_MAX_MS), a link cut after the peer's window had been closed for minutes can take up to
+    ///   4 minutes (two window probes backed off to 2 minutes each).
+    /// - Idle link: TCP keepalive, first probe after a third of it, then 3 probes a sixth apart (5/6 of
+    ///   it in whole seconds, at least 4 s; 25 s by default).
+    /// The channel closes as if the peer had disconnected: messages still queued come back with
+    /// peer_disconnected, then channel_closed (a channel paused by pool_empty, once it reads again).
+    /// A peer that is alive but does not read (its receive window closed, e.g. a tofu receiver paused by
+    /// pool_empty) answers the kernel's window probes and is never closed, however long it pauses.
+    /// Unix sockets need none of this: a local peer's death is seen at once.
+    std::uint32_t deadPeerTimeoutMs = 0;
 };
 
-/// The defaults spelled out: pool of 16 to 64 messages, default resource, automatic poller, 4 MiB.
-inline constexpr Options DefaultOptions{16, 64, nullptr, PollerKind::automatic, 4U << 20};
+/// Options::deadPeerTimeoutMs value that turns dead-peer detection off: no keepalive, and a busy link
+/// to a vanished peer stays open until the kernel gives up retransmitting (about 15 min on Linux).
+inline constexpr std::uint32_t DeadPeerTimeoutOff = std::numeric_limits<std::uint32_t>::max();
+
+/// The defaults spelled out: pool of 16 to 64 messages, default resource, automatic poller, 4 MiB,
+/// dead peers noticed within 30 s.
+inline constexpr Options DefaultOptions{16, 64, nullptr, PollerKind::automatic, 4U << 20, 30'000};
 
 /// waitReceive() timeout that waits for ever.
 inline constexpr std::uint64_t waitReceive_INFINITE_TIMEOUT = std::numeric_limits<std::uint64_t>::max();

@@ -3,10 +3,16 @@
 # netem delay 20ms loss 1% on both ends, a tofu server in one and a tofu client in the other (tofu_netns_peer).
 #   1. transfer: 2000 numbered requests; every response arrives once and in order; the server sees them in order.
 #   2. busy link cut (netem loss 100% while requests are in flight): the client learns within 45 s
-#      (the engine's TCP_USER_TIMEOUT is 20 s);
+#      (default Options::deadPeerTimeoutMs 30 s: no ACK for 30 s while data waits for one);
 #   3. idle link cut (ip link set down on an idle connection): the client learns within 45 s
-#      (keepalive probes after 10 s idle, every 5 s, and the 20 s user timeout).
-#   4. control: the server process is killed (the kernel closes its sockets): the client must learn at once.
+#      (keepalive: first probe after 10 s idle, then 3 probes 5 s apart);
+#   4. slow reader: a sink that stops reading (pool_empty) for 6 s while the client (dead-peer timeout 2 s)
+#      has filled its window: the client must NOT lose the channel, and the sink then gets every message
+#      the client's engine accepted, in order (issue #12 item 9: the former 20 s TCP_USER_TIMEOUT closed
+#      a reader paused longer than that);
+#   5. link cut while the sink's window is closed (the client's kernel probes it): the client (timeout
+#      3 s) learns within 15 s;
+#   6. control: the server process is killed (the kernel closes its sockets): the client must learn at once.
 # Any of them failing exits 1.
 # Prints SKIP and exits 0 when namespaces cannot be made (not root, no iproute2, no permission).
 # Usage: netns.sh DIR   (DIR holds tofu_netns_peer: the build's tests/hardening, or the build root)
@@ -39,7 +45,10 @@ port=7099
 work="$(mktemp -d)"
 pids=()
 cleanup() {
-    for p in "${pids[@]}"; do kill -9 "$p" 2> /dev/null || true; done
+    for p in "${pids[@]}"; do
+        kill -9 "$p" 2> /dev/null || true
+        wait "$p" 2> /dev/null || true # reaped quietly (no "Killed" line)
+    done
     ip netns del "$ns_s" 2> /dev/null || true
     ip netns del "$ns_c" 2> /dev/null || true
     rm -rf "$work"
@@ -88,7 +97,8 @@ fi
 
 # What the engine asks of TCP to notice a dead peer.
 if [ -d "$src" ]; then
-    opts=$(grep -ho 'SO_KEEPALIVE\|TCP_KEEPIDLE\|TCP_KEEPINTVL\|TCP_KEEPCNT\|TCP_USER_TIMEOUT' "$src"/*.cpp 2> /dev/null |
+    opts=$(grep -hv '^ *//' "$src"/*.cpp 2> /dev/null |
+        grep -o 'SO_KEEPALIVE\|TCP_KEEPIDLE\|TCP_KEEPINTVL\|TCP_KEEPCNT\|TCP_USER_TIMEOUT\|TCP_RTO_MAX_MS\|TCP_INFO' |
         sort -u | tr '\n' ' ')
     echo "netns: socket options in src/ for dead-peer detection: ${opts:-none (no SO_KEEPALIVE, no TCP_USER_TIMEOUT)}"
 fi
@@ -113,10 +123,12 @@ echo "RESULT transfer: 2000 requests and responses once each and in order ${impa
     "($((($(date +%s%N) - start) / 1000000)) ms)"
 
 findings=()
-# run_cut NAME MODE ACTION RESTORE: the client connects, says CUT-NOW, ACTION runs; the client must tell within 45 s.
+# run_cut NAME ACTION RESTORE CLIENT-ARGS...: the client (tofu_netns_peer CLIENT-ARGS) connects, says CUT-NOW,
+# ACTION runs; the client must tell within the time CLIENT-ARGS give it.
 run_cut() {
-    local name="$1" mode="$2" action="$3" restore="$4" log="$work/cut-$1.log"
-    ip netns exec "$ns_c" timeout 90 "$peer" cut "$ip_s" "$port" "$mode" 45 > "$log" 2>&1 &
+    local name="$1" action="$2" restore="$3" log="$work/cut-$1.log"
+    shift 3
+    ip netns exec "$ns_c" timeout 90 "$peer" "$@" > "$log" 2>&1 &
     local cpid=$!
     pids+=("$cpid")
     waitfor "$log" "CUT-NOW" 30 || fail "$name: the client never got ready"
@@ -128,7 +140,7 @@ run_cut() {
     case $rc in
         0) echo "RESULT $name: the client noticed: $(grep NOTICED "$log")" ;;
         3)
-            echo "RESULT $name: the client did NOT notice within 45 s: $(grep NOT-NOTICED "$log")"
+            echo "RESULT $name: the client did NOT notice in time: $(grep NOT-NOTICED "$log")"
             findings+=("$name")
             ;;
         124) fail "$name: the client hung (killed by timeout)" ;;
@@ -136,15 +148,40 @@ run_cut() {
     esac
 }
 
-# --- 2. link cut while requests are in flight (all packets lost from now on)
 if [ -n "$impaired" ]; then
-    run_cut "busy-cut" busy "netem loss 100%" "netem delay 20ms loss 1%"
+    cut_action="netem loss 100%"
+    cut_restore="netem delay 20ms loss 1%"
 else
-    run_cut "busy-cut" busy "ip -n $ns_c link set $if_c down" "ip -n $ns_c link set $if_c up"
+    cut_action="ip -n $ns_c link set $if_c down"
+    cut_restore="ip -n $ns_c link set $if_c up"
 fi
+# --- 2. link cut while requests are in flight (all packets lost from now on)
+run_cut "busy-cut" "$cut_action" "$cut_restore" cut "$ip_s" "$port" busy 45
 # --- 3. link cut under an idle connection
-run_cut "idle-cut" idle "ip -n $ns_c link set $if_c down" "ip -n $ns_c link set $if_c up"
-# --- 4. control: the server process dies; its kernel closes the connection
-run_cut "server-killed" idle "kill -9 $server_pid && wait $server_pid 2> /dev/null; true" "true"
+run_cut "idle-cut" "ip -n $ns_c link set $if_c down" "ip -n $ns_c link set $if_c up" cut "$ip_s" "$port" idle 45
+
+# --- 4. a slow reader keeps its channel: paused 6 s, three times the client's 2 s dead-peer timeout
+ip netns exec "$ns_s" "$peer" sink "$ip_s" 7100 6 > "$work/sink-slow.log" 2>&1 &
+pids+=("$!")
+waitfor "$work/sink-slow.log" "listening" 10 || fail "slow-reader: the sink did not start"
+start=$(date +%s%N)
+ip netns exec "$ns_c" timeout 90 "$peer" flood "$ip_s" 7100 2000 6 > "$work/slow-reader.log" 2>&1
+rc=$?
+cat "$work/slow-reader.log"
+[ $rc -eq 3 ] || fail "slow-reader: the client lost its channel to a live reader (exit $rc)"
+waitfor "$work/sink-slow.log" "END-" 20 || fail "slow-reader: the sink never got END"
+cat "$work/sink-slow.log"
+grep -q "END-OK" "$work/sink-slow.log" || fail "slow-reader: messages lost or out of order"
+echo "RESULT slow-reader: the channel outlived 3x the dead-peer timeout, then every accepted message" \
+    "arrived in order ($((($(date +%s%N) - start) / 1000000)) ms)"
+
+# --- 5. link cut while the sink's window is closed: only unanswered window probes tell
+ip netns exec "$ns_s" "$peer" sink "$ip_s" 7101 100000 > "$work/sink-cut.log" 2>&1 &
+pids+=("$!")
+waitfor "$work/sink-cut.log" "listening" 10 || fail "window-cut: the sink did not start"
+run_cut "window-cut" "$cut_action" "$cut_restore" flood "$ip_s" 7101 3000 15
+
+# --- 6. control: the server process dies; its kernel closes the connection
+run_cut "server-killed" "kill -9 $server_pid && wait $server_pid 2> /dev/null; true" "true" cut "$ip_s" "$port" idle 45
 [ ${#findings[@]} -eq 0 ] || fail "not noticed in time: ${findings[*]}"
 echo "PASS: netns"

@@ -10,12 +10,24 @@
 //       Connects, prints CUT-NOW once the connection works (busy: and keeps requests in flight; idle: and
 //       then sends nothing), then waits up to SECONDS for the engine to report the connection lost. Prints
 //       NOTICED (exit 0) or NOT-NOTICED (exit 3) with the time it took.
+//   tofu_netns_peer sink IP PORT PAUSE
+//       Listens on IP:PORT with a pool of 2 messages and keeps every message it receives for PAUSE seconds
+//       after the first one (the engine stops reading: pool_empty, the window closes), then reads on. A
+//       message "END n" must follow exactly n messages numbered in increasing order: prints END-OK or
+//       END-MISMATCH.
+//   tofu_netns_peer flood IP PORT TIMEOUT_MS SECONDS
+//       Connects with Options::deadPeerTimeoutMs = TIMEOUT_MS and sends numbered 8 KiB signals until the
+//       engine refuses one (every buffer full: the sink's window is closed), prints CUT-NOW, then waits up
+//       to SECONDS for the engine to report the connection lost: NOTICED (exit 0), or NOT-NOTICED, after
+//       which it sends "END n" (n: the messages the engine accepted) and exits 3.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <string>
+#include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "tofu/tofu.hpp"
 
@@ -243,10 +255,183 @@ int cut(const std::string& ip, std::uint16_t port, bool busy, double seconds) {
     }
 }
 
+MessagePtr signalSeq(Ampe& ampe, ChannelNumber cn, long seq, const std::string& body) {
+    MessagePtr m = ampe.get(AllocationStrategy::always);
+    m->bhdr.proto.mtype = MessageType::regular;
+    m->bhdr.proto.role = MessageRole::signal;
+    m->bhdr.channel_number = cn;
+    m->thdrs.append("seq", std::to_string(seq));
+    m->body.assign(body);
+    return m;
+}
+
+int sink(const std::string& ip, std::uint16_t port, double pause) {
+    Options opts;
+    opts.initialPoolMsgs = 2;
+    opts.maxPoolMsgs = 2;
+    auto rtr = Reactor::Create(opts);
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels g(ampe);
+    MessagePtr w = ampe.get(AllocationStrategy::always);
+    TCPServerConfigurator(ip, port).prepareRequest(*w);
+    g->enqueueToPeer(w);
+    MessagePtr wr = next(*g, 10);
+    if (!wr || wr->bhdr.status != 0) {
+        say("sink: listen failed: " + (wr ? describe(*wr) : std::string("no answer")));
+        return 1;
+    }
+    say("sink: listening on " + ip + ":" + std::to_string(port));
+    std::vector<MessagePtr> held;  // pool_empty notices too: one back in the pool lets a frame in
+    bool pausing = false;
+    Clock::time_point pausedAt;
+    long count = 0, last = -1;
+    bool ordered = true;
+    for (;;) {
+        if (pausing && since(pausedAt) >= pause) {
+            say("sink: reading again after " + std::to_string(since(pausedAt)) + " s");
+            pausing = false;
+            pause = 1e9;  // once
+            held.clear();
+        }
+        MessagePtr m = g->waitReceive(pausing ? 50'000'000 : waitReceive_INFINITE_TIMEOUT);
+        if (!m) {
+            continue;
+        }
+        const ProtoFields p = m->bhdr.proto;
+        if (p.origin == OriginFlag::engine) {
+            if (raw_to_status(m->bhdr.status) == AmpeStatus::channel_closed &&
+                p.role == MessageRole::signal) {
+                say("sink: channel " + std::to_string(m->bhdr.channel_number) + " closed after " +
+                    std::to_string(count) + " messages");
+            } else if (pausing) {
+                held.push_back(std::move(m));
+            }
+            continue;
+        }
+        if (p.mtype == MessageType::hello && p.role == MessageRole::request) {
+            m->bhdr.proto.role = MessageRole::response;
+            g->enqueueToPeer(m);
+            continue;
+        }
+        const std::string body(m->body.view());
+        if (body.rfind("END ", 0) == 0) {
+            const long n = std::strtol(body.c_str() + 4, nullptr, 10);
+            say(std::string(n == count && ordered ? "sink: END-OK " : "sink: END-MISMATCH ") + "expected " +
+                std::to_string(n) + ", got " + std::to_string(count) +
+                (ordered ? " in order" : " OUT OF ORDER"));
+            continue;
+        }
+        const auto seq = m->thdrs.find("seq");
+        const long s = seq ? std::strtol(std::string(*seq).c_str(), nullptr, 10) : -1;
+        ordered = ordered && s > last;
+        last = s;
+        ++count;
+        if (!pausing && pause < 1e9) {
+            pausing = true;
+            pausedAt = Clock::now();
+            say("sink: pausing " + std::to_string(pause) + " s");
+        }
+        if (pausing) {
+            held.push_back(std::move(m));
+        }
+    }
+}
+
+int flood(const std::string& ip, std::uint16_t port, std::uint32_t timeoutMs, double seconds) {
+    Options opts;
+    opts.deadPeerTimeoutMs = timeoutMs;
+    opts.maxSendQueueBytes = 64 * 1024;
+    auto rtr = Reactor::Create(opts);
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels g(ampe);
+    const ChannelNumber cn = connect(ampe, *g, ip, port);
+    if (cn == 0) {
+        return 1;
+    }
+    // One message at a time, each handled by the engine before the next (a Welcome that must fail comes
+    // back after it): a refusal then means the queue is full although the engine wrote what the socket took.
+    const std::string body(8 * 1024, 'f');
+    long seq = 0, refused = 0;
+    auto sync = [&] {
+        MessagePtr marker = ampe.get(AllocationStrategy::always);
+        UDSServerConfigurator("/nonexistent-tofu-dir/x").prepareRequest(*marker);
+        const ChannelNumber mcn = g->enqueueToPeer(marker).channel_number;
+        for (;;) {
+            MessagePtr m = next(*g, 30);
+            if (!m) {
+                return false;
+            }
+            if (m->bhdr.channel_number == mcn) {
+                if (m->bhdr.proto.role == MessageRole::signal) {
+                    return true;
+                }
+                continue;
+            }
+            if (raw_to_status(m->bhdr.status) != AmpeStatus::send_failed) {
+                say("client: FAIL connection lost while filling: " + describe(*m));
+                return false;
+            }
+            ++refused;
+        }
+    };
+    // Full once a message is refused even after the socket had 200 ms to take more: the window is closed.
+    for (long lastRefused = 0;;) {
+        MessagePtr m = signalSeq(ampe, cn, seq++, body);
+        g->enqueueToPeer(m);
+        const long before = refused;
+        if (!sync()) {
+            return 1;
+        }
+        if (refused > before) {
+            if (refused > 1 && lastRefused == seq - 2) {
+                break;
+            }
+            lastRefused = seq - 1;
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        }
+    }
+    const long accepted = seq - refused;
+    const auto t0 = Clock::now();
+    say("CUT-NOW (window closed: " + std::to_string(accepted) + " messages accepted, " +
+        std::to_string(refused) + " refused)");
+    if (MessagePtr m = next(*g, seconds)) {
+        const double took = since(t0);
+        // The messages still queued come back first (with the reason), then the channel's close signal.
+        long back = 0;
+        const std::string reason(statusName(raw_to_status(m->bhdr.status)));
+        while (m && m->thdrs.find("seq")) {
+            ++back;
+            m = next(*g, 5);
+        }
+        say("NOTICED: after " + std::to_string(took) + " s since CUT-NOW: " + std::to_string(back) +
+            " queued messages back (" + (back > 0 ? reason : std::string("-")) + "), then " +
+            (m ? describe(*m) : std::string("no close signal")));
+        return 0;
+    }
+    say("NOT-NOTICED: the channel is open after " + std::to_string(since(t0)) + " s; sending END " +
+        std::to_string(accepted));
+    // The sink may still be paused: try again while the queue is full.
+    for (int i = 0; i < 300; ++i) {
+        const long before = refused;
+        MessagePtr end = signalSeq(ampe, cn, seq, "END " + std::to_string(accepted));
+        g->enqueueToPeer(end);
+        if (!sync()) {
+            return 1;
+        }
+        if (refused == before) {
+            return 3;  // END is on its way
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    say("client: FAIL END refused for 30 s");
+    return 1;
+}
+
 int usage() {
     std::fprintf(
         stderr,
-        "usage: tofu_netns_peer server IP PORT | transfer IP PORT COUNT | cut IP PORT busy|idle SECONDS\n");
+        "usage: tofu_netns_peer server IP PORT | transfer IP PORT COUNT | cut IP PORT busy|idle SECONDS |\n"
+        "       sink IP PORT PAUSE | flood IP PORT TIMEOUT_MS SECONDS\n");
     return 2;
 }
 
@@ -272,6 +457,13 @@ int main(int argc, char** argv) {
                 return usage();
             }
             return cut(ip, port, how == "busy", std::strtod(argv[5], nullptr));
+        }
+        if (mode == "sink" && argc == 5) {
+            return sink(ip, port, std::strtod(argv[4], nullptr));
+        }
+        if (mode == "flood" && argc == 6) {
+            return flood(ip, port, static_cast<std::uint32_t>(std::strtoul(argv[4], nullptr, 10)),
+                         std::strtod(argv[5], nullptr));
         }
         return usage();
     } catch (const std::exception& e) {
