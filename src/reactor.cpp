@@ -73,7 +73,9 @@ Reactor::Impl::~Impl() {
         groups.swap(groups_);
     }
     for (auto& g : groups) {
+        g->shut();
         releaseAll(g->mailbox.close());
+        g->waitCallsDone();  // a woken waitReceive still has to leave the group
         g->mailbox.waitIdle();
     }
     groups.clear();

@@ -213,7 +213,7 @@ TEST_CASE("contract: a call on a group after destroy() returned throws shutdown_
     CHECK_THROWS_AS(ampe.destroy(g), AmpeError);
 }
 
-TEST_CASE("contract: both peers send ByeRequest at the same time; both channels close", "[contract][bye]") {
+TEST_CASE("contract: both peers send ByeRequest at the same time and both channels close", "[contract][bye]") {
     const bool uds = GENERATE(false, true);
     INFO((uds ? "uds" : "tcp"));
     auto rtr = Reactor::Create();
