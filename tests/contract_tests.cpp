@@ -147,6 +147,7 @@ TEST_CASE("contract: enqueueToPeer and updateReceiver racing destroy() never tou
     const std::string path = tempUdsPath();
     constexpr int Rounds = 300;
     int raced = 0;
+    std::atomic<int> undocumented{0};
     for (int round = 0; round < Rounds; ++round) {
         ChannelGroup* g = ampe.create();
         const ChannelNumber listener = startListener(ampe, *g, UDSServerConfigurator(path));
@@ -167,12 +168,13 @@ TEST_CASE("contract: enqueueToPeer and updateReceiver racing destroy() never tou
                         g->updateReceiver(m);
                     }
                 } catch (const AmpeError& e) {
-                    // The documented outcomes of a call that overlaps destroy().
+                    // The documented outcomes of a call that overlaps destroy() (Catch2 assertions are
+                    // not thread-safe: the main thread checks the count).
                     const AmpeStatus st = e.status();
-                    const bool documented = st == AmpeStatus::shutdown_started ||
-                                            st == AmpeStatus::invalid_channel_number ||
-                                            st == AmpeStatus::invalid_mchn_group;
-                    CHECK(documented);
+                    if (st != AmpeStatus::shutdown_started && st != AmpeStatus::invalid_channel_number &&
+                        st != AmpeStatus::invalid_mchn_group) {
+                        undocumented.fetch_add(1);
+                    }
                     sawShutdown = true;
                     return;
                 }
@@ -190,6 +192,7 @@ TEST_CASE("contract: enqueueToPeer and updateReceiver racing destroy() never tou
         raced += sawShutdown ? 1 : 0;
     }
     CHECK(raced == Rounds);
+    CHECK(undocumented == 0);
 }
 
 TEST_CASE("contract: a call on a group after destroy() returned throws shutdown_started",
@@ -213,7 +216,8 @@ TEST_CASE("contract: a call on a group after destroy() returned throws shutdown_
     CHECK_THROWS_AS(ampe.destroy(g), AmpeError);
 }
 
-TEST_CASE("contract: both peers send ByeRequest at the same time and both channels close", "[contract][bye]") {
+TEST_CASE("contract: both peers send ByeRequest at the same time and both channels close",
+          "[contract][bye]") {
     const bool uds = GENERATE(false, true);
     INFO((uds ? "uds" : "tcp"));
     auto rtr = Reactor::Create();
@@ -516,6 +520,8 @@ TEST_CASE("contract: the close notice and a returned signal tell themselves apar
     REQUIRE(::bind(lst.fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0);
     socklen_t len = sizeof a;
     REQUIRE(::getsockname(lst.fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    const int small = 4096;  // a small window: the client's messages stay in its send queue
+    ::setsockopt(lst.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
     REQUIRE(::listen(lst.fd, 4) == 0);
 
     MessagePtr hello = ampe.get(AllocationStrategy::always);
