@@ -513,7 +513,7 @@ class ClientConnector {
             pending_ = 0;
             return true;
         }
-        if (received->bhdr.proto.mtype == MessageType::regular && st == AmpeStatus::channel_closed) {
+        if (received->isCloseNotice()) {
             pending_ = 0;  // the failed Hello's channel is gone: the next kick() tries again
         }
         return false;

@@ -142,9 +142,7 @@ AmpeStatus EchoClient::run() {
         chnls_->enqueueToPeer(bye);
         for (;;) {
             MessagePtr msg = next();
-            if (msg->bhdr.proto.origin == OriginFlag::engine &&
-                msg->bhdr.proto.mtype == MessageType::regular &&
-                raw_to_status(msg->bhdr.status) == AmpeStatus::channel_closed) {
+            if (msg->isCloseNotice() && msg->bhdr.channel_number == channel_) {
                 status_ = AmpeStatus::success;
                 return status_;
             }

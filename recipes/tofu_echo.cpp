@@ -40,10 +40,7 @@ class LoggingEcho final : public recipes::Services {
                 fmt::print("connected channel {} ({})\n", bh.channel_number,
                            msg->thdrs.find(tofu::ConnectToHeader).value_or("?"));
                 std::fflush(stdout);
-            } else if (bh.proto.origin == tofu::OriginFlag::engine &&
-                       bh.proto.mtype == tofu::MessageType::regular &&
-                       bh.proto.role == tofu::MessageRole::signal &&
-                       tofu::raw_to_status(bh.status) == tofu::AmpeStatus::channel_closed) {
+            } else if (msg->isCloseNotice()) {
                 fmt::print("disconnected channel {}\n", bh.channel_number);
                 std::fflush(stdout);
             }

@@ -180,6 +180,10 @@ TEST_CASE("interop: tofu client against an asio server", "[interop][tcp]") {
     MessagePtr hello = ampe.get(AllocationStrategy::always);
     TCPClientConfigurator("127.0.0.1", port).prepareRequest(*hello);
     const BinaryHeader sent = cli->enqueueToPeer(hello);
+    // An oob signal posted while the client still connects waits behind the Hello.
+    MessagePtr early = appMessage(ampe, MessageRole::signal, sent.channel_number, "early");
+    early->bhdr.proto.oob = Oob::on;
+    cli->enqueueToPeer(early);
 
     tcp::socket sock(io);
     acceptor.accept(sock);
@@ -197,17 +201,34 @@ TEST_CASE("interop: tofu client against an asio server", "[interop][tcp]") {
     REQUIRE(resp->bhdr.message_id == sent.message_id);
     REQUIRE(bodyText(*resp) == "hi");
 
-    // Several messages, one of them oob, and a bye.
+    RawFrame first = readFrame(sock);  // the oob signal, right after the Hello
+    CHECK(first.proto == (AppSignalProto | 0x40));
+    CHECK(first.body == "early");
+
+    // Regular and oob messages mixed: each kind arrives in the order it was posted (oob ones may
+    // overtake regular ones), then a bye.
     for (int i = 0; i < 3; ++i) {
         MessagePtr m = appMessage(ampe, MessageRole::signal, sent.channel_number, "m" + std::to_string(i));
         cli->enqueueToPeer(m);
+        MessagePtr o = appMessage(ampe, MessageRole::signal, sent.channel_number, "o" + std::to_string(i));
+        o->bhdr.proto.oob = Oob::on;
+        cli->enqueueToPeer(o);
     }
-    for (int i = 0; i < 3; ++i) {
+    int nextM = 0;
+    int nextO = 0;
+    for (int i = 0; i < 6; ++i) {
         RawFrame f = readFrame(sock);
-        CHECK(f.proto == AppSignalProto);
-        CHECK(f.body == "m" + std::to_string(i));
         CHECK(f.ch == sent.channel_number);
+        if ((f.proto & 0x40) != 0) {
+            CHECK(f.proto == (AppSignalProto | 0x40));
+            CHECK(f.body == "o" + std::to_string(nextO++));
+        } else {
+            CHECK(f.proto == AppSignalProto);
+            CHECK(f.body == "m" + std::to_string(nextM++));
+        }
     }
+    CHECK(nextM == 3);
+    CHECK(nextO == 3);
     MessagePtr bye = ampe.get(AllocationStrategy::always);
     bye->bhdr.proto.mtype = MessageType::bye;
     bye->bhdr.proto.role = MessageRole::request;
