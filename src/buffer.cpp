@@ -1,6 +1,7 @@
 #include "tofu/buffer.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <utility>
 
@@ -72,8 +73,15 @@ void Buffer::append(std::span<const std::uint8_t> bytes) {
     if (bytes.empty()) {
         return;
     }
+    // The bytes may be this buffer's own (b.append(b.view())): find them again after a reallocation,
+    // and copy with memmove (assign of a part of itself overlaps).
+    const auto src = reinterpret_cast<std::uintptr_t>(bytes.data());
+    const auto base = reinterpret_cast<std::uintptr_t>(data_);
+    const bool own = data_ != nullptr && src >= base && src < base + cap_;
+    const std::size_t offset = own ? static_cast<std::size_t>(src - base) : 0;
     reserve(len_ + bytes.size());
-    std::memcpy(data_ + len_, bytes.data(), bytes.size());
+    const std::uint8_t* from = own ? data_ + offset : bytes.data();
+    std::memmove(data_ + len_, from, bytes.size());
     len_ += bytes.size();
 }
 

@@ -1,6 +1,8 @@
 #include "tofu/message.hpp"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <atomic>
 #include <limits>
@@ -63,6 +65,19 @@ void TextHeaders::append(std::string_view name, std::string_view value) {
         value.find_first_of("\r\n") != std::string_view::npos) {
         throw AmpeError(AmpeStatus::invalid_message);
     }
+    const auto inside = [this](std::string_view v) {
+        const auto p = reinterpret_cast<std::uintptr_t>(v.data());
+        const auto base = reinterpret_cast<std::uintptr_t>(buffer.data());
+        return buffer.data() != nullptr && p >= base && p < base + buffer.capacity();
+    };
+    if (inside(nam) || inside(value)) {
+        // A record of these very headers: copy it out first (the buffer may move while it grows).
+        const std::string n(nam);
+        const std::string v(value);
+        append(n, v);
+        return;
+    }
+    buffer.reserve(buffer.size() + nam.size() + value.size() + 3);
     buffer.append(nam);
     buffer.append(std::string_view(":"));
     buffer.append(value);
@@ -70,8 +85,13 @@ void TextHeaders::append(std::string_view name, std::string_view value) {
 }
 
 void TextHeaders::appendSafe(TextHeaderIterator& it) {
+    // The iterator may walk these very headers, whose buffer moves as it grows: take the records first.
+    std::vector<std::pair<std::string, std::string>> records;
     while (std::optional<TextHeader> th = it.next()) {
-        append(th->name, th->value);
+        records.emplace_back(th->name, th->value);
+    }
+    for (const auto& [name, value] : records) {
+        append(name, value);
     }
 }
 
@@ -218,21 +238,20 @@ void Message::reset() noexcept {
 ValidCombination Message::set(const BinaryHeader& bh, const TextHeaders* hdrs,
                               std::span<const std::uint8_t> data) {
     bhdr = bh;
-    thdrs.reset();
-    body.reset();
-    if (hdrs != nullptr) {
-        TextHeaderIterator it = hdrs->hiter();
-        thdrs.appendSafe(it);
+    if (hdrs != &thdrs) {  // set(..., &m.thdrs, ...) keeps the headers as they are
+        thdrs.reset();
+        if (hdrs != nullptr) {
+            TextHeaderIterator it = hdrs->hiter();
+            thdrs.appendSafe(it);
+        }
     }
-    body.assign(data);
+    body.assign(data);  // data may be part of this body: assign copies with memmove
     return check_and_prepare();
 }
 
 void Message::setNotSafe(const BinaryHeader& bh, std::string_view hdrs, std::span<const std::uint8_t> data) {
     bhdr = bh;
-    thdrs.reset();
-    body.reset();
-    thdrs.appendNotSafe(hdrs);
+    thdrs.buffer.assign(hdrs);  // either may be a view of this message's own bytes: assign handles it
     body.assign(data);
 }
 

@@ -469,3 +469,35 @@ TEST_CASE("message: formatting", "[message]") {
     REQUIRE(fmt::format("{}", AmpeStatus::channel_closed) == "channel_closed");
     REQUIRE(fmt::format("{}", ValidCombination::ByeSignal) == "ByeSignal");
 }
+
+TEST_CASE("message: parts fed from the same message (self-aliasing) copy correctly", "[message]") {
+    MessagePtr m = Message::create();
+    m->body.assign(std::string_view("0123456789"));
+    for (int i = 0; i < 6; ++i) {
+        m->body.append(m->body.view());  // grows past its capacity while reading itself
+    }
+    REQUIRE(m->body.size() == 640);
+    CHECK(m->body.view().substr(630) == "0123456789");
+
+    m->thdrs.append("Job-ID", "12345");
+    for (int i = 0; i < 8; ++i) {
+        const std::optional<std::string_view> v = m->thdrs.find("Job-ID");
+        REQUIRE(v);
+        m->thdrs.append("Copy" + std::to_string(i), *v);  // a value of these very headers
+    }
+    CHECK(m->thdrs.find("Copy7") == std::optional<std::string_view>("12345"));
+    TextHeaderIterator it = m->thdrs.hiter();
+    const std::size_t before = m->thdrs.buffer.size();
+    m->thdrs.appendSafe(it);  // iterates what it appends to
+    CHECK(m->thdrs.buffer.size() == 2 * before);
+
+    m->bhdr.proto.role = MessageRole::signal;
+    m->bhdr.channel_number = 5;
+    const std::string hdrs(m->thdrs.view());
+    (void)m->set(m->bhdr, &m->thdrs, m->body.body().subspan(2, 8));  // its own headers and part of its body
+    CHECK(m->thdrs.view() == hdrs);
+    CHECK(m->body.view() == "23456789");
+    m->setNotSafe(m->bhdr, m->thdrs.view().substr(0, 14), m->body.body().subspan(1));
+    CHECK(m->thdrs.view() == "Job-ID:12345\r\n");
+    CHECK(m->body.view() == "3456789");
+}
