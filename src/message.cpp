@@ -262,6 +262,9 @@ std::string checkFailure(AmpeStatus st, const Message& m) {
     const ProtoFields p = m.bhdr.proto;
     switch (st) {
         case AmpeStatus::not_allowed:
+            if (p.internal != 0) {
+                return "the internal bit of proto is reserved for the engine (a receiver refuses it)";
+            }
             return p.origin != OriginFlag::application
                        ? "origin must be application (engine messages cannot be sent)"
                        : "a WelcomeResponse is made by the engine, not sent";
@@ -319,8 +322,8 @@ AmpeStatus Message::check_and_prepare(ValidCombination& vc) noexcept {
     bhdr.thl = 0;
     const ProtoFields p = bhdr.proto;
 
-    if (p.origin != OriginFlag::application) {
-        return fail(AmpeStatus::not_allowed);
+    if (p.origin != OriginFlag::application || p.internal != 0) {
+        return fail(AmpeStatus::not_allowed);  // internal: reserved for the engine, refused by receivers
     }
     if (p.role == MessageRole::response && bhdr.message_id == 0) {
         return fail(AmpeStatus::invalid_message_id);

@@ -501,3 +501,17 @@ TEST_CASE("message: parts fed from the same message (self-aliasing) copy correct
     CHECK(m->thdrs.view() == "Job-ID:12345\r\n");
     CHECK(m->body.view() == "3456789");
 }
+
+TEST_CASE("message: the internal bit is refused before it reaches the wire", "[message]") {
+    MessagePtr m = Message::create();
+    m->bhdr.proto.role = MessageRole::signal;
+    m->bhdr.channel_number = 3;
+    m->bhdr.proto.internal = 1;
+    try {
+        (void)m->check_and_prepare();
+        FAIL("a message with the internal bit passed check_and_prepare");
+    } catch (const AmpeError& e) {
+        CHECK(e.status() == AmpeStatus::not_allowed);
+        CHECK_THAT(std::string(e.what()), Catch::Contains("internal"));
+    }
+}
