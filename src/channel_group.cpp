@@ -27,12 +27,33 @@ void MchnGroup::waitCallsDone() const noexcept {
     }
 }
 
-void MchnGroup::reopen() noexcept {
+void MchnGroup::reopen(Reactor::Impl& engine) noexcept {
+    engine_ = &engine;
     mailbox.reopen();
     destroying = false;
     dirty = false;
     channels.clear();
     open_.store(true, std::memory_order_seq_cst);
+}
+
+GroupShelf& GroupShelf::instance() {
+    static GroupShelf shelf;
+    return shelf;
+}
+
+std::unique_ptr<MchnGroup> GroupShelf::take() {
+    std::lock_guard lock(mutex_);
+    if (groups_.size() <= Kept) {
+        return nullptr;
+    }
+    std::unique_ptr<MchnGroup> g = std::move(groups_.front());
+    groups_.pop_front();
+    return g;
+}
+
+void GroupShelf::put(std::unique_ptr<MchnGroup> g) {
+    std::lock_guard lock(mutex_);
+    groups_.push_back(std::move(g));
 }
 
 BinaryHeader MchnGroup::enqueueToPeer(MessagePtr& msg) {
@@ -57,13 +78,13 @@ BinaryHeader MchnGroup::enqueueToPeer(MessagePtr& msg) {
                  "a WelcomeRequest/HelloRequest opens a new channel: its channel number must be 0, not " +
                      std::to_string(m.bhdr.channel_number));
         }
-        allocated = engine_.registry().allocate(this);
+        allocated = engine_->registry().allocate(this);
         if (allocated == 0) {
             fail(AmpeStatus::allocation_failed, "all 65534 channel numbers are in use");
         }
         m.bhdr.channel_number = allocated;
     } else {
-        const AmpeStatus st = engine_.registry().check(m.bhdr.channel_number, this);
+        const AmpeStatus st = engine_->registry().check(m.bhdr.channel_number, this);
         if (st != AmpeStatus::success) {
             fail(st, "channel " + std::to_string(m.bhdr.channel_number) +
                          (st == AmpeStatus::invalid_mchn_group ? " belongs to another channel group"
@@ -73,10 +94,10 @@ BinaryHeader MchnGroup::enqueueToPeer(MessagePtr& msg) {
 
     const BinaryHeader sent = m.bhdr;
     m.ctx = this;
-    if (!engine_.submit(*this, &m, vc)) {
+    if (!engine_->submit(*this, &m, vc)) {
         m.ctx = nullptr;
         if (allocated != 0) {
-            engine_.registry().remove(allocated);
+            engine_->registry().remove(allocated);
             m.bhdr.channel_number = SpecialMinChannelNumber;
         }
         fail(AmpeStatus::shutdown_started, "the channel group is being destroyed or the engine is closing");
@@ -103,7 +124,7 @@ MessagePtr MchnGroup::waitReceive(std::uint64_t timeout_ns) {
 void MchnGroup::updateReceiver(MessagePtr& msg) {
     const Call call(*this);
     if (!msg) {
-        Message* sig = engine_.makeSignal(AmpeStatus::receiver_update, 0, 0);
+        Message* sig = engine_->makeSignal(AmpeStatus::receiver_update, 0, 0);
         if (!mailbox.push(sig)) {
             MessageDeleter{}(sig);
             throw AmpeError(AmpeStatus::shutdown_started, "updateReceiver: the channel group is closed");

@@ -33,7 +33,7 @@ namespace detail {
 
 class MchnGroup final : public ChannelGroup {
   public:
-    explicit MchnGroup(Reactor::Impl& engine) : engine_(engine) {}
+    explicit MchnGroup(Reactor::Impl& engine) : engine_(&engine) {}
 
     BinaryHeader enqueueToPeer(MessagePtr& msg) override;
     MessagePtr waitReceive(std::uint64_t timeout_ns) override;
@@ -68,13 +68,31 @@ class MchnGroup final : public ChannelGroup {
     void shut() noexcept { open_.store(false, std::memory_order_seq_cst); }
     /// destroy(): waits until no call is inside the group.
     void waitCallsDone() const noexcept;
-    /// create(): makes a retired group usable again.
-    void reopen() noexcept;
+    /// create(): makes a retired group usable again, for engine.
+    void reopen(Reactor::Impl& engine) noexcept;
 
   private:
-    Reactor::Impl& engine_;
+    Reactor::Impl* engine_;  // only touched by a call that got past Call, so never a destroyed engine
     std::atomic<int> calls_{0};
     std::atomic<bool> open_{true};
+};
+
+/// Destroyed groups, kept process-wide: a late call on one (after destroy(), or while or after its
+/// engine is destroyed) finds it shut and throws shutdown_started instead of touching freed memory.
+/// create() recycles the oldest once more than Kept wait, so memory stays bounded by the peak number of
+/// groups.
+class GroupShelf {
+  public:
+    static constexpr std::size_t Kept = 64;
+    static GroupShelf& instance();
+    /// A shut group to reopen, or nullptr while no more than Kept wait.
+    [[nodiscard]] std::unique_ptr<MchnGroup> take();
+    /// g is shut and no call is inside it.
+    void put(std::unique_ptr<MchnGroup> g);
+
+  private:
+    std::mutex mutex_;
+    std::deque<std::unique_ptr<MchnGroup>> groups_;
 };
 
 }  // namespace detail
@@ -176,14 +194,10 @@ class TOFU_HIDDEN Reactor::Impl final : public Ampe {
     std::atomic<bool> shutdown_{false};
     std::atomic<bool> refill_{false};
 
-    // Groups alive (created, not yet destroyed), and destroyed ones. A destroyed group's memory stays
-    // valid until the engine goes (a late call on it fails cleanly instead of touching freed memory);
-    // create() recycles the oldest only when more than RetiredKept wait, so the memory stays bounded.
-    static constexpr std::size_t RetiredKept = 64;
+    // Groups alive (created, not yet destroyed); destroyed ones go to the GroupShelf.
     std::mutex groupsMutex_;
     std::mutex destroyMutex_;
     std::vector<std::unique_ptr<detail::MchnGroup>> groups_;
-    std::deque<std::unique_ptr<detail::MchnGroup>> retired_;
 
     // Reactor-thread state.
     std::vector<std::unique_ptr<detail::Channel>> table_;  // indexed by channel number

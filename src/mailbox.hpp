@@ -75,11 +75,13 @@ class Mailbox {
         if (queue_.empty() && !closed_ && timeout_ns > 0) {
             ++waiters_;
             auto ready = [this] { return !queue_.empty() || closed_; };
-            if (timeout_ns == UINT64_MAX) {
+            // Beyond ~146 years is for ever: a deadline that far would overflow the clock's arithmetic
+            // and return at once.
+            constexpr std::uint64_t Forever = std::uint64_t{1} << 62;
+            if (timeout_ns >= Forever) {
                 cv_.wait(lock, ready);
             } else {
-                (void)cv_.wait_for(
-                    lock, std::chrono::nanoseconds(timeout_ns > INT64_MAX ? INT64_MAX : timeout_ns), ready);
+                (void)cv_.wait_for(lock, std::chrono::nanoseconds(timeout_ns), ready);
             }
             --waiters_;
             if (waiters_ == 0 && closed_) {

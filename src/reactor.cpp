@@ -77,9 +77,11 @@ Reactor::Impl::~Impl() {
         releaseAll(g->mailbox.close());
         g->waitCallsDone();  // a woken waitReceive still has to leave the group
         g->mailbox.waitIdle();
+        // Kept, not freed: a thread that calls it after this (a receive loop racing the engine's end)
+        // gets shutdown_started.
+        detail::GroupShelf::instance().put(std::move(g));
     }
     groups.clear();
-    retired_.clear();
     pool_.core().setAlerter({});
     pool_.close();
 }
@@ -185,16 +187,9 @@ ChannelGroup* Reactor::Impl::create() {
             throw AmpeError(AmpeStatus::shutdown_started, "engine closed");
         }
     }
-    std::unique_ptr<MchnGroup> g;
-    {
-        std::lock_guard lock(groupsMutex_);
-        if (retired_.size() > RetiredKept) {
-            g = std::move(retired_.front());
-            retired_.pop_front();
-        }
-    }
+    std::unique_ptr<MchnGroup> g = detail::GroupShelf::instance().take();
     if (g) {
-        g->reopen();
+        g->reopen(*this);
     } else {
         g = std::make_unique<MchnGroup>(*this);
     }
@@ -236,11 +231,17 @@ void Reactor::Impl::destroy(ChannelGroup* group) {
     releaseAll(g->mailbox.close());
     g->waitCallsDone();
     g->mailbox.waitIdle();
-    std::lock_guard lock(groupsMutex_);
-    auto it = std::find_if(groups_.begin(), groups_.end(), [g](const auto& p) { return p.get() == g; });
-    if (it != groups_.end()) {
-        retired_.push_back(std::move(*it));
-        groups_.erase(it);
+    std::unique_ptr<MchnGroup> owned;
+    {
+        std::lock_guard lock(groupsMutex_);
+        auto it = std::find_if(groups_.begin(), groups_.end(), [g](const auto& p) { return p.get() == g; });
+        if (it != groups_.end()) {
+            owned = std::move(*it);
+            groups_.erase(it);
+        }
+    }
+    if (owned) {
+        detail::GroupShelf::instance().put(std::move(owned));
     }
 }
 

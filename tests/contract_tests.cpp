@@ -681,3 +681,57 @@ TEST_CASE("contract: failures say what failed with the address and the OS's word
         CHECK_THAT(std::string(e.what()), Catch::Contains("4242"));
     }
 }
+
+TEST_CASE("contract: receive loops racing the engine's destruction stop with shutdown_started",
+          "[contract][destroy][mt]") {
+    for (int round = 0; round < 100; ++round) {
+        auto rtr = Reactor::Create();
+        Ampe& ampe = rtr->ampe();
+        constexpr int Threads = 4;
+        std::vector<ChannelGroup*> groups;
+        for (int t = 0; t < Threads; ++t) {
+            groups.push_back(ampe.create());
+        }
+        std::atomic<int> started{0};
+        std::atomic<int> stopped{0};
+        std::vector<std::thread> loops;
+        for (ChannelGroup* g : groups) {
+            loops.emplace_back([g, &started, &stopped] {
+                started.fetch_add(1);
+                for (;;) {
+                    try {
+                        (void)g->waitReceive(0);  // polls: most calls start while the engine goes away
+                    } catch (const AmpeError& e) {
+                        if (e.status() == AmpeStatus::shutdown_started) {
+                            stopped.fetch_add(1);
+                        }
+                        return;
+                    }
+                }
+            });
+        }
+        while (started.load() < Threads) {
+            std::this_thread::yield();
+        }
+        rtr.reset();  // groups still alive, threads still calling
+        for (std::thread& t : loops) {
+            t.join();
+        }
+        REQUIRE(stopped.load() == Threads);
+    }
+}
+
+TEST_CASE("contract: a timeout too long for the clock waits instead of returning at once", "[contract]") {
+    auto rtr = Reactor::Create();
+    DestroyChannels g(rtr->ampe());
+    std::thread late([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        g->updateReceiver();
+    });
+    const auto t0 = Clock::now();
+    MessagePtr m = g->waitReceive(waitReceive_INFINITE_TIMEOUT - 1);  // 2^64 - 2 ns
+    late.join();
+    REQUIRE(m);
+    CHECK(statusOf(*m) == AmpeStatus::receiver_update);
+    CHECK(Clock::now() - t0 >= std::chrono::milliseconds(40));
+}

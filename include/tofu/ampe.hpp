@@ -15,12 +15,15 @@
 //    group either completes normally (its usual refusals included, e.g. invalid_channel_number for a
 //    channel destroy() has closed already) or throws AmpeError(shutdown_started); none touches freed
 //    memory: destroy() waits for the calls already inside, and a blocked waitReceive is woken and throws.
-//  - a call made after destroy() returned throws AmpeError(shutdown_started) too: the engine keeps a
-//    destroyed group's memory and recycles it only after 64 more groups were destroyed. So drop the pointer
-//    at destroy(): after many create()/destroy() in between, it may name a new group.
+//  - a call made after destroy() returned throws AmpeError(shutdown_started) too: a destroyed group's memory
+//    is kept (process-wide) and recycled only after 64 more groups were destroyed. So drop the pointer at
+//    destroy(): after many create()/destroy() in between, it may name a new group.
 //  - Ampe::destroy of a group that is not alive (destroyed already, or not this engine's) throws
 //    AmpeError(invalid_mchn_group).
-//  - once the engine (the Reactor) is destroyed, any use of its groups or of the engine is undefined.
+//  - destroying the engine (the Reactor) does the same for every group still alive: calls inside are woken
+//    or waited for, and a call on such a group during or after the engine's destruction throws
+//    AmpeError(shutdown_started) (until the group's memory is recycled, as above). Any use of the Ampe
+//    itself after the Reactor is destroyed is undefined.
 #pragma once
 
 #include "tofu/export.hpp"
@@ -50,8 +53,10 @@ class TOFU_API ChannelGroup {
     BinaryHeader post(MessagePtr& msg) { return enqueueToPeer(msg); }
 
     /// Next message for this group: from a peer, from updateReceiver, or from the engine (origin engine).
-    /// Empty on timeout. Throws AmpeError(shutdown_started) when the group or engine is going away (a wait
-    /// in progress when destroy() starts is woken to throw) or is gone. Call from one thread only.
+    /// Empty on timeout; a timeout of 2^62 ns (~146 years) or more waits for ever, like
+    /// waitReceive_INFINITE_TIMEOUT. Throws AmpeError(shutdown_started) when the group or engine is going
+    /// away (a wait in progress when destroy() starts is woken to throw) or is gone. Call from one thread
+    /// only.
     virtual MessagePtr waitReceive(std::uint64_t timeout_ns) = 0;
 
     /// Puts msg into this group's receive queue with status receiver_update (origin application);
@@ -86,8 +91,9 @@ class TOFU_API Ampe {
     /// Closes every channel of the group silently (no close notices) and returns its messages to the pool.
     /// Calls on the group that overlap it complete or throw AmpeError(shutdown_started); it returns once
     /// none is inside (a blocked waitReceive is woken and throws). Later calls on the group throw
-    /// shutdown_started too (its memory is recycled only after 64 more groups were destroyed: do not keep
-    /// the pointer). Throws AmpeError(invalid_mchn_group) when group is not a live group of this engine.
+    /// shutdown_started too (its memory is recycled only after 64 more groups were destroyed, process-wide:
+    /// do not keep the pointer). Throws AmpeError(invalid_mchn_group) when group is not a live group of this
+    /// engine.
     virtual void destroy(ChannelGroup* group) = 0;
 
     /// The memory resource messages are allocated from.
