@@ -72,6 +72,7 @@ BinaryHeader MchnGroup::enqueueToPeer(MessagePtr& msg) {
 
     ChannelNumber allocated = 0;
     if (vc == ValidCombination::WelcomeRequest || vc == ValidCombination::HelloRequest) {
+        (void)removeHeader(m, ErrorHeader);  // a failed request sent again: its old ~error stays home
         if (m.bhdr.channel_number != SpecialMinChannelNumber) {
             // a Welcome/Hello always opens a new channel
             fail(AmpeStatus::invalid_channel_number,

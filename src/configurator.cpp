@@ -65,7 +65,12 @@ void UDSClientConfigurator::prepareRequest(Message& msg) const {
 }
 void UDSClientConfigurator::toConfiguration(TextHeaders& config) const {
     if (path.empty()) {
-        throw AmpeError(AmpeStatus::wrong_configuration);
+        throw AmpeError(AmpeStatus::wrong_configuration, "a UDS client needs a socket path");
+    }
+    if (path.size() > MaxUdsPathLen) {
+        throw AmpeError(AmpeStatus::invalid_address, "UDS path of " + std::to_string(path.size()) +
+                                                         " bytes; the limit is " +
+                                                         std::to_string(MaxUdsPathLen));
     }
     appendConfig(config, ConnectToHeader, udsValue(path));
 }
@@ -75,6 +80,11 @@ void UDSServerConfigurator::prepareRequest(Message& msg) const {
     toConfiguration(msg.thdrs);
 }
 void UDSServerConfigurator::toConfiguration(TextHeaders& config) const {
+    if (path.size() > MaxUdsPathLen) {
+        throw AmpeError(AmpeStatus::invalid_address, "UDS path of " + std::to_string(path.size()) +
+                                                         " bytes; the limit is " +
+                                                         std::to_string(MaxUdsPathLen));
+    }
     appendConfig(config, ListenOnHeader, udsValue(path));  // empty path: the engine picks one
 }
 

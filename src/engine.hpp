@@ -144,6 +144,9 @@ class TOFU_HIDDEN Reactor::Impl final : public Ampe {
     void failOpening(detail::MchnGroup* group, Message* msg, AmpeStatus st, std::string_view why = {});
     /// Appends the ~error header (what failed, the address, the OS's words) to a returned Welcome/Hello.
     static void explain(Message& msg, std::string_view why) noexcept;
+    /// Why msg's address header does not give an address, with its value.
+    [[nodiscard]] static std::string unusableAddress(const Message& msg, std::string_view header,
+                                                     std::string_view tcpForm);
     void startNextConnect(detail::Channel& ch);
     void onConnectReady(detail::Channel& ch);
     /// Registers ch's socket with the poller; on failure closes ch (only ch) and returns false.

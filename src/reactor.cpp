@@ -397,11 +397,25 @@ void Reactor::Impl::bounce(MchnGroup* g, Message* m, AmpeStatus st) noexcept {
     deliver(g, m);
 }
 
+std::string Reactor::Impl::unusableAddress(const Message& m, std::string_view header,
+                                           std::string_view tcpForm) {
+    const std::optional<std::string_view> value = m.thdrs.find(header);
+    if (!value) {
+        return fmt::format("no {} header (expected {}:{} or {}:uds|PATH)", header, header, tcpForm, header);
+    }
+    return fmt::format(
+        "{}:{} is not a usable address (expected {} with PORT 1-65535, or uds|PATH of at most {} "
+        "bytes)",
+        header, *value, tcpForm, MaxUdsPathLen);
+}
+
 void Reactor::Impl::explain(Message& m, std::string_view why) noexcept {
     if (why.empty()) {
         return;
     }
     try {
+        (void)detail::removeHeader(m,
+                                   ErrorHeader);  // a Hello sent again after a failure: the new reason only
         std::string text(why);
         std::replace_if(
             text.begin(), text.end(), [](char c) { return c == '\r' || c == '\n'; }, ' ');
@@ -443,8 +457,7 @@ void Reactor::Impl::onWelcome(MchnGroup* g, Message* m) {
     if (cfg.get_if<TCPServerConfigurator>() == nullptr && cfg.get_if<UDSServerConfigurator>() == nullptr) {
         // As the original: headers without a usable listen address are invalid_address (a Welcome without
         // any header was refused by check_and_prepare with wrong_configuration).
-        failOpening(g, m, AmpeStatus::invalid_address,
-                    "a WelcomeRequest needs a usable ~listen_on header (tcp|IP|PORT or uds|PATH)");
+        failOpening(g, m, AmpeStatus::invalid_address, unusableAddress(*m, ListenOnHeader, "tcp|IP|PORT"));
         return;
     }
     detail::UniqueFd fd;
@@ -480,8 +493,7 @@ void Reactor::Impl::onHello(MchnGroup* g, Message* m) {
     const auto* tcp = cfg.get_if<TCPClientConfigurator>();
     const auto* uds = cfg.get_if<UDSClientConfigurator>();
     if (tcp == nullptr && uds == nullptr) {
-        failOpening(g, m, AmpeStatus::invalid_address,  // as for a Welcome
-                    "a HelloRequest needs a usable ~connect_to header (tcp|HOST|PORT or uds|PATH)");
+        failOpening(g, m, AmpeStatus::invalid_address, unusableAddress(*m, ConnectToHeader, "tcp|HOST|PORT"));
         return;
     }
     detail::Endpoint ep;

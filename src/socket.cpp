@@ -17,6 +17,9 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "tofu/helpers.hpp"
 
@@ -303,6 +306,25 @@ std::string boundUdsPath(int fd) {
     }
     const std::size_t max = std::min<std::size_t>(len - offsetof(sockaddr_un, sun_path), sizeof a.sun_path);
     return std::string(a.sun_path, ::strnlen(a.sun_path, max));
+}
+
+bool removeHeader(Message& msg, std::string_view name) {
+    if (!msg.thdrs.find(name)) {
+        return false;
+    }
+    std::vector<std::pair<std::string, std::string>> keep;
+    TextHeaderIterator it = msg.thdrs.hiter();
+    while (std::optional<TextHeader> th = it.next()) {
+        if (th->name != name) {
+            keep.emplace_back(th->name, th->value);
+        }
+    }
+    msg.thdrs.reset();
+    for (const auto& [n, v] : keep) {
+        msg.thdrs.append(n, v);
+    }
+    msg.bhdr.thl = static_cast<std::uint16_t>(std::min<std::size_t>(msg.thdrs.buffer.size(), 0xFFFF));
+    return true;
 }
 
 void setListenOn(Message& msg, std::string_view value) {

@@ -82,6 +82,9 @@ void unlinkUdsListener(int fd) noexcept;
 /// The path a UDS socket fd is bound to; empty for TCP or when it cannot be read.
 [[nodiscard]] std::string boundUdsPath(int fd);
 
+/// Removes every record named name from msg's text headers (thl follows); true when one was removed.
+bool removeHeader(Message& msg, std::string_view name);
+
 /// Replaces the value of the first `~listen_on` record of msg's text headers (appends the record when
 /// there is none); the other records keep their bytes and order. Tells the application, in its
 /// WelcomeResponse, the address the engine actually chose.

@@ -663,6 +663,27 @@ TEST_CASE("contract: failures say what failed with the address and the OS's word
                Catch::Contains(std::to_string(closed)) && Catch::Contains(std::strerror(ECONNREFUSED)));
     (void)expectMessage(*grp);
 
+    // Sent again after its failure: one ~error, the new one; none goes on the wire (checked by the engine
+    // taking it off before it queues the Hello).
+    refused->bhdr.proto.role = MessageRole::request;
+    refused->bhdr.proto.origin = OriginFlag::application;
+    refused->bhdr.channel_number = 0;
+    refused->bhdr.status = 0;
+    refused->thdrs.reset();
+    refused->thdrs.append(ConnectToHeader, "tcp|127.0.0.1|65536");
+    refused->thdrs.append(ErrorHeader, "an old failure");
+    (void)grp->enqueueToPeer(refused);
+    MessagePtr again = expectMessage(*grp);
+    CHECK(statusOf(*again) == AmpeStatus::invalid_address);
+    int errors = 0;
+    TextHeaderIterator it = again->thdrs.hiter();
+    while (const std::optional<TextHeader> h = it.next()) {
+        errors += h->name == ErrorHeader ? 1 : 0;
+    }
+    CHECK(errors == 1);
+    CHECK_THAT(whatOf(*again), Catch::Contains("65536") && !Catch::Contains("an old failure"));
+    (void)expectMessage(*grp);
+
     // A body over the limit: the exception names the size and the limit.
     MessagePtr big = appMessage(ampe, MessageRole::request, 7, std::string(70000, 'b'));
     try {
