@@ -34,10 +34,11 @@ struct Channel {
 
     std::size_t groupIndex = 0;  // position in group->channels
 
-    bool stopSending = false;  // a bye went out: nothing more is sent, but a ByeResponse
-    bool peerEof = false;      // the peer shut its side: send what is queued, then close
-    bool peerDead = false;     // the liveness watch gave up on the peer: nothing more can be sent
-    bool paused = false;       // no pool message for the next frame: not reading
+    bool stopSending = false;    // a bye went out: nothing more is sent, but a ByeResponse
+    bool helloAnswered = false;  // accepted channel: the application queued its HelloResponse
+    bool peerEof = false;        // the peer shut its side: send what is queued, then close
+    bool peerDead = false;       // the liveness watch gave up on the peer: nothing more can be sent
+    bool paused = false;         // no pool message for the next frame: not reading
     bool poolSignalled = false;
     bool detached = false;  // removed from the poller while paused after a hang-up
     bool registered = false;

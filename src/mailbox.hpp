@@ -110,6 +110,18 @@ class Mailbox {
         return rest;
     }
 
+    /// After close() and once no thread uses the mailbox: every message still held goes back to its pool
+    /// (a destroyed group keeps nothing of its engine's memory).
+    void discard() noexcept {
+        while (Message* m = local_.dequeue()) {
+            MessageDeleter{}(m);
+        }
+        std::lock_guard lock(mutex_);
+        while (Message* m = queue_.dequeue()) {
+            MessageDeleter{}(m);
+        }
+    }
+
     /// After close() and once no thread uses the mailbox: empty and open again (a recycled group).
     void reopen() noexcept {
         while (Message* m = local_.dequeue()) {

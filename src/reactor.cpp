@@ -77,6 +77,7 @@ Reactor::Impl::~Impl() {
         releaseAll(g->mailbox.close());
         g->waitCallsDone();  // a woken waitReceive still has to leave the group
         g->mailbox.waitIdle();
+        g->mailbox.discard();
         // Kept, not freed: a thread that calls it after this (a receive loop racing the engine's end)
         // gets shutdown_started.
         detail::GroupShelf::instance().put(std::move(g));
@@ -231,6 +232,7 @@ void Reactor::Impl::destroy(ChannelGroup* group) {
     releaseAll(g->mailbox.close());
     g->waitCallsDone();
     g->mailbox.waitIdle();
+    g->mailbox.discard();  // what the receiver took but never got to: back to the pool now
     std::unique_ptr<MchnGroup> owned;
     {
         std::lock_guard lock(groupsMutex_);
@@ -343,6 +345,19 @@ void Reactor::Impl::handleAppMessage(Message* m) {
     }
     if (ch->kind == Channel::Kind::listener) {
         bounce(g, m, AmpeStatus::not_allowed);  // the original asserted here (defect 14)
+        return;
+    }
+    // What the peer's engine would refuse (and drop the connection for) is refused here instead: on an
+    // accepted channel the HelloResponse (or a bye) comes first and only once; a client never sends one.
+    const bool accepted = ch->decoder.accepted();
+    if (vc == ValidCombination::HelloResponse) {
+        if (!accepted || ch->helloAnswered) {
+            bounce(g, m, AmpeStatus::not_allowed);
+            return;
+        }
+        ch->helloAnswered = true;
+    } else if (accepted && !ch->helloAnswered && !bye) {
+        bounce(g, m, AmpeStatus::not_allowed);
         return;
     }
     const std::size_t frame = Channel::frameSize(*m);

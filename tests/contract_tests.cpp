@@ -756,3 +756,48 @@ TEST_CASE("contract: a timeout too long for the clock waits instead of returning
     CHECK(statusOf(*m) == AmpeStatus::receiver_update);
     CHECK(Clock::now() - t0 >= std::chrono::milliseconds(40));
 }
+
+TEST_CASE("contract: what the peer would refuse is refused at home and the channel lives on",
+          "[contract][hello]") {
+    auto rtr = Reactor::Create();
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels srv(ampe);
+    DestroyChannels cli(ampe);
+    const std::string path = tempUdsPath();
+    startListener(ampe, *srv, UDSServerConfigurator(path));
+    MessagePtr hello = ampe.get(AllocationStrategy::always);
+    UDSClientConfigurator(path).prepareRequest(*hello);
+    const BinaryHeader sent = cli->enqueueToPeer(hello);
+    MessagePtr req = expectMessage(*srv);
+    REQUIRE(vcOf(*req) == ValidCombination::HelloRequest);
+    const ChannelNumber scn = req->bhdr.channel_number;
+
+    // The server signals before it answers the Hello: given back, not sent.
+    MessagePtr early = appMessage(ampe, MessageRole::signal, scn, "too early");
+    (void)srv->enqueueToPeer(early);
+    MessagePtr back = expectMessage(*srv);
+    CHECK(back->isReturned());
+    CHECK(statusOf(*back) == AmpeStatus::not_allowed);
+
+    req->bhdr.proto.role = MessageRole::response;
+    (void)srv->enqueueToPeer(req);
+    MessagePtr resp = expectMessage(*cli);
+    REQUIRE(vcOf(*resp) == ValidCombination::HelloResponse);
+
+    // A second HelloResponse from the server, or one from the client: given back.
+    resp->bhdr.proto.origin = OriginFlag::application;
+    (void)cli->enqueueToPeer(resp);
+    MessagePtr back2 = expectMessage(*cli);
+    CHECK(back2->isReturned());
+    CHECK(statusOf(*back2) == AmpeStatus::not_allowed);
+
+    // The channel still works both ways.
+    MessagePtr ping = appMessage(ampe, MessageRole::signal, sent.channel_number, "ping");
+    (void)cli->enqueueToPeer(ping);
+    MessagePtr got = expectMessage(*srv);
+    CHECK(bodyText(*got) == "ping");
+    MessagePtr pong = appMessage(ampe, MessageRole::signal, scn, "pong");
+    (void)srv->enqueueToPeer(pong);
+    MessagePtr got2 = expectMessage(*cli);
+    CHECK(bodyText(*got2) == "pong");
+}
