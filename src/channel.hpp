@@ -31,6 +31,7 @@ struct Channel {
     MchnGroup* group = nullptr;
     /// Id of the Welcome/Hello that opened the channel, for its channel_closed signal.
     MessageID openMid = 0;
+    UdsFileId udsFile;  // listener: its socket file, removed at close only if the path still names it
 
     std::size_t groupIndex = 0;  // position in group->channels
 

@@ -485,6 +485,9 @@ void Reactor::Impl::onWelcome(MchnGroup* g, Message* m) {
     Channel& ch = newChannel(m->bhdr.channel_number, Channel::Kind::listener, g);
     ch.fd = std::move(fd);
     ch.openMid = m->bhdr.message_id;
+    if (cfg.get_if<UDSServerConfigurator>() != nullptr) {
+        ch.udsFile = detail::udsFileId(ch.fd.get());
+    }
     if (!watch(ch, detail::PollEvents::In, true)) {
         failOpening(g, m, AmpeStatus::processing_failed);
         return;
@@ -655,7 +658,7 @@ void Reactor::Impl::closeChannel(Channel& ch, AmpeStatus reason, bool silent) no
         poller_->remove(ch.fd.get());
     }
     if (ch.kind == Channel::Kind::listener && ch.fd) {
-        detail::unlinkUdsListener(ch.fd.get());
+        detail::unlinkUdsListener(ch.fd.get(), ch.udsFile);
     }
     ch.fd.reset();
     registry_.remove(ch.cn);

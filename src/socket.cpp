@@ -288,12 +288,32 @@ std::uint16_t localPort(int fd) noexcept {
     return 0;
 }
 
-void unlinkUdsListener(int fd) noexcept {
+UdsFileId udsFileId(int fd) noexcept {
+    const std::string path = [fd] {
+        try {
+            return boundUdsPath(fd);
+        } catch (...) {
+            return std::string();
+        }
+    }();
+    struct stat st {};
+    if (path.empty() || ::lstat(path.c_str(), &st) != 0) {
+        return {};
+    }
+    return UdsFileId{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
+}
+
+void unlinkUdsListener(int fd, UdsFileId id) noexcept {
     sockaddr_un a{};
     socklen_t len = sizeof a;
-    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0 && a.sun_family == AF_UNIX &&
-        len > offsetof(sockaddr_un, sun_path) && a.sun_path[0] != '\0') {
-        ::unlink(a.sun_path);
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0 || a.sun_family != AF_UNIX ||
+        len <= offsetof(sockaddr_un, sun_path) || a.sun_path[0] == '\0') {
+        return;
+    }
+    struct stat st {};
+    if (::lstat(a.sun_path, &st) == 0 && static_cast<std::uint64_t>(st.st_dev) == id.dev &&
+        static_cast<std::uint64_t>(st.st_ino) == id.ino) {
+        ::unlink(a.sun_path);  // still our file
     }
 }
 

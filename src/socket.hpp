@@ -76,8 +76,16 @@ struct Endpoint {
 /// The local TCP port of a bound socket (0 when unknown or not TCP).
 [[nodiscard]] std::uint16_t localPort(int fd) noexcept;
 
-/// Removes the socket file of a UDS listener fd (no-op for TCP).
-void unlinkUdsListener(int fd) noexcept;
+/// Which file a UDS listener's path named when it was bound (device and inode; 0/0 for TCP).
+struct UdsFileId {
+    std::uint64_t dev = 0;
+    std::uint64_t ino = 0;
+};
+[[nodiscard]] UdsFileId udsFileId(int fd) noexcept;
+
+/// Removes the socket file of a UDS listener fd (no-op for TCP), unless the path now names another file
+/// (removed and bound again by someone else).
+void unlinkUdsListener(int fd, UdsFileId id) noexcept;
 
 /// The path a UDS socket fd is bound to; empty for TCP or when it cannot be read.
 [[nodiscard]] std::string boundUdsPath(int fd);

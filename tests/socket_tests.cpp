@@ -90,8 +90,23 @@ TEST_CASE("sockets: UDS exchanger and stale files", "[socket]") {
     // a live one is not
     UniqueFd second;
     REQUIRE(createListener(UDSServerConfigurator(path), second) == AmpeStatus::listen_failed);
-    unlinkUdsListener(lfd.get());
+    unlinkUdsListener(lfd.get(), udsFileId(lfd.get()));
     REQUIRE(::lstat(path.c_str(), &st) != 0);
+}
+
+TEST_CASE("sockets: closing a UDS listener leaves a file someone else bound at its path since", "[socket]") {
+    const std::string path = tempUdsPath();
+    UniqueFd first;
+    REQUIRE(createListener(UDSServerConfigurator(path), first) == AmpeStatus::success);
+    const UdsFileId id = udsFileId(first.get());
+    REQUIRE(::unlink(path.c_str()) == 0);  // removed behind its back, and the path bound again
+    UniqueFd second;
+    REQUIRE(createListener(UDSServerConfigurator(path), second) == AmpeStatus::success);
+    unlinkUdsListener(first.get(), id);
+    struct stat st {};
+    CHECK(::lstat(path.c_str(), &st) == 0);  // the second listener's file is still there
+    unlinkUdsListener(second.get(), udsFileId(second.get()));
+    CHECK(::lstat(path.c_str(), &st) != 0);
 }
 
 TEST_CASE("sockets: a UDS listener with an empty path gets a fresh one", "[socket]") {
@@ -110,8 +125,8 @@ TEST_CASE("sockets: a UDS listener with an empty path gets a fresh one", "[socke
     UniqueFd cfd;
     bool inProgress = false;
     REQUIRE(startConnect(ep, cfd, inProgress) == AmpeStatus::success);  // it listens there
-    unlinkUdsListener(a.get());
-    unlinkUdsListener(b.get());
+    unlinkUdsListener(a.get(), udsFileId(a.get()));
+    unlinkUdsListener(b.get(), udsFileId(b.get()));
     REQUIRE(::lstat(pa.c_str(), &st) != 0);
     // a TCP listener has no path
     UniqueFd t;
