@@ -23,5 +23,8 @@ install(FILES "${PROJECT_BINARY_DIR}/tofuConfig.cmake" "${PROJECT_BINARY_DIR}/to
 # Build-tree export: find_package(tofu) works against a build directory too.
 export(EXPORT tofu-targets NAMESPACE tofu:: FILE "${PROJECT_BINARY_DIR}/tofuTargets.cmake")
 
+# tofu.pc finds its prefix from where it lies (${pcfiledir}), so an install tree moved elsewhere still works.
+file(RELATIVE_PATH TOFU_PC_TO_PREFIX "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
+string(REGEX REPLACE "/$" "" TOFU_PC_TO_PREFIX "${TOFU_PC_TO_PREFIX}")
 configure_file(cmake/tofu.pc.in "${PROJECT_BINARY_DIR}/tofu.pc" @ONLY)
 install(FILES "${PROJECT_BINARY_DIR}/tofu.pc" DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

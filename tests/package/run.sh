@@ -38,10 +38,12 @@ CM
 cmake -S "$work/copy" -B "$work/copy/build" "${gen[@]}" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 cmake --build "$work/copy/build" >/dev/null
 "$work/copy/build/copied" | tail -1
-echo "--- pkg-config"
+echo "--- pkg-config, with the install tree moved after install (tofu.pc is relocatable)"
 if command -v pkg-config >/dev/null; then
-    PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig:$work/prefix/lib/x86_64-linux-gnu/pkgconfig" \
-        bash -c 'c++ -std=c++20 "$0" -o "$1" $(pkg-config --cflags --libs tofu)' "$src/tests/package/main.cpp" "$work/pc-consumer"
+    cp -a "$work/prefix" "$work/moved"
+    PKG_CONFIG_PATH="$work/moved/lib/pkgconfig:$work/moved/lib/x86_64-linux-gnu/pkgconfig" \
+        bash -c 'pkg-config --cflags tofu | grep -q -- "-I$2" && c++ -std=c++20 "$0" -o "$1" $(pkg-config --cflags --libs tofu)' \
+        "$src/tests/package/main.cpp" "$work/pc-consumer" "$work/moved"
     "$work/pc-consumer"
 else
     echo "SKIP: pkg-config not installed"
