@@ -60,10 +60,6 @@ AmpeStatus ActiveChannels::check(ChannelNumber cn, const void* owner) const noex
     return o == owner ? AmpeStatus::success : AmpeStatus::invalid_mchn_group;
 }
 
-bool ActiveChannels::exists(ChannelNumber cn) const noexcept {
-    return owners_[cn].load(std::memory_order_acquire) != nullptr;
-}
-
 std::size_t ActiveChannels::count() const noexcept {
     std::lock_guard lock(mutex_);
     return active_;

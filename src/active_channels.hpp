@@ -32,7 +32,6 @@ class ActiveChannels {
     void remove(ChannelNumber cn) noexcept;
     /// success, invalid_channel_number (not active) or invalid_mchn_group (another owner's).
     [[nodiscard]] AmpeStatus check(ChannelNumber cn, const void* owner) const noexcept;
-    [[nodiscard]] bool exists(ChannelNumber cn) const noexcept;
     [[nodiscard]] std::size_t count() const noexcept;
 
   private:

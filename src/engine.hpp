@@ -117,8 +117,6 @@ class TOFU_HIDDEN Reactor::Impl final : public Ampe {
     /// An engine signal (regular/signal/engine) from the pool, allocated when the pool is empty.
     [[nodiscard]] Message* makeSignal(AmpeStatus st, ChannelNumber cn, MessageID mid);
 
-    [[nodiscard]] const char* pollerName() const noexcept { return poller_->name(); }
-
   private:
     static constexpr std::size_t MaxSendBatch = 128;  // frames gathered into one sendmsg()
 

@@ -44,7 +44,6 @@ class FrameDecoder {
     /// The message being filled, if any (on close, to return it to its pool).
     [[nodiscard]] Message* abandon() noexcept;
 
-    [[nodiscard]] const BinaryHeader& header() const noexcept { return bh_; }
     [[nodiscard]] bool accepted() const noexcept { return accepted_; }
     void setAccepted(bool accepted) noexcept { accepted_ = accepted; }
     /// True until the first frame has been taken.
