@@ -33,10 +33,10 @@ class Services {
 };
 
 /// Answers every request with a response carrying the same message id, headers and body (the request
-/// message itself, its role flipped), echoes signals back as they are (not a ByeSignal: it closes the channel), and so also
-/// answers HelloRequest with HelloResponse and ByeRequest with ByeResponse. Grows the pool when the
-/// engine reports pool_empty. Like the original it is lazy: after its budget of application messages
-/// the next message makes it ask the server to stop. Responses from peers are ignored, and a message
+/// message itself, its role flipped), echoes signals back as they are (not a ByeSignal: it closes the
+/// channel), and so also answers HelloRequest with HelloResponse and ByeRequest with ByeResponse. Grows the
+/// pool when the engine reports pool_empty. Like the original it is lazy: after its budget of application
+/// messages the next message makes it ask the server to stop. Responses from peers are ignored, and a message
 /// that cannot be echoed (its channel closed meanwhile) is dropped; the original stopped serving
 /// everybody in both cases.
 class EchoService final : public Services {

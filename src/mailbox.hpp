@@ -124,13 +124,8 @@ class Mailbox {
 
     /// After close() and once no thread uses the mailbox: empty and open again (a recycled group).
     void reopen() noexcept {
-        while (Message* m = local_.dequeue()) {
-            MessageDeleter{}(m);
-        }
+        discard();
         std::lock_guard lock(mutex_);
-        while (Message* m = queue_.dequeue()) {
-            MessageDeleter{}(m);
-        }
         closed_ = false;
         closedFlag_.store(false, std::memory_order_release);
     }

@@ -16,7 +16,9 @@
 #include <vector>
 
 #include "engine_test_support.hpp"
+#include "hardening/hardening_support.hpp"
 #include "raw_wire.hpp"
+#include "socket.hpp"
 
 using namespace tofu;
 using namespace tofu::testing;
@@ -35,13 +37,37 @@ Configurator clientCfg(bool uds, std::uint16_t port, const std::string& path) {
                : Configurator(TCPClientConfigurator("127.0.0.1", port));
 }
 
-MessagePtr byeRequest(Ampe& ampe, ChannelNumber cn) {
+sockaddr_un udsAddress(const std::string& path) {
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::memcpy(a.sun_path, path.c_str(), path.size() + 1);
+    return a;
+}
+
+MessagePtr byeMessage(Ampe& ampe, MessageRole role, ChannelNumber cn, Oob oob = Oob::off) {
     MessagePtr m = ampe.get(AllocationStrategy::always);
     m->bhdr.proto.mtype = MessageType::bye;
-    m->bhdr.proto.role = MessageRole::request;
+    m->bhdr.proto.role = role;
+    m->bhdr.proto.oob = oob;
     m->bhdr.channel_number = cn;
     return m;
 }
+
+/// One engine, a server group listening (TCP or UDS) and a client group connected to it.
+struct ConnectedPair {
+    std::unique_ptr<Reactor> rtr = Reactor::Create();
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels srv{ampe};
+    DestroyChannels cli{ampe};
+    Connection c;
+
+    explicit ConnectedPair(bool uds) {
+        const std::uint16_t port = uds ? 0 : findFreeTcpPort();
+        const std::string path = uds ? tempUdsPath() : std::string();
+        startListener(ampe, *srv, serverCfg(uds, port, path));
+        c = connect(ampe, *srv, *cli, clientCfg(uds, port, path));
+    }
+};
 
 /// Serves one side of a bye exchange: answers a ByeRequest from the peer, and returns once the channel's
 /// close notice arrives (true) or nothing comes for 10 s (false).
@@ -66,77 +92,47 @@ bool finishBye(ChannelGroup& g, ChannelNumber cn) {
     }
 }
 
-// ---- raw sockets for hand-written peers ----
+// ---- raw sockets for hand-written peers (sendAll, recvFrame... from hardening_support.hpp) ----
 
-struct RawFd {
-    int fd = -1;
-    explicit RawFd(int f) : fd(f) {}
-    ~RawFd() {
-        if (fd >= 0) {
-            ::close(fd);
-        }
+using detail::UniqueFd;
+
+/// A blocking socket connected to 127.0.0.1:port (TCP) or to path (UDS), with 10 s send/receive timeouts.
+UniqueFd rawPeer(bool uds, std::uint16_t port, const std::string& path) {
+    if (!uds) {
+        UniqueFd fd(hardening::rawSocket());
+        REQUIRE(hardening::rawConnect(fd.get(), port));
+        return fd;
     }
-    RawFd(const RawFd&) = delete;
-    RawFd& operator=(const RawFd&) = delete;
-};
-
-int rawTcpConnect(std::uint16_t port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    const sockaddr_un a = udsAddress(path);
+    REQUIRE(::connect(fd.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0);
     timeval tv{10, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0);
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     return fd;
 }
 
-bool sendAllRaw(int fd, const std::vector<std::uint8_t>& b) {
-    std::size_t off = 0;
-    while (off < b.size()) {
-        const ssize_t n = ::send(fd, b.data() + off, b.size() - off, MSG_NOSIGNAL);
-        if (n <= 0) {
-            return false;
-        }
-        off += static_cast<std::size_t>(n);
-    }
-    return true;
-}
+/// A live UDS listener at path that never accepts, its backlog filled by connections that say nothing.
+struct FullUdsListener {
+    UniqueFd fd;
+    std::vector<UniqueFd> fillers;
 
-bool recvAllRaw(int fd, std::uint8_t* p, std::size_t len) {
-    while (len > 0) {
-        const ssize_t n = ::recv(fd, p, len, 0);
-        if (n <= 0) {
-            return false;
+    explicit FullUdsListener(const std::string& path) : fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+        const sockaddr_un a = udsAddress(path);
+        REQUIRE(::bind(fd.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0);
+        REQUIRE(::listen(fd.get(), 0) == 0);
+        bool full = false;
+        for (int i = 0; i < 64 && !full; ++i) {
+            UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+            full =
+                ::connect(s.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0 && errno == EAGAIN;
+            if (!full) {
+                fillers.push_back(std::move(s));
+            }
         }
-        p += n;
-        len -= static_cast<std::size_t>(n);
+        REQUIRE(full);
     }
-    return true;
-}
-
-struct RawFrame {
-    std::uint8_t proto = 0;
-    std::uint64_t id = 0;
-    std::string payload;
 };
-
-bool recvFrameRaw(int fd, RawFrame& f) {
-    std::uint8_t h[wire::HeaderSize];
-    if (!recvAllRaw(fd, h, sizeof h)) {
-        return false;
-    }
-    f.proto = h[2];
-    f.id = 0;
-    for (int i = 4; i < 12; ++i) {
-        f.id = (f.id << 8) | h[i];
-    }
-    const std::size_t len = static_cast<std::size_t>(((h[12] << 8) | h[13]) + ((h[14] << 8) | h[15]));
-    f.payload.assign(len, '\0');
-    return len == 0 || recvAllRaw(fd, reinterpret_cast<std::uint8_t*>(f.payload.data()), len);
-}
 
 }  // namespace
 
@@ -220,17 +216,14 @@ TEST_CASE("contract: both peers send ByeRequest at the same time and both channe
           "[contract][bye]") {
     const bool uds = GENERATE(false, true);
     INFO((uds ? "uds" : "tcp"));
-    auto rtr = Reactor::Create();
-    Ampe& ampe = rtr->ampe();
-    DestroyChannels srv(ampe);
-    DestroyChannels cli(ampe);
-    const std::uint16_t port = uds ? 0 : findFreeTcpPort();
-    const std::string path = uds ? tempUdsPath() : std::string();
-    startListener(ampe, *srv, serverCfg(uds, port, path));
-    const Connection c = connect(ampe, *srv, *cli, clientCfg(uds, port, path));
+    ConnectedPair p(uds);
+    Ampe& ampe = p.ampe;
+    DestroyChannels& srv = p.srv;
+    DestroyChannels& cli = p.cli;
+    const Connection& c = p.c;
 
-    MessagePtr b1 = byeRequest(ampe, c.clientCn);
-    MessagePtr b2 = byeRequest(ampe, c.serverCn);
+    MessagePtr b1 = byeMessage(ampe, MessageRole::request, c.clientCn);
+    MessagePtr b2 = byeMessage(ampe, MessageRole::request, c.serverCn);
     (void)cli->enqueueToPeer(b1);
     (void)srv->enqueueToPeer(b2);
 
@@ -245,19 +238,13 @@ TEST_CASE("contract: both peers send ByeRequest at the same time and both channe
 TEST_CASE("contract: a ByeSignal without oob closes both ends once delivered", "[contract][bye]") {
     const bool uds = GENERATE(false, true);
     INFO((uds ? "uds" : "tcp"));
-    auto rtr = Reactor::Create();
-    Ampe& ampe = rtr->ampe();
-    DestroyChannels srv(ampe);
-    DestroyChannels cli(ampe);
-    const std::uint16_t port = uds ? 0 : findFreeTcpPort();
-    const std::string path = uds ? tempUdsPath() : std::string();
-    startListener(ampe, *srv, serverCfg(uds, port, path));
-    const Connection c = connect(ampe, *srv, *cli, clientCfg(uds, port, path));
+    ConnectedPair p(uds);
+    Ampe& ampe = p.ampe;
+    DestroyChannels& srv = p.srv;
+    DestroyChannels& cli = p.cli;
+    const Connection& c = p.c;
 
-    MessagePtr bye = ampe.get(AllocationStrategy::always);
-    bye->bhdr.proto.mtype = MessageType::bye;
-    bye->bhdr.proto.role = MessageRole::signal;
-    bye->bhdr.channel_number = c.clientCn;
+    MessagePtr bye = byeMessage(ampe, MessageRole::signal, c.clientCn);
     bye->body.assign("bye now");
     (void)cli->enqueueToPeer(bye);
 
@@ -404,25 +391,13 @@ TEST_CASE("contract: a paused channel whose peer half-closes neither hangs nor l
         }
     });
 
-    int fd = -1;
-    if (uds) {
-        fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_un a{};
-        a.sun_family = AF_UNIX;
-        std::memcpy(a.sun_path, path.c_str(), path.size() + 1);
-        REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0);
-        timeval tv{10, 0};
-        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    } else {
-        fd = rawTcpConnect(port);
-    }
-    RawFd peer(fd);
+    const UniqueFd peer = rawPeer(uds, port, path);
     const std::string hdr = uds ? "~connect_to:uds|" + path + "\r\n"
                                 : "~connect_to:tcp|127.0.0.1|" + std::to_string(port) + "\r\n";
-    REQUIRE(sendAllRaw(peer.fd, wire::frame(1, wire::HelloRequestProto, 1, hdr, "")));
-    RawFrame f;
-    REQUIRE(recvFrameRaw(peer.fd, f));
+    REQUIRE(hardening::sendAll(peer.get(), wire::frame(1, wire::HelloRequestProto, 1, hdr, "")));
+    hardening::RawHeader f;
+    std::string payload;
+    REQUIRE(hardening::recvFrame(peer.get(), f, payload));
     REQUIRE(f.proto == wire::HelloResponseProto);
 
     // Pipeline small requests whose answers are large, half-close, and only then read: the server's pool
@@ -430,9 +405,9 @@ TEST_CASE("contract: a paused channel whose peer half-closes neither hangs nor l
     // half-close arrives.
     constexpr int N = 200;
     for (int i = 0; i < N; ++i) {
-        REQUIRE(sendAllRaw(peer.fd, wire::frame(1, wire::AppRequestProto, 100 + i, "", "q")));
+        REQUIRE(hardening::sendAll(peer.get(), wire::frame(1, wire::AppRequestProto, 100 + i, "", "q")));
     }
-    ::shutdown(peer.fd, SHUT_WR);
+    ::shutdown(peer.get(), SHUT_WR);
     // Read nothing until the server is stuck (its answers stop: the sockets are full), so that the
     // half-close meets a paused channel with an answer half written.
     for (int last = -1, rounds = 0; submitted.load() != last && rounds < 50; ++rounds) {
@@ -440,7 +415,7 @@ TEST_CASE("contract: a paused channel whose peer half-closes neither hangs nor l
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     int answers = 0;
-    while (recvFrameRaw(peer.fd, f)) {
+    while (hardening::recvFrame(peer.get(), f, payload)) {
         CHECK(f.proto == wire::AppResponseProto);
         CHECK(f.id == static_cast<std::uint64_t>(100 + answers));  // in order, none skipped
         ++answers;
@@ -478,22 +453,7 @@ TEST_CASE(
     "contract: a stale-socket probe never blocks the reactor on a live UDS listener with a full backlog",
     "[contract][uds]") {
     const std::string path = tempUdsPath();
-    // A live listener that never accepts, its backlog filled.
-    RawFd lst(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_un a{};
-    a.sun_family = AF_UNIX;
-    std::memcpy(a.sun_path, path.c_str(), path.size() + 1);
-    REQUIRE(::bind(lst.fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0);
-    REQUIRE(::listen(lst.fd, 0) == 0);
-    std::vector<std::unique_ptr<RawFd>> fillers;
-    for (int i = 0; i < 64; ++i) {
-        auto s = std::make_unique<RawFd>(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-        const int rc = ::connect(s->fd, reinterpret_cast<const sockaddr*>(&a), sizeof a);
-        fillers.push_back(std::move(s));
-        if (rc != 0 && errno == EAGAIN) {
-            break;
-        }
-    }
+    const FullUdsListener busy(path);  // live, never accepting
 
     auto rtr = Reactor::Create();
     Ampe& ampe = rtr->ampe();
@@ -515,32 +475,28 @@ TEST_CASE("contract: the close notice and a returned signal tell themselves apar
     Ampe& ampe = rtr->ampe();
     DestroyChannels cli(ampe);
     // A raw server that accepts and never reads: the client's messages pile up in its send queue.
-    RawFd lst(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    const UniqueFd lst(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(lst.fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::bind(lst.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0);
     socklen_t len = sizeof a;
-    REQUIRE(::getsockname(lst.fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    REQUIRE(::getsockname(lst.get(), reinterpret_cast<sockaddr*>(&a), &len) == 0);
     const int small = 4096;  // a small window: the client's messages stay in its send queue
-    ::setsockopt(lst.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    REQUIRE(::listen(lst.fd, 4) == 0);
+    ::setsockopt(lst.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    REQUIRE(::listen(lst.get(), 4) == 0);
 
     MessagePtr hello = ampe.get(AllocationStrategy::always);
     TCPClientConfigurator("127.0.0.1", ntohs(a.sin_port)).prepareRequest(*hello);
     const BinaryHeader sent = cli->enqueueToPeer(hello);
-    RawFd conn(::accept(lst.fd, nullptr, nullptr));
-    REQUIRE(conn.fd >= 0);
+    const UniqueFd conn(::accept(lst.get(), nullptr, nullptr));
+    REQUIRE(conn);
     const std::string big(60000, 's');
     for (int i = 0; i < 60; ++i) {  // 3.6 MB: within the default send-queue limit
         MessagePtr s = appMessage(ampe, MessageRole::signal, sent.channel_number, big);
         (void)cli->enqueueToPeer(s);
     }
-    MessagePtr bye = ampe.get(AllocationStrategy::always);
-    bye->bhdr.proto.mtype = MessageType::bye;
-    bye->bhdr.proto.role = MessageRole::signal;
-    bye->bhdr.proto.oob = Oob::on;
-    bye->bhdr.channel_number = sent.channel_number;
+    MessagePtr bye = byeMessage(ampe, MessageRole::signal, sent.channel_number, Oob::on);
     (void)cli->enqueueToPeer(bye);
 
     int returnedSignals = 0;
@@ -565,22 +521,7 @@ TEST_CASE("contract: the close notice and a returned signal tell themselves apar
 TEST_CASE("contract: a Hello to a UDS listener with a full backlog waits for room instead of failing",
           "[contract][uds]") {
     const std::string path = tempUdsPath();
-    RawFd lst(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_un a{};
-    a.sun_family = AF_UNIX;
-    std::memcpy(a.sun_path, path.c_str(), path.size() + 1);
-    REQUIRE(::bind(lst.fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0);
-    REQUIRE(::listen(lst.fd, 0) == 0);
-    std::vector<std::unique_ptr<RawFd>> fillers;
-    bool full = false;
-    for (int i = 0; i < 64 && !full; ++i) {
-        auto s = std::make_unique<RawFd>(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-        full = ::connect(s->fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0 && errno == EAGAIN;
-        if (!full) {
-            fillers.push_back(std::move(s));
-        }
-    }
-    REQUIRE(full);
+    const FullUdsListener lst(path);
 
     auto rtr = Reactor::Create();
     Ampe& ampe = rtr->ampe();
@@ -593,16 +534,17 @@ TEST_CASE("contract: a Hello to a UDS listener with a full backlog waits for roo
     INFO((early ? describe(*early) : std::string("nothing")));
     CHECK(!early);
     // Room in the backlog: the Hello arrives.
-    for (std::size_t i = 0; i <= fillers.size(); ++i) {
-        RawFd conn(::accept(lst.fd, nullptr, nullptr));
-        REQUIRE(conn.fd >= 0);
-        timeval tv{10, 0};
-        ::setsockopt(conn.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        RawFrame f;
-        if (i < fillers.size()) {
+    for (std::size_t i = 0; i <= lst.fillers.size(); ++i) {
+        const UniqueFd conn(::accept(lst.fd.get(), nullptr, nullptr));
+        REQUIRE(conn);
+        if (i < lst.fillers.size()) {
             continue;  // a filler: never sends
         }
-        REQUIRE(recvFrameRaw(conn.fd, f));
+        timeval tv{10, 0};
+        ::setsockopt(conn.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        hardening::RawHeader f;
+        std::string payload;
+        REQUIRE(hardening::recvFrame(conn.get(), f, payload));
         CHECK(f.proto == wire::HelloRequestProto);
     }
     ::unlink(path.c_str());
