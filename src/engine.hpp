@@ -16,10 +16,10 @@
 #include <thread>
 #include <vector>
 
-#include "active_channels.hpp"
+#include "channel_registry.hpp"
 #include "channel.hpp"
 #include "liveness.hpp"
-#include "mailbox.hpp"
+#include "mchn_group.hpp"
 #include "notifier.hpp"
 #include "poller/poller.hpp"
 #include "pool.hpp"
@@ -28,74 +28,6 @@
 #include "tofu/reactor.hpp"
 
 namespace tofu {
-
-namespace detail {
-
-class MchnGroup final : public ChannelGroup {
-  public:
-    explicit MchnGroup(Reactor::Impl& engine) : engine_(&engine) {}
-
-    BinaryHeader enqueueToPeer(MessagePtr& msg) override;
-    MessagePtr waitReceive(std::uint64_t timeout_ns) override;
-    void updateReceiver(MessagePtr& msg) override;
-    using ChannelGroup::updateReceiver;
-
-    Mailbox mailbox;
-
-    // Guarded by the engine's inbox mutex: set once destroy() starts; no message is accepted after.
-    bool destroying = false;
-
-    // Reactor thread only: messages delivered during the current pass, pushed to the mailbox at its end.
-    IntrusiveQueue<Message> outbox;
-    bool dirty = false;
-    // Reactor thread only: the group's open channels (each knows its index), so destroy is O(channels).
-    std::vector<Channel*> channels;
-
-    /// Every API call holds one of these: destroy() waits for the calls already inside before it
-    /// retires the group, and calls that start later fail with shutdown_started.
-    class Call {
-      public:
-        explicit Call(MchnGroup& g);
-        ~Call() { g_.calls_.fetch_sub(1, std::memory_order_release); }
-        Call(const Call&) = delete;
-        Call& operator=(const Call&) = delete;
-
-      private:
-        MchnGroup& g_;
-    };
-
-    /// destroy(): refuses new calls from now on.
-    void shut() noexcept { open_.store(false, std::memory_order_seq_cst); }
-    /// destroy(): waits until no call is inside the group.
-    void waitCallsDone() const noexcept;
-    /// create(): makes a retired group usable again, for engine.
-    void reopen(Reactor::Impl& engine) noexcept;
-
-  private:
-    Reactor::Impl* engine_;  // only touched by a call that got past Call, so never a destroyed engine
-    std::atomic<int> calls_{0};
-    std::atomic<bool> open_{true};
-};
-
-/// Destroyed groups, kept process-wide: a late call on one (after destroy(), or while or after its
-/// engine is destroyed) finds it shut and throws shutdown_started instead of touching freed memory.
-/// create() recycles the oldest once more than Kept wait, so memory stays bounded by the peak number of
-/// groups.
-class GroupShelf {
-  public:
-    static constexpr std::size_t Kept = 64;
-    static GroupShelf& instance();
-    /// A shut group to reopen, or nullptr while no more than Kept wait.
-    [[nodiscard]] std::unique_ptr<MchnGroup> take();
-    /// g is shut and no call is inside it.
-    void put(std::unique_ptr<MchnGroup> g);
-
-  private:
-    std::mutex mutex_;
-    std::deque<std::unique_ptr<MchnGroup>> groups_;
-};
-
-}  // namespace detail
 
 // Nested in the exported Reactor, so hidden explicitly: the engine is not part of the ABI.
 class TOFU_HIDDEN Reactor::Impl final : public Ampe {
@@ -112,8 +44,8 @@ class TOFU_HIDDEN Reactor::Impl final : public Ampe {
     std::pmr::memory_resource* getAllocator() noexcept override { return mr_; }
 
     // For MchnGroup (application threads).
-    [[nodiscard]] bool submit(detail::MchnGroup& group, Message* msg, ValidCombination vc);
-    [[nodiscard]] detail::ActiveChannels& registry() noexcept { return registry_; }
+    [[nodiscard]] bool submit(detail::MchnGroup& group, Message* msg);
+    [[nodiscard]] detail::ChannelRegistry& channels() noexcept { return registry_; }
     /// An engine signal (regular/signal/engine) from the pool, allocated when the pool is empty.
     [[nodiscard]] Message* makeSignal(AmpeStatus st, ChannelNumber cn, MessageID mid);
 
@@ -181,7 +113,7 @@ class TOFU_HIDDEN Reactor::Impl final : public Ampe {
 
     std::pmr::memory_resource* mr_;
     detail::Pool pool_;
-    detail::ActiveChannels registry_;
+    detail::ChannelRegistry registry_;
     detail::Notifier notifier_;
     std::unique_ptr<detail::Poller> poller_;
 

@@ -54,7 +54,7 @@ WakeKind Notifier::preferred() noexcept {
 #endif
 }
 
-void Notifier::notify(Notification n) noexcept {
+void Notifier::notify() noexcept {
     if (pending_.exchange(true, std::memory_order_acq_rel)) {
         return;  // the reactor will see this one with the earlier wakeup
     }
@@ -65,15 +65,15 @@ void Notifier::notify(Notification n) noexcept {
         }
         return;
     }
-    if (!sendNotification(n)) {
+    if (!writeByte()) {
         // Nothing was written (ENOBUFS and the like): let the next notify try again instead of
         // believing a wake-up is on its way.
         pending_.store(false, std::memory_order_release);
     }
 }
 
-bool Notifier::sendNotification(Notification n) noexcept {
-    const std::uint8_t b = n.pack();
+bool Notifier::writeByte() noexcept {
+    const std::uint8_t b = 1;
     for (;;) {
         const ssize_t rc = ::send(sender_.get(), &b, 1, sendFlags());
         if (rc == 1) {
@@ -84,20 +84,6 @@ bool Notifier::sendNotification(Notification n) noexcept {
         }
         // EAGAIN: the pair is full of unread wakeups, so the reactor is already awake.
         return rc < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-    }
-}
-
-std::optional<Notification> Notifier::recvNotification() noexcept {
-    std::uint8_t b = 0;
-    for (;;) {
-        const ssize_t rc = ::recv(receiver_.get(), &b, 1, 0);
-        if (rc == 1) {
-            return Notification::unpack(b);
-        }
-        if (rc < 0 && errno == EINTR) {
-            continue;
-        }
-        return std::nullopt;
     }
 }
 

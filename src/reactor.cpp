@@ -48,20 +48,17 @@ Reactor::Impl::Impl(const Options& options)
     // both steps are non-blocking.
     pool_.core().setAlerter([this] {
         refill_.store(true, std::memory_order_release);
-        notifier_.notify(detail::Notification{detail::NotificationKind::alert, Oob::off,
-                                              ValidCombination::WelcomeRequest, detail::Alert::freedMemory});
+        notifier_.notify();
     });
     resolver_ = std::make_unique<detail::Resolver>([this] {
-        notifier_.notify(detail::Notification{detail::NotificationKind::alert, Oob::off,
-                                              ValidCombination::WelcomeRequest, detail::Alert::freedMemory});
+        notifier_.notify();
     });
     thread_ = std::thread([this] { run(); });
 }
 
 Reactor::Impl::~Impl() {
     shutdown_.store(true, std::memory_order_release);
-    notifier_.notify(detail::Notification{detail::NotificationKind::alert, Oob::off,
-                                          ValidCombination::WelcomeRequest, detail::Alert::shutdownStarted});
+    notifier_.notify();
     if (thread_.joinable()) {
         thread_.join();  // always (the original skipped the join when its alert failed: defect 3)
     }
@@ -222,7 +219,7 @@ void Reactor::Impl::destroy(ChannelGroup* group) {
         if (!inboxClosed_) {
             commands_.push_back(&cmd);
             lock.unlock();
-            notifier_.notify(detail::Notification{});
+            notifier_.notify();
             lock.lock();
             commandDone_.wait(lock, [&cmd] { return cmd.done; });
         }
@@ -247,8 +244,7 @@ void Reactor::Impl::destroy(ChannelGroup* group) {
     }
 }
 
-bool Reactor::Impl::submit(MchnGroup& group, Message* msg, ValidCombination vc) {
-    const Oob oob = msg->bhdr.proto.oob;  // read before the reactor may own (and recycle) msg
+bool Reactor::Impl::submit(MchnGroup& group, Message* msg) {
     {
         std::lock_guard lock(inboxMutex_);
         if (inboxClosed_ || group.destroying) {
@@ -256,8 +252,7 @@ bool Reactor::Impl::submit(MchnGroup& group, Message* msg, ValidCombination vc) 
         }
         inbox_.enqueue(msg);
     }
-    notifier_.notify(
-        detail::Notification{detail::NotificationKind::message, oob, vc, detail::Alert::freedMemory});
+    notifier_.notify();
     return true;
 }
 

@@ -79,13 +79,13 @@ BinaryHeader MchnGroup::enqueueToPeer(MessagePtr& msg) {
                  "a WelcomeRequest/HelloRequest opens a new channel: its channel number must be 0, not " +
                      std::to_string(m.bhdr.channel_number));
         }
-        allocated = engine_->registry().allocate(this);
+        allocated = engine_->channels().allocate(this);
         if (allocated == 0) {
             fail(AmpeStatus::allocation_failed, "all 65534 channel numbers are in use");
         }
         m.bhdr.channel_number = allocated;
     } else {
-        const AmpeStatus st = engine_->registry().check(m.bhdr.channel_number, this);
+        const AmpeStatus st = engine_->channels().check(m.bhdr.channel_number, this);
         if (st != AmpeStatus::success) {
             fail(st, "channel " + std::to_string(m.bhdr.channel_number) +
                          (st == AmpeStatus::invalid_mchn_group ? " belongs to another channel group"
@@ -95,10 +95,10 @@ BinaryHeader MchnGroup::enqueueToPeer(MessagePtr& msg) {
 
     const BinaryHeader sent = m.bhdr;
     m.ctx = this;
-    if (!engine_->submit(*this, &m, vc)) {
+    if (!engine_->submit(*this, &m)) {
         m.ctx = nullptr;
         if (allocated != 0) {
-            engine_->registry().remove(allocated);
+            engine_->channels().remove(allocated);
             m.bhdr.channel_number = SpecialMinChannelNumber;
         }
         fail(AmpeStatus::shutdown_started, "the channel group is being destroyed or the engine is closing");

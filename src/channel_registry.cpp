@@ -1,10 +1,10 @@
-#include "active_channels.hpp"
+#include "channel_registry.hpp"
 
 namespace tofu::detail {
 
-ActiveChannels::ActiveChannels() : rng_(std::random_device{}()) {}
+ChannelRegistry::ChannelRegistry() : rng_(std::random_device{}()) {}
 
-ChannelNumber ActiveChannels::allocate(const void* owner) {
+ChannelNumber ChannelRegistry::allocate(const void* owner) {
     std::lock_guard lock(mutex_);
     if (active_ >= Usable) {
         return 0;
@@ -34,7 +34,7 @@ ChannelNumber ActiveChannels::allocate(const void* owner) {
     return fallback;
 }
 
-void ActiveChannels::remove(ChannelNumber cn) noexcept {
+void ChannelRegistry::remove(ChannelNumber cn) noexcept {
     std::lock_guard lock(mutex_);
     if (cn == SpecialMinChannelNumber || cn == SpecialMaxChannelNumber ||
         owners_[cn].load(std::memory_order_relaxed) == nullptr) {
@@ -52,7 +52,7 @@ void ActiveChannels::remove(ChannelNumber cn) noexcept {
     ringHead_ = (ringHead_ + 1) % RecentCapacity;
 }
 
-AmpeStatus ActiveChannels::check(ChannelNumber cn, const void* owner) const noexcept {
+AmpeStatus ChannelRegistry::check(ChannelNumber cn, const void* owner) const noexcept {
     const void* o = owners_[cn].load(std::memory_order_acquire);
     if (o == nullptr) {
         return AmpeStatus::invalid_channel_number;
@@ -60,7 +60,7 @@ AmpeStatus ActiveChannels::check(ChannelNumber cn, const void* owner) const noex
     return o == owner ? AmpeStatus::success : AmpeStatus::invalid_mchn_group;
 }
 
-std::size_t ActiveChannels::count() const noexcept {
+std::size_t ChannelRegistry::count() const noexcept {
     std::lock_guard lock(mutex_);
     return active_;
 }

@@ -17,14 +17,14 @@
 
 namespace tofu::detail {
 
-class ActiveChannels {
+class ChannelRegistry {
   public:
     /// Numbers removed recently are not handed out again before this many other removals.
     static constexpr std::size_t RecentCapacity = 1024;
     /// Every number but 0 (unassigned) and 0xFFFF (the notifier).
     static constexpr std::size_t Usable = 65534;
 
-    ActiveChannels();
+    ChannelRegistry();
 
     /// A fresh random number owned by `owner`; 0 when every usable number is taken.
     [[nodiscard]] ChannelNumber allocate(const void* owner);
