@@ -1,82 +1,101 @@
-// One channel as the reactor thread sees it: a listener, a client still connecting, or a connected peer.
-// Owned and touched by the reactor thread only.
+// A channel as the reactor thread sees it: an active object that owns its socket and reacts to the
+// poller's events (libzmq's io_object/stream_engine, asio's descriptor_state). Three kinds: a Listener
+// (Welcome), a Connector (a Hello being connected) and a Connection (frames both ways).
+//
+// Created, driven and closed on the reactor thread only. The loop finds a channel by its poll token (the
+// channel number plus a generation, so a closed channel's late events miss) and calls onEvent(); a closed
+// channel waits in the loop's graveyard until the end of the pass, so a pointer taken during a pass stays
+// valid for it.
 #pragma once
 
-#include <array>
-#include <chrono>
+#include <cstddef>
 #include <cstdint>
-#include <string>
-#include <vector>
 
-#include "frame_decoder.hpp"
 #include "intrusive_queue.hpp"
+#include "resolver.hpp"
 #include "socket.hpp"
 #include "tofu/message.hpp"
+#include "tofu/status.hpp"
 
 namespace tofu::detail {
 
+class Loop;
 class MchnGroup;
+class Connection;
 
-struct Channel {
-    enum class Kind : std::uint8_t {
-        listener,    // accepts connections (Welcome)
-        connecting,  // client whose Hello waits for resolve/connect
-        io,          // connected: frames flow both ways
-    };
+class Channel {
+  public:
+    Channel(const Channel&) = delete;
+    Channel& operator=(const Channel&) = delete;
+    virtual ~Channel() = default;
 
-    ChannelNumber cn = 0;
-    std::uint32_t gen = 0;  // makes poll tokens of a closed channel stale
-    Kind kind = Kind::io;
-    UniqueFd fd;
-    MchnGroup* group = nullptr;
-    /// Id of the Welcome/Hello that opened the channel, for its channel_closed signal.
-    MessageID openMid = 0;
-    UdsFileId udsFile;  // listener: its socket file, removed at close only if the path still names it
+    /// Readiness from the poller (PollEvents bits).
+    virtual void onEvent(std::uint32_t events) = 0;
+    /// A message from the application for this channel: neither Welcome nor Hello, from its own group.
+    virtual void submit(Message* m) = 0;
+    /// A time the channel asked for (Loop::schedule) has come.
+    virtual void onTimer() {}
+    /// The pool has messages again (a channel that asked with Loop::waitForPool).
+    virtual void onRefill() {}
+    /// Write what the application queued in this pass (a channel that asked with Loop::flushLater).
+    virtual void onFlush() {}
+    /// The resolver's answer for this channel's host name.
+    virtual void onResolved(Resolver::Result& r) { (void)r; }
+    /// This channel as a Connection, for the dead-peer watch.
+    [[nodiscard]] virtual Connection* asConnection() noexcept { return nullptr; }
 
-    std::size_t groupIndex = 0;  // position in group->channels
+    /// Closes the channel: off the poller, socket closed, number freed; unless silent, what was queued
+    /// comes back to the application (status `reason`) followed by a channel_closed notice. The object
+    /// lives on until the end of the pass.
+    void close(AmpeStatus reason, bool silent = false) noexcept;
 
-    bool stopSending = false;    // a bye went out: nothing more is sent, but a ByeResponse
-    bool helloAnswered = false;  // accepted channel: the application queued its HelloResponse
-    bool peerEof = false;        // the peer shut its side: send what is queued, then close
-    bool peerDead = false;       // the liveness watch gave up on the peer: nothing more can be sent
-    bool paused = false;         // no pool message for the next frame: not reading
-    bool poolSignalled = false;
-    bool detached = false;  // removed from the poller while paused after a hang-up
-    bool registered = false;
-    bool closed = false;
-    bool flushQueued = false;
-    // Listener: accept paused after EMFILE and the like. Connecting: a UDS listener's backlog was full,
-    // the connect is tried again at backoffUntil (until connectDeadline).
-    bool backoff = false;
-    std::chrono::steady_clock::time_point backoffUntil{};
-    std::chrono::steady_clock::time_point connectDeadline{};
-    std::chrono::milliseconds retryDelay{0};
-    // Dead-peer watch (liveness.hpp): listed while the kernel may hold bytes the peer has not acknowledged;
-    // never for a Unix socket or a peer already declared dead.
-    enum class Watch : std::uint8_t { off, listed, never };
-    Watch watch = Watch::off;
+    [[nodiscard]] ChannelNumber number() const noexcept { return cn_; }
+    [[nodiscard]] MchnGroup& group() const noexcept { return *group_; }
+    [[nodiscard]] bool closed() const noexcept { return closed_; }
+    [[nodiscard]] int fd() const noexcept { return fd_.get(); }
+    [[nodiscard]] std::uint64_t token() const noexcept { return (std::uint64_t{gen_} << 16) | cn_; }
 
-    // Sending: the queue and how much of its head frame is already written.
-    IntrusiveQueue<Message> sendQ;
-    std::size_t sentOff = 0;
-    std::size_t queuedBytes = 0;  // whole frames in sendQ, counted for the send-queue limit
+    /// Position in the group's channel list (the loop keeps it), so a group's channels close in O(n).
+    std::size_t groupIndex = 0;
 
-    // Connecting: every address resolved, the next one to try, the status of the last failure.
-    std::vector<Endpoint> endpoints;
-    std::size_t nextEndpoint = 0;
-    AmpeStatus connectStatus = AmpeStatus::connect_failed;
-    std::string failText;  // the last failure's explanation, for the returned Hello's ~error header
+  protected:
+    Channel(Loop& loop, MchnGroup& group, ChannelNumber cn, std::uint32_t gen, MessageID openMid) noexcept
+        : loop_(loop), group_(&group), openMid_(openMid), cn_(cn), gen_(gen) {}
 
-    // Receiving: the frame decoder (it knows whether we accepted the connection) and bytes kept
-    // while paused.
-    FrameDecoder decoder;
-    std::vector<std::uint8_t> stash;
+    /// Registers the socket with the poller; on failure closes the channel (only it) and returns false.
+    [[nodiscard]] bool watch(std::uint32_t events, bool silentOnFailure = false) noexcept;
+    /// Off the poller (while the socket stays open).
+    void unwatch() noexcept;
+    [[nodiscard]] bool watched() const noexcept { return watched_; }
+    /// Tells the poller what the channel waits for now (interest()).
+    void updateInterest() noexcept;
+    /// The events the channel waits for in its current state.
+    [[nodiscard]] virtual std::uint32_t interest() const noexcept = 0;
 
-    [[nodiscard]] static std::size_t frameSize(const Message& m) noexcept {
-        return BinaryHeader::BHSIZE + m.bhdr.thl + m.bhdr.bl;
-    }
+    // close() steps that differ by kind.
+    /// Whether the application never heard of this channel (closes silently whatever the caller says).
+    [[nodiscard]] virtual bool unknownToApplication() const noexcept { return false; }
+    /// Before the socket closes (e.g. a listener removes its socket file).
+    virtual void beforeClose() noexcept {}
+    /// What was queued and not sent, in order, ready to come back (the queue ends empty).
+    [[nodiscard]] virtual IntrusiveQueue<Message> takeUnsent() noexcept { return {}; }
 
-    [[nodiscard]] std::uint64_t token() const noexcept { return (std::uint64_t{gen} << 16) | cn; }
+    /// The socket goes to `next`, which takes this channel's place (a connected Connector); this object
+    /// is closed without a notice.
+    UniqueFd handOver() noexcept;
+
+    Loop& loop_;
+    MchnGroup* group_;
+    UniqueFd fd_;
+    MessageID openMid_;  // the Welcome/Hello (or an accepted HelloRequest) that opened it: its close notice
+
+  private:
+    friend class Loop;
+
+    ChannelNumber cn_;
+    std::uint32_t gen_;
+    bool watched_ = false;  // registered with the poller
+    bool closed_ = false;
 };
 
 }  // namespace tofu::detail

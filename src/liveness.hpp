@@ -13,10 +13,18 @@
 #include <cstdint>
 #include <vector>
 
-#include "channel.hpp"
+#include "tofu/message.hpp"
 #include "tofu/status.hpp"
 
 namespace tofu::detail {
+
+/// Where a channel stands with the watch.
+enum class PeerWatch : std::uint8_t {
+    off,     // nothing unacknowledged as far as we know
+    listed,  // on the watch list
+    never,   // not a TCP socket: its peer's death shows as end of stream
+    dead,    // the watch gave up on the peer: nothing more can be sent
+};
 
 /// Dead-peer timings derived from Options::deadPeerTimeoutMs.
 struct DeadPeerTimings {
@@ -64,7 +72,7 @@ enum class PeerState : std::uint8_t {
 /// retransmissions (tcpi_unacked > 0) or probes (tcpi_probes >= 2 with bytes waiting) unanswered.
 [[nodiscard]] PeerState classify(const TcpSnapshot& s, std::chrono::milliseconds silence) noexcept;
 
-/// The reactor's list of TCP channels that may have unacknowledged data. Reactor thread only.
+/// The reactor's list of TCP connections that may have unacknowledged data. Reactor thread only.
 class LivenessWatch {
   public:
     using Clock = std::chrono::steady_clock;
@@ -78,13 +86,15 @@ class LivenessWatch {
 
     /// The reactor wrote to ch: watch it until the peer acknowledged everything. No syscall; a UDS
     /// channel drops out at its first look (TCP_INFO fails) and is never watched again.
-    void wrote(Channel& ch) {
-        if (ch.watch == Channel::Watch::off && t_.enabled()) {
+    /// Ch: token(), fd(), watchState() and setWatch() (a Connection; tests use a stand-in).
+    template <class Ch>
+    void wrote(Ch& ch) {
+        if (ch.watchState() == PeerWatch::off && t_.enabled()) {
             if (watched_.empty()) {
                 next_ = Clock::now() + t_.tick;
             }
             watched_.push_back(Entry{ch.token(), false});
-            ch.watch = Channel::Watch::listed;
+            ch.setWatch(PeerWatch::listed);
         }
     }
 
@@ -134,18 +144,18 @@ int LivenessWatch::check(Lookup&& lookup) {
     int dead = 0;
     still_.clear();
     for (const Entry& e : watched_) {
-        Channel* ch = lookup(e.token);
+        auto* ch = lookup(e.token);
         if (ch == nullptr) {
             continue;  // closed since it was listed
         }
         TcpSnapshot s;
-        if (!readTcpSnapshot(ch->fd.get(), s)) {
-            ch->watch = Channel::Watch::never;  // UDS: a local peer's death is seen as EOF/EPIPE
+        if (!readTcpSnapshot(ch->fd(), s)) {
+            ch->setWatch(PeerWatch::never);  // UDS: a local peer's death is seen as EOF/EPIPE
             continue;
         }
         switch (classify(s, t_.silence)) {
             case PeerState::settled:
-                ch->watch = Channel::Watch::off;
+                ch->setWatch(PeerWatch::off);
                 break;
             case PeerState::waiting:
                 still_.push_back(Entry{e.token, false});
@@ -156,9 +166,8 @@ int LivenessWatch::check(Lookup&& lookup) {
                     still_.push_back(Entry{e.token, true});
                     break;
                 }
-                ch->watch = Channel::Watch::never;
-                ch->peerDead = true;  // its end of stream closes the channel, queued messages or not
-                declareDead(ch->fd.get());
+                ch->setWatch(PeerWatch::dead);  // its end of stream closes it, queued messages or not
+                declareDead(ch->fd());
                 ++dead;
                 break;
         }

@@ -95,7 +95,7 @@ BinaryHeader MchnGroup::enqueueToPeer(MessagePtr& msg) {
 
     const BinaryHeader sent = m.bhdr;
     m.ctx = this;
-    if (!engine_->submit(*this, &m)) {
+    if (!engine_->inbox().post(*this, &m)) {
         m.ctx = nullptr;
         if (allocated != 0) {
             engine_->channels().remove(allocated);
@@ -125,7 +125,7 @@ MessagePtr MchnGroup::waitReceive(std::uint64_t timeout_ns) {
 void MchnGroup::updateReceiver(MessagePtr& msg) {
     const Call call(*this);
     if (!msg) {
-        Message* sig = engine_->makeSignal(AmpeStatus::receiver_update, 0, 0);
+        Message* sig = makeSignal(engine_->pool(), AmpeStatus::receiver_update, 0, 0);
         if (!mailbox.push(sig)) {
             MessageDeleter{}(sig);
             throw AmpeError(AmpeStatus::shutdown_started, "updateReceiver: the channel group is closed");

@@ -17,7 +17,7 @@
 namespace tofu {
 namespace detail {
 
-struct Channel;
+class Channel;
 
 class MchnGroup final : public ChannelGroup {
   public:
@@ -30,7 +30,7 @@ class MchnGroup final : public ChannelGroup {
 
     Mailbox mailbox;
 
-    // Guarded by the engine's inbox mutex: set once destroy() starts; no message is accepted after.
+    // Guarded by the inbox's mutex: set once destroy() starts; no message is accepted after.
     bool destroying = false;
 
     // Reactor thread only: messages delivered during the current pass, pushed to the mailbox at its end.

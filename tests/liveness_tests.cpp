@@ -180,44 +180,54 @@ TEST_CASE("liveness: TCP_INFO snapshots of a live connection", "[liveness]") {
     ::close(sv[1]);
 }
 
+namespace {
+// What the watch needs of a connection.
+struct WatchedStandIn {
+    UniqueFd sock;
+    PeerWatch state = PeerWatch::off;
+    [[nodiscard]] std::uint64_t token() const noexcept { return (std::uint64_t{1} << 16) | 7u; }
+    [[nodiscard]] int fd() const noexcept { return sock.get(); }
+    [[nodiscard]] PeerWatch watchState() const noexcept { return state; }
+    void setWatch(PeerWatch w) noexcept { state = w; }
+};
+}  // namespace
+
 TEST_CASE("liveness: the watch keeps a channel until its peer acknowledged everything, then sleeps",
           "[liveness]") {
     LivenessWatch watch(1000);  // looks every 250 ms
     CHECK(watch.timeoutMs() == -1);
     TcpPair p(1000);
-    Channel ch;
-    ch.cn = 7;
-    ch.gen = 1;
-    ch.fd = std::move(p.client);
+    WatchedStandIn ch;
+    ch.sock = std::move(p.client);
     auto lookup = [&ch](std::uint64_t token) { return token == ch.token() ? &ch : nullptr; };
 
-    REQUIRE(::send(ch.fd.get(), "ping", 4, MSG_NOSIGNAL) == 4);
+    REQUIRE(::send(ch.fd(), "ping", 4, MSG_NOSIGNAL) == 4);
     watch.wrote(ch);
     watch.wrote(ch);  // listed once
-    CHECK(ch.watch == Channel::Watch::listed);
+    CHECK(ch.state == PeerWatch::listed);
     const int first = watch.timeoutMs();
     CHECK(first >= 0);
     CHECK(first <= 250);
     CHECK(watch.check(lookup) == 0);  // not due yet: nothing happens
-    CHECK(ch.watch == Channel::Watch::listed);
+    CHECK(ch.state == PeerWatch::listed);
 
     // Loopback acknowledges at once: the first look settles it and the watch has nothing left.
     std::this_thread::sleep_for(std::chrono::milliseconds(watch.timeoutMs() + 1));
     CHECK(watch.check(lookup) == 0);
-    CHECK(ch.watch == Channel::Watch::off);
+    CHECK(ch.state == PeerWatch::off);
     CHECK(watch.timeoutMs() == -1);
 
     // A closed channel (lookup gives nothing) leaves the list without a look at its socket.
     watch.wrote(ch);
     std::this_thread::sleep_for(std::chrono::milliseconds(watch.timeoutMs() + 1));
-    CHECK(watch.check([](std::uint64_t) -> Channel* { return nullptr; }) == 0);
+    CHECK(watch.check([](std::uint64_t) -> WatchedStandIn* { return nullptr; }) == 0);
     CHECK(watch.timeoutMs() == -1);
 
     // Off: nothing is ever listed.
     LivenessWatch off(DeadPeerTimeoutOff);
-    ch.watch = Channel::Watch::off;
+    ch.state = PeerWatch::off;
     off.wrote(ch);
-    CHECK(ch.watch == Channel::Watch::off);
+    CHECK(ch.state == PeerWatch::off);
     CHECK(off.timeoutMs() == -1);
 }
 

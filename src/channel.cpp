@@ -1,0 +1,64 @@
+#include "channel.hpp"
+
+#include "loop.hpp"
+#include "mchn_group.hpp"
+
+namespace tofu::detail {
+
+void Channel::close(AmpeStatus reason, bool silent) noexcept {
+    if (closed_) {
+        return;
+    }
+    closed_ = true;
+    silent = silent || unknownToApplication();
+    unwatch();
+    beforeClose();
+    fd_.reset();
+    loop_.registry().remove(cn_);
+    IntrusiveQueue<Message> unsent = takeUnsent();
+    if (silent) {
+        releaseAll(std::move(unsent));
+    } else {
+        while (Message* m = unsent.dequeue()) {
+            loop_.delivery().bounce(*group_, m, reason);
+        }
+        loop_.delivery().signal(*group_, AmpeStatus::channel_closed, cn_, openMid_);
+    }
+    loop_.retire(*this);  // last: this object now waits in the graveyard
+}
+
+bool Channel::watch(std::uint32_t events, bool silentOnFailure) noexcept {
+    try {
+        loop_.poller().add(fd_.get(), events, token());
+    } catch (const std::exception&) {
+        // ENOMEM/ENOSPC from the poller: this channel fails, the engine goes on.
+        close(AmpeStatus::processing_failed, silentOnFailure);
+        return false;
+    }
+    watched_ = true;
+    return true;
+}
+
+void Channel::unwatch() noexcept {
+    if (watched_) {
+        loop_.poller().remove(fd_.get());
+        watched_ = false;
+    }
+}
+
+void Channel::updateInterest() noexcept {
+    if (closed_ || !watched_) {
+        return;
+    }
+    try {
+        loop_.poller().modify(fd_.get(), interest(), token());
+    } catch (const std::exception&) {
+        close(AmpeStatus::processing_failed);  // this channel only, not the engine
+    }
+}
+
+UniqueFd Channel::handOver() noexcept {
+    return std::move(fd_);
+}
+
+}  // namespace tofu::detail

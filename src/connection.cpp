@@ -1,0 +1,376 @@
+#include "connection.hpp"
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "liveness.hpp"
+#include "loop.hpp"
+#include "mchn_group.hpp"
+
+namespace tofu::detail {
+
+namespace {
+constexpr std::size_t SmallPart = 512;  // parts up to this size are copied into the staging buffer
+constexpr int MaxReadsPerEvent = 8;     // fairness between busy channels
+namespace PE = PollEvents;
+}  // namespace
+
+void Connection::accepted(Loop& loop, MchnGroup& g, ChannelNumber cn, UniqueFd fd) {
+    Connection& c = loop.add<Connection>(g, cn, std::move(fd));
+    (void)c.watch(PE::In);  // a failure closes it silently: unknown to the application yet
+}
+
+Connection::Connection(Loop& loop, MchnGroup& g, ChannelNumber cn, std::uint32_t gen, MessageID openMid,
+                       UniqueFd fd, SendQueue&& out) noexcept
+    : Channel(loop, g, cn, gen, openMid), phase_(Phase::open), out_(std::move(out)), decoder_(false) {
+    fd_ = std::move(fd);
+}
+
+Connection::Connection(Loop& loop, MchnGroup& g, ChannelNumber cn, std::uint32_t gen, UniqueFd fd) noexcept
+    : Channel(loop, g, cn, gen, 0), phase_(Phase::awaitingAnswer), decoder_(true) {
+    fd_ = std::move(fd);
+}
+
+void Connection::start() {
+    updateInterest();
+    flush();
+}
+
+void Connection::onEvent(std::uint32_t events) {
+    if ((events & (PE::In | PE::Err | PE::Hup)) != 0) {
+        if (input_ == Input::reading) {
+            read();
+        } else if ((events & (PE::Err | PE::Hup)) != 0 && watched()) {
+            // Hung up both ways (level-triggered) while we cannot read: what is left to send fails now
+            // and comes back; then stop polling until the pool refills and the rest can be read.
+            flush();
+            if (!closed()) {
+                unwatch();
+                if (input_ == Input::paused) {
+                    input_ = Input::detached;
+                }
+            }
+            return;
+        }
+    }
+    if (!closed() && (events & PE::Out) != 0) {
+        flush();
+    }
+}
+
+// ---- receiving ----
+
+void Connection::read() {
+    std::vector<std::uint8_t>& buf = loop_.buffers().recv;
+    for (int i = 0; i < MaxReadsPerEvent; ++i) {
+        const ssize_t n = ::recv(fd_.get(), buf.data(), buf.size(), 0);
+        if (n > 0) {
+            if (!consume(std::span<const std::uint8_t>(buf.data(), static_cast<std::size_t>(n)))) {
+                return;  // closed or paused
+            }
+            if (static_cast<std::size_t>(n) < buf.size()) {
+                return;  // drained; level-triggered polling reports any later bytes
+            }
+            continue;
+        }
+        if (n == 0) {
+            onPeerEnd();  // end of stream, not "would block"
+            return;
+        }
+        if (errno == EINTR) {
+            continue;
+        }
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            close(ioFailureStatus(errno, AmpeStatus::recv_failed));
+        }
+        return;
+    }
+}
+
+// The peer shut its sending side: nothing more comes in. What we still have queued goes out first (a
+// peer may half-close and wait for its answers); the channel closes once that is done.
+void Connection::onPeerEnd() {
+    if (!canSend() || watch_ == PeerWatch::dead) {
+        close(AmpeStatus::peer_disconnected);
+        return;
+    }
+    input_ = Input::ended;
+    updateInterest();
+}
+
+bool Connection::consume(std::span<const std::uint8_t> in) {
+    switch (parse(in)) {
+        case Parse::more:
+            return true;
+        case Parse::paused:
+            pause(in);
+            return false;
+        case Parse::closed:
+            return false;
+    }
+    return false;
+}
+
+Connection::Parse Connection::parse(std::span<const std::uint8_t>& in) {
+    for (;;) {
+        switch (decoder_.feed(in)) {
+            case FrameDecoder::Step::more:
+                return Parse::more;
+            case FrameDecoder::Step::invalid:
+                close(AmpeStatus::communication_failed);  // a hostile or broken peer
+                return Parse::closed;
+            case FrameDecoder::Step::need_message: {
+                // Receive buffers come only from the pool: an empty pool is back-pressure.
+                Message* m = loop_.takeRxMessage();
+                if (m == nullptr) {
+                    return Parse::paused;
+                }
+                try {
+                    decoder_.attach(m);
+                } catch (...) {
+                    releaseMessage(m);
+                    close(AmpeStatus::allocation_failed);
+                    return Parse::closed;
+                }
+                break;
+            }
+            case FrameDecoder::Step::frame: {
+                const bool first = decoder_.firstFrame();
+                Message* m = decoder_.take();
+                m->bhdr.channel_number = number();  // the receiver's own number replaces the sender's
+                if (first && decoder_.accepted()) {
+                    openMid_ = m->bhdr.message_id;  // the HelloRequest names the channel's conversation
+                }
+                if (!deliverIncoming(m)) {
+                    return Parse::closed;
+                }
+                break;
+            }
+        }
+    }
+}
+
+bool Connection::deliverIncoming(Message* m) {
+    // A ByeResponse completes the initiator's bye; a ByeSignal ends the channel without an answer.
+    const bool ends = SendQueue::isBye(*m) && m->bhdr.proto.role != MessageRole::request;
+    loop_.delivery().deliver(*group_, m);
+    if (ends) {
+        close(AmpeStatus::channel_closed);
+        return false;
+    }
+    return true;
+}
+
+// No pool message for the next frame: keep the rest, stop reading, tell the application (once per pause).
+void Connection::pause(std::span<const std::uint8_t> rest) {
+    stash_.assign(rest.begin(), rest.end());
+    if (input_ == Input::reading) {
+        input_ = Input::paused;
+        updateInterest();
+    }
+    loop_.waitForPool(*this);
+    loop_.delivery().signal(*group_, AmpeStatus::pool_empty, number(), 0);
+}
+
+// A refill is a new chance: if the pool runs dry again the application hears of it again (bounded:
+// refills happen only when messages come back to an empty pool).
+void Connection::onRefill() {
+    if (input_ != Input::paused && input_ != Input::detached) {
+        return;
+    }
+    const Input before = input_;
+    std::vector<std::uint8_t> stash;
+    stash.swap(stash_);
+    std::span<const std::uint8_t> in(stash);
+    input_ = Input::reading;
+    const Parse r = parse(in);
+    if (r == Parse::closed) {
+        return;
+    }
+    if (r == Parse::paused) {
+        input_ = before;
+        pause(in);
+        return;
+    }
+    if (before == Input::detached && !watch(PE::In)) {
+        return;
+    }
+    updateInterest();
+}
+
+// ---- sending ----
+
+bool Connection::refuse(const Message& m) noexcept {
+    // What the peer's engine would refuse (and drop the connection for) is refused here instead: on an
+    // accepted channel the HelloResponse (or a bye) comes first and only once; a client never sends one.
+    if (m.bhdr.proto.mtype == MessageType::hello) {
+        if (phase_ != Phase::awaitingAnswer) {
+            return true;
+        }
+        phase_ = Phase::open;
+        return false;
+    }
+    return phase_ == Phase::awaitingAnswer && !SendQueue::isBye(m);
+}
+
+void Connection::submit(Message* m) {
+    if (SendQueue::isBye(*m) && m->bhdr.proto.role == MessageRole::signal && m->bhdr.proto.oob == Oob::on) {
+        // Close now: the bye comes back first (channel_closed), then the rest, then the close notice.
+        out_.addFront(m);
+        close(AmpeStatus::channel_closed);
+        return;
+    }
+    if (refuse(*m)) {
+        loop_.delivery().bounce(*group_, m, AmpeStatus::not_allowed);
+        return;
+    }
+    if (out_.wouldExceed(*m, loop_.maxSendQueueBytes())) {
+        // The peer does not read: refuse rather than grow without bound; the channel stays open.
+        loop_.delivery().bounce(*group_, m, AmpeStatus::send_failed);
+        return;
+    }
+    out_.add(m, phase_ == Phase::byeSent);
+    loop_.flushLater(*this);
+}
+
+bool Connection::canSend() const noexcept {
+    const Message* head = out_.front();
+    // After our bye only the answer to the peer's bye may still go (both said bye at once).
+    return head != nullptr && (phase_ != Phase::byeSent || SendQueue::isByeResponse(*head));
+}
+
+void Connection::flush() {
+    if (closed()) {
+        return;
+    }
+    bool full = false;
+    bool ended = false;  // a ByeSignal went out: the channel ends here
+    while (!full && !ended && canSend()) {
+        const std::size_t niov = gather();
+        msghdr mh{};
+        mh.msg_iov = loop_.buffers().iov.data();
+        mh.msg_iovlen = niov;
+        const ssize_t n = ::sendmsg(fd_.get(), &mh, sendFlags());
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            const int err = errno;  // returnSent may wake the reactor (a syscall)
+            loop_.returnSent();
+            if (err == EAGAIN || err == EWOULDBLOCK) {
+                break;
+            }
+            close(ioFailureStatus(err, AmpeStatus::send_failed));
+            return;
+        }
+        loop_.liveness().wrote(*this);  // bytes the peer now owes an ACK for (no syscall)
+        full = retire(static_cast<std::size_t>(n), ended);
+    }
+    loop_.returnSent();
+    if (ended) {
+        endAfterSignal();
+        return;
+    }
+    if (input_ == Input::ended && !canSend()) {
+        close(AmpeStatus::peer_disconnected);  // everything owed to a half-closed peer is out
+        return;
+    }
+    updateInterest();
+}
+
+// Our FIN follows the ByeSignal; what the peer sent meanwhile is dropped unread, so that the close is not
+// a reset that could discard the signal in flight.
+void Connection::endAfterSignal() noexcept {
+    ::shutdown(fd_.get(), SHUT_WR);
+    std::vector<std::uint8_t>& buf = loop_.buffers().recv;
+    while (::recv(fd_.get(), buf.data(), buf.size(), 0) > 0) {
+    }
+    close(AmpeStatus::channel_closed);
+}
+
+// Gathers up to MaxSendBatch frames (header, text headers, body) for one sendmsg(). Small parts are
+// copied into one staging buffer (one iovec for a run of small frames: the kernel copies a few large
+// pieces faster than many tiny ones); large parts are sent from the message itself. Stops after a bye.
+std::size_t Connection::gather() {
+    Loop::IoBuffers& b = loop_.buffers();
+    std::size_t niov = 0;
+    std::size_t nmsg = 0;
+    std::size_t staged = 0;
+    std::size_t skip = out_.sentOff();
+    auto add = [&](std::span<const std::uint8_t> part) {
+        if (part.empty()) {
+            return;
+        }
+        if (part.size() <= SmallPart && staged + part.size() <= b.stage.size()) {
+            std::uint8_t* dst = b.stage.data() + staged;
+            std::memcpy(dst, part.data(), part.size());
+            staged += part.size();
+            if (niov > 0 &&
+                static_cast<std::uint8_t*>(b.iov[niov - 1].iov_base) + b.iov[niov - 1].iov_len == dst) {
+                b.iov[niov - 1].iov_len += part.size();
+                return;
+            }
+            b.iov[niov].iov_base = dst;
+        } else {
+            b.iov[niov].iov_base = const_cast<std::uint8_t*>(part.data());
+        }
+        b.iov[niov].iov_len = part.size();
+        ++niov;
+    };
+    for (const Message* m = out_.front(); m != nullptr && nmsg < Loop::MaxSendBatch; m = m->next) {
+        b.headers[nmsg] = m->bhdr.toBytes();
+        const std::span<const std::uint8_t> parts[3] = {
+            std::span<const std::uint8_t>(b.headers[nmsg]),
+            std::span<const std::uint8_t>(m->thdrs.buffer.data(), m->bhdr.thl),
+            std::span<const std::uint8_t>(m->body.data(), m->bhdr.bl)};
+        for (const auto& part : parts) {
+            if (skip >= part.size()) {
+                skip -= part.size();
+                continue;
+            }
+            add(part.subspan(skip));
+            skip = 0;
+        }
+        ++nmsg;
+        if (SendQueue::isBye(*m)) {
+            break;  // nothing after a bye goes out
+        }
+    }
+    return niov;
+}
+
+// Retires every frame written whole and remembers how far into the next one `written` got. True when
+// the socket took less than offered (wait for Out).
+bool Connection::retire(std::size_t written, bool& ended) {
+    while (Message* m = out_.front()) {
+        const std::size_t frame = SendQueue::frameSize(*m) - out_.sentOff();
+        if (written < frame) {
+            out_.advance(written);
+            return true;
+        }
+        written -= frame;
+        (void)out_.popWritten();
+        if (SendQueue::isBye(*m)) {
+            phase_ = Phase::byeSent;
+            ended = ended || m->bhdr.proto.role == MessageRole::signal;
+        }
+        loop_.sent(m);
+        if (written == 0) {
+            break;
+        }
+    }
+    return false;
+}
+
+std::uint32_t Connection::interest() const noexcept {
+    return (input_ == Input::reading ? PE::In : 0u) | (canSend() ? PE::Out : 0u);
+}
+
+void Connection::beforeClose() noexcept {
+    releaseMessage(decoder_.abandon());
+}
+
+}  // namespace tofu::detail

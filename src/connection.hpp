@@ -1,0 +1,88 @@
+// A connected socket: frames both ways. Reading decodes frames into pool messages (an empty pool pauses
+// reading: back-pressure); writing gathers queued frames into one sendmsg(). Its state says what may
+// still be sent (the handshake, our bye) and whether it reads (paused, the peer's end of stream).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "channel.hpp"
+#include "frame_decoder.hpp"
+#include "liveness.hpp"
+#include "send_queue.hpp"
+
+namespace tofu::detail {
+
+class Connection final : public Channel {
+  public:
+    /// What may be sent.
+    enum class Phase : std::uint8_t {
+        awaitingAnswer,  // accepted: until the application queues the HelloResponse, only it (or a bye) may
+                         // go
+        open,            // anything
+        byeSent,         // our bye is written: only the answer to the peer's bye may still go
+    };
+    /// Whether it reads.
+    enum class Input : std::uint8_t {
+        reading,
+        paused,    // no pool message for the next frame: waiting for the pool
+        detached,  // paused, and the peer hung up: off the poller until the pool refills
+        ended,     // the peer shut its side: what is queued goes out, then the channel closes
+    };
+    /// A connection the listener accepted: it waits for the peer's HelloRequest.
+    static void accepted(Loop& loop, MchnGroup& g, ChannelNumber cn, UniqueFd fd);
+
+    /// A client's connection, its queue starting with the Hello (from the Connector).
+    Connection(Loop& loop, MchnGroup& g, ChannelNumber cn, std::uint32_t gen, MessageID openMid, UniqueFd fd,
+               SendQueue&& out) noexcept;
+    /// An accepted connection.
+    Connection(Loop& loop, MchnGroup& g, ChannelNumber cn, std::uint32_t gen, UniqueFd fd) noexcept;
+
+    /// The client's first moves once connected: wait for what its state needs, send the Hello.
+    void start();
+
+    void onEvent(std::uint32_t events) override;
+    void submit(Message* m) override;
+    void onRefill() override;
+    void onFlush() override { flush(); }
+    [[nodiscard]] Connection* asConnection() noexcept override { return this; }
+
+    // The dead-peer watch's view.
+    [[nodiscard]] PeerWatch watchState() const noexcept { return watch_; }
+    void setWatch(PeerWatch w) noexcept { watch_ = w; }
+
+  private:
+    enum class Parse : std::uint8_t { more, paused, closed };
+
+    void read();
+    [[nodiscard]] bool consume(std::span<const std::uint8_t> in);
+    [[nodiscard]] Parse parse(std::span<const std::uint8_t>& in);
+    [[nodiscard]] bool deliverIncoming(Message* m);
+    void pause(std::span<const std::uint8_t> rest);
+    void onPeerEnd();
+
+    void flush();
+    [[nodiscard]] std::size_t gather();
+    [[nodiscard]] bool retire(std::size_t written, bool& ended);
+    [[nodiscard]] bool canSend() const noexcept;
+    void endAfterSignal() noexcept;
+    [[nodiscard]] bool refuse(const Message& m) noexcept;
+
+    [[nodiscard]] std::uint32_t interest() const noexcept override;
+    /// An accepted connection whose HelloRequest never arrived.
+    [[nodiscard]] bool unknownToApplication() const noexcept override {
+        return decoder_.accepted() && decoder_.firstFrame();
+    }
+    void beforeClose() noexcept override;
+    [[nodiscard]] IntrusiveQueue<Message> takeUnsent() noexcept override { return out_.takeAll(); }
+
+    Phase phase_;
+    Input input_ = Input::reading;
+    PeerWatch watch_ = PeerWatch::off;
+    SendQueue out_;
+    FrameDecoder decoder_;
+    std::vector<std::uint8_t> stash_;  // bytes received while paused, parsed when the pool refills
+};
+
+}  // namespace tofu::detail

@@ -1,0 +1,171 @@
+#include "connector.hpp"
+
+#include <algorithm>
+
+#include "connection.hpp"
+#include "loop.hpp"
+#include "mchn_group.hpp"
+#include "opening.hpp"
+#include "tofu/configurator.hpp"
+
+namespace tofu::detail {
+
+namespace {
+// How long a connect keeps retrying a UDS listener whose backlog is full.
+constexpr auto UdsBusyRetryLimit = std::chrono::seconds(20);
+}  // namespace
+
+void Connector::open(Loop& loop, MchnGroup& g, Message* m) {
+    const Configurator cfg = Configurator::fromMessage(*m);
+    const auto* tcp = cfg.get_if<TCPClientConfigurator>();
+    const auto* uds = cfg.get_if<UDSClientConfigurator>();
+    if (tcp == nullptr && uds == nullptr) {
+        failOpening(loop, g, m, AmpeStatus::invalid_address,
+                    unusableAddress(*m, ConnectToHeader, "tcp|HOST|PORT"));
+        return;
+    }
+    Endpoint ep;
+    bool direct = false;
+    if (uds != nullptr) {
+        if (!udsEndpoint(uds->path, ep)) {
+            failOpening(loop, g, m, AmpeStatus::invalid_address,
+                        "connect to uds|" + uds->path + ": not a usable socket path (empty or longer than " +
+                            std::to_string(MaxUdsPathLen) + " bytes)");
+            return;
+        }
+        direct = true;
+    } else {
+        direct = numericEndpoint(tcp->addr, tcp->port, false, ep);
+    }
+    Connector& c = loop.add<Connector>(g, m->bhdr.channel_number, m);
+    if (direct) {
+        c.endpoints_.push_back(ep);
+        c.connectNext();
+    } else {
+        loop.resolver().request(c.token(), tcp->addr, tcp->port);  // names never block the reactor
+    }
+}
+
+Connector::Connector(Loop& loop, MchnGroup& g, ChannelNumber cn, std::uint32_t gen, Message* hello) noexcept
+    : Channel(loop, g, cn, gen, hello->bhdr.message_id) {
+    out_.add(hello, false);  // the Hello is the first frame on the wire
+}
+
+void Connector::onResolved(Resolver::Result& r) {
+    if (state_ != State::resolving) {
+        return;
+    }
+    if (r.status != AmpeStatus::success || r.endpoints.empty()) {
+        failText_ = std::move(r.why);
+        close(AmpeStatus::invalid_address);
+        return;
+    }
+    endpoints_ = std::move(r.endpoints);
+    connectNext();
+}
+
+void Connector::connectNext() {
+    while (next_ < endpoints_.size()) {
+        const Endpoint& ep = endpoints_[next_++];
+        UniqueFd fd;
+        bool inProgress = false;
+        bool busy = false;
+        const AmpeStatus st =
+            startConnect(ep, fd, inProgress, loop_.liveness().optionMs(), &busy, &failText_);
+        const auto now = std::chrono::steady_clock::now();
+        if (busy && (retryDelay_.count() == 0 || now < retryDeadline_)) {
+            // A UDS listener with a full backlog: the same address again a little later.
+            if (retryDelay_.count() == 0) {
+                retryDeadline_ = now + UdsBusyRetryLimit;
+            }
+            retryDelay_ =
+                std::clamp(retryDelay_ * 2, std::chrono::milliseconds(2), std::chrono::milliseconds(100));
+            --next_;
+            state_ = State::retrying;
+            loop_.schedule(*this, now + retryDelay_);
+            return;
+        }
+        if (st != AmpeStatus::success) {
+            lastStatus_ = st;
+            continue;
+        }
+        fd_ = std::move(fd);
+        state_ = State::connecting;
+        if (!watch(inProgress ? PollEvents::Out : PollEvents::In)) {
+            return;
+        }
+        if (!inProgress) {
+            connected();
+        }
+        return;
+    }
+    close(lastStatus_);
+}
+
+void Connector::onTimer() {
+    if (state_ == State::retrying) {
+        connectNext();
+    }
+}
+
+void Connector::onEvent(std::uint32_t events) {
+    if (state_ != State::connecting ||
+        (events & (PollEvents::Out | PollEvents::Err | PollEvents::Hup)) == 0) {
+        return;
+    }
+    const Endpoint* ep = next_ > 0 ? &endpoints_[next_ - 1] : nullptr;
+    if (finishConnect(fd_.get(), &failText_, ep) == AmpeStatus::success) {
+        connected();
+        return;
+    }
+    unwatch();
+    fd_.reset();
+    lastStatus_ = AmpeStatus::connect_failed;
+    connectNext();
+}
+
+// A Connection takes this channel's place (same number and token) with the socket and the queue.
+void Connector::connected() {
+    auto conn =
+        std::make_unique<Connection>(loop_, *group_, number(), 0, openMid_, handOver(), std::move(out_));
+    Connection& c = *conn;
+    loop_.replace(*this, std::move(conn));
+    c.start();
+}
+
+// While connecting, messages queue behind the Hello (oob ones too, never in front of it).
+void Connector::submit(Message* m) {
+    const bool bye = m->bhdr.proto.mtype == MessageType::bye;
+    if (bye && m->bhdr.proto.role == MessageRole::signal && m->bhdr.proto.oob == Oob::on) {
+        // Close now: the bye comes back first (channel_closed), then the rest, then the close notice.
+        out_.addFront(m);
+        close(AmpeStatus::channel_closed);
+        return;
+    }
+    if (m->bhdr.proto.mtype == MessageType::hello) {
+        loop_.delivery().bounce(*group_, m, AmpeStatus::not_allowed);  // a client never answers a Hello
+        return;
+    }
+    if (out_.wouldExceed(*m, loop_.maxSendQueueBytes())) {
+        loop_.delivery().bounce(*group_, m, AmpeStatus::send_failed);
+        return;
+    }
+    out_.add(m, false);
+}
+
+std::uint32_t Connector::interest() const noexcept {
+    return PollEvents::Out;
+}
+
+IntrusiveQueue<Message> Connector::takeUnsent() noexcept {
+    IntrusiveQueue<Message> unsent = out_.takeAll();
+    for (Message* m = unsent.front(); m != nullptr; m = m->next) {
+        if (m->bhdr.proto.mtype == MessageType::hello) {
+            m->bhdr.proto.role = MessageRole::response;  // the failed Hello answers itself
+            explain(*m, failText_);
+        }
+    }
+    return unsent;
+}
+
+}  // namespace tofu::detail

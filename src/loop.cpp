@@ -1,0 +1,283 @@
+#include "loop.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include "connection.hpp"
+#include "connector.hpp"
+#include "listener.hpp"
+#include "mchn_group.hpp"
+
+namespace tofu::detail {
+
+namespace {
+constexpr std::size_t RxBatch = 16;  // pool messages taken under one lock while frames keep coming
+constexpr std::uint64_t WakeToken = SpecialMaxChannelNumber;  // no channel has this number
+}  // namespace
+
+Loop::Loop(const Options& options, PoolCore& pool, ChannelRegistry& registry, Inbox& inbox,
+           Resolver& resolver)
+    : pool_(pool),
+      registry_(registry),
+      inbox_(inbox),
+      resolver_(resolver),
+      poller_(makePoller(options.poller)),
+      delivery_(pool),
+      liveness_(options.deadPeerTimeoutMs),
+      maxSendQueueBytes_(options.maxSendQueueBytes != 0 ? options.maxSendQueueBytes
+                                                        : DefaultOptions.maxSendQueueBytes),
+      table_(65536) {
+    poller_->add(inbox_.wakeFd(), PollEvents::In, WakeToken);
+}
+
+Loop::~Loop() = default;
+
+void Loop::run() noexcept {
+    try {
+        std::array<PollEvent, 256> events{};
+        bool again = false;  // work arrived while re-arming the wake-up: poll without sleeping
+        while (!inbox_.stopRequested()) {
+            const std::size_t n = poller_->wait(events, again ? 0 : nextTimeoutMs());
+            for (std::size_t i = 0; i < n; ++i) {
+                dispatch(events[i]);
+            }
+            pass();
+            again = inbox_.rearm() || resolver_.hasResults();
+        }
+    } catch (...) {
+        // An internal failure: teardown follows and closes every mailbox, so no receiver waits forever
+        // (the original's thread died silently).
+    }
+}
+
+// Everything but the poller's events, once per wake-up.
+void Loop::pass() {
+    if (inbox_.takeRefill()) {
+        resumePaused();
+    }
+    processResolved();
+    processInbox();
+    processTimers();
+    delivery_.flush();
+    pool_.putAll(rxCache_);  // what this pass did not use is the application's again
+    rxTakenThisPass_ = false;
+    graveyard_.clear();
+}
+
+void Loop::dispatch(const PollEvent& ev) {
+    if (ev.token == WakeToken) {
+        inbox_.drain();  // the inbox itself is looked at every pass
+        return;
+    }
+    if (Channel* ch = find(ev.token)) {
+        ch->onEvent(ev.events);
+    }
+}
+
+void Loop::processInbox() {
+    IntrusiveQueue<Message> msgs;
+    std::vector<Inbox::DestroyCommand*> cmds;
+    inbox_.take(msgs, cmds);
+    while (Message* m = msgs.dequeue()) {
+        route(m);
+    }
+    flushQueued();
+    for (Inbox::DestroyCommand* c : cmds) {
+        destroyGroup(*c->group);
+    }
+    inbox_.complete(cmds);
+}
+
+// An application message: a Welcome or Hello opens a channel, anything else goes to its channel.
+void Loop::route(Message* m) {
+    MchnGroup& g = *static_cast<MchnGroup*>(m->ctx);
+    m->ctx = nullptr;
+    if (m->bhdr.proto.mtype == MessageType::welcome && m->bhdr.proto.role == MessageRole::request) {
+        Listener::open(*this, g, m);
+        return;
+    }
+    if (m->bhdr.proto.mtype == MessageType::hello && m->bhdr.proto.role == MessageRole::request) {
+        Connector::open(*this, g, m);
+        return;
+    }
+    Channel* ch = table_[m->bhdr.channel_number].get();
+    if (ch == nullptr || &ch->group() != &g) {
+        // Closed after the sender checked it: the message comes back instead of vanishing.
+        delivery_.bounce(g, m, AmpeStatus::channel_closed);
+        return;
+    }
+    ch->submit(m);
+}
+
+void Loop::destroyGroup(MchnGroup& g) noexcept {
+    while (!g.channels.empty()) {
+        g.channels.back()->close(AmpeStatus::channel_closed, true);
+    }
+    delivery_.forget(g);
+    releaseAll(g.mailbox.close());
+}
+
+void Loop::processResolved() {
+    resolver_.take(resolved_);
+    for (Resolver::Result& r : resolved_) {
+        if (Channel* ch = find(r.token)) {
+            ch->onResolved(r);
+        }
+    }
+    resolved_.clear();
+}
+
+void Loop::schedule(Channel& ch, Clock::time_point when) {
+    timers_.push_back(Timer{ch.token(), when});
+}
+
+int Loop::nextTimeoutMs() const {
+    const int live = liveness_.timeoutMs();  // -1: nothing watched
+    if (timers_.empty()) {
+        return live;  // -1 when nothing is watched either: sleep until something happens
+    }
+    const auto now = Clock::now();
+    auto soonest = Clock::time_point::max();
+    for (const Timer& t : timers_) {
+        soonest = std::min(soonest, t.when);
+    }
+    const long long untilMs =
+        soonest <= now ? 0 : std::chrono::ceil<std::chrono::milliseconds>(soonest - now).count();
+    const int ms = static_cast<int>(std::min<long long>(untilMs, 1000));
+    return live < 0 ? ms : std::min(ms, live);
+}
+
+void Loop::processTimers() {
+    (void)liveness_.check([this](std::uint64_t token) -> Connection* {
+        Channel* ch = find(token);
+        return ch != nullptr ? ch->asConnection() : nullptr;
+    });
+    if (timers_.empty()) {
+        return;
+    }
+    const auto now = Clock::now();
+    std::vector<Timer> due;
+    due.swap(timers_);  // what fires may schedule itself again
+    for (const Timer& t : due) {
+        if (now < t.when) {
+            timers_.push_back(t);
+        } else if (Channel* ch = find(t.token)) {
+            ch->onTimer();
+        }
+    }
+}
+
+void Loop::waitForPool(Channel& ch) {
+    waitingForPool_.push_back(ch.token());
+}
+
+void Loop::resumePaused() {
+    std::vector<std::uint64_t> list;
+    list.swap(waitingForPool_);
+    for (std::uint64_t token : list) {
+        if (Channel* ch = find(token)) {
+            ch->onRefill();
+        }
+    }
+}
+
+void Loop::flushLater(Channel& ch) {
+    // Consecutive sends to one channel are the common case; a rare repeat only costs a look.
+    if (toFlush_.empty() || toFlush_.back() != ch.token()) {
+        toFlush_.push_back(ch.token());
+    }
+}
+
+void Loop::flushQueued() {
+    for (std::uint64_t token : toFlush_) {
+        if (Channel* ch = find(token)) {
+            ch->onFlush();  // write at once: most sends complete without waiting for Out
+        }
+    }
+    toFlush_.clear();
+}
+
+Message* Loop::takeRxMessage() {
+    if (Message* m = rxCache_.dequeue()) {
+        return m;
+    }
+    // One message for the first frame of a pass (a lone request), a batch once frames keep coming.
+    const std::size_t n = rxTakenThisPass_ ? RxBatch : 1;
+    rxTakenThisPass_ = true;
+    (void)pool_.getBatch(rxCache_, n);
+    return rxCache_.dequeue();
+}
+
+void Loop::sent(Message* m) noexcept {
+    m->ctx = nullptr;
+    if (pool_.owns(*m)) {
+        txDone_.enqueue(m);  // back to the pool together, under one lock
+    } else {
+        releaseMessage(m);
+    }
+}
+
+void Loop::returnSent() noexcept {
+    pool_.putAll(txDone_);
+}
+
+Channel* Loop::find(std::uint64_t token) const noexcept {
+    if (token >= (std::uint64_t{1} << 48)) {
+        return nullptr;
+    }
+    Channel* ch = table_[static_cast<ChannelNumber>(token & 0xFFFFu)].get();
+    return (ch != nullptr && ch->token() == token && !ch->closed()) ? ch : nullptr;
+}
+
+std::uint32_t Loop::nextGen() noexcept {
+    const std::uint32_t g = gen_++;
+    if (gen_ == 0) {
+        gen_ = 1;
+    }
+    return g;
+}
+
+void Loop::install(std::unique_ptr<Channel> ch) {
+    std::vector<Channel*>& list = ch->group().channels;
+    ch->groupIndex = list.size();
+    list.push_back(ch.get());
+    table_[ch->number()] = std::move(ch);
+}
+
+void Loop::replace(Channel& old, std::unique_ptr<Channel> next) noexcept {
+    next->groupIndex = old.groupIndex;
+    next->gen_ = old.gen_;
+    next->watched_ = old.watched_;
+    next->group().channels[old.groupIndex] = next.get();
+    old.closed_ = true;
+    old.watched_ = false;
+    const ChannelNumber cn = old.number();
+    graveyard_.push_back(std::move(table_[cn]));
+    table_[cn] = std::move(next);
+}
+
+void Loop::retire(Channel& ch) noexcept {
+    std::vector<Channel*>& list = ch.group().channels;  // unlink in O(1): the last one takes our place
+    Channel* last = list.back();
+    list[ch.groupIndex] = last;
+    last->groupIndex = ch.groupIndex;
+    list.pop_back();
+    graveyard_.push_back(std::move(table_[ch.number()]));
+}
+
+void Loop::teardown(std::vector<Inbox::DestroyCommand*>& cmds) noexcept {
+    IntrusiveQueue<Message> msgs;
+    inbox_.close(msgs, cmds);
+    releaseAll(std::move(msgs));
+    pool_.putAll(rxCache_);  // left by a pass that ended in an exception
+    pool_.putAll(txDone_);
+    for (auto& slot : table_) {
+        if (slot) {
+            slot->close(AmpeStatus::shutdown_started, true);
+        }
+    }
+    graveyard_.clear();
+    delivery_.discardAll();
+}
+
+}  // namespace tofu::detail

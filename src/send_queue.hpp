@@ -1,0 +1,107 @@
+// A channel's outgoing frames: their order (oob, ByeResponse), how much of the head frame is written, and
+// the byte count the send-queue limit looks at. Reactor thread only.
+#pragma once
+
+#include <cstddef>
+
+#include "intrusive_queue.hpp"
+#include "tofu/message.hpp"
+
+namespace tofu::detail {
+
+class SendQueue {
+  public:
+    [[nodiscard]] static std::size_t frameSize(const Message& m) noexcept {
+        return BinaryHeader::BHSIZE + m.bhdr.thl + m.bhdr.bl;
+    }
+    [[nodiscard]] static bool isBye(const Message& m) noexcept {
+        return m.bhdr.proto.mtype == MessageType::bye;
+    }
+    [[nodiscard]] static bool isByeResponse(const Message& m) noexcept {
+        return isBye(m) && m.bhdr.proto.role == MessageRole::response;
+    }
+
+    [[nodiscard]] bool empty() const noexcept { return q_.empty(); }
+    [[nodiscard]] Message* front() const noexcept { return q_.front(); }
+    [[nodiscard]] std::size_t queuedBytes() const noexcept { return bytes_; }
+    /// Bytes of the head frame already written.
+    [[nodiscard]] std::size_t sentOff() const noexcept { return sentOff_; }
+
+    /// True when m (a regular, non-oob message) would take the queue past limit: the peer does not read.
+    [[nodiscard]] bool wouldExceed(const Message& m, std::size_t limit) const noexcept {
+        return !isBye(m) && m.bhdr.proto.oob == Oob::off && !q_.empty() && bytes_ + frameSize(m) > limit;
+    }
+
+    /// Queues m where it belongs: at the tail, except
+    ///  - oob: ahead of regular messages, behind earlier oob ones (FIFO among them), never in front of the
+    ///    Hello (the peer's first frame must be it) or of a frame already partly written;
+    ///  - a ByeResponse while our own bye is queued or written (both peers said bye at once: each must
+    ///    still answer the other's): right behind that bye.
+    void add(Message* m, bool byeWritten) noexcept {
+        bytes_ += frameSize(*m);
+        q_.insertBefore(position(*m, byeWritten), m);
+    }
+
+    /// m goes out (or comes back) before everything else; a partly written head frame stays the head.
+    void addFront(Message* m) noexcept {
+        if (q_.empty()) {
+            sentOff_ = 0;
+        }
+        bytes_ += frameSize(*m);
+        q_.pushFront(m);
+    }
+
+    /// Takes the head frame off once it is written whole.
+    Message* popWritten() noexcept {
+        Message* m = q_.dequeue();
+        if (m != nullptr) {
+            bytes_ -= frameSize(*m);
+            sentOff_ = 0;
+        }
+        return m;
+    }
+
+    /// The socket took `n` more bytes of the head frame (less than what is left of it).
+    void advance(std::size_t n) noexcept { sentOff_ += n; }
+
+    /// Everything queued, in order (the queue ends empty).
+    [[nodiscard]] IntrusiveQueue<Message> takeAll() noexcept {
+        IntrusiveQueue<Message> all;
+        q_.move(all);
+        bytes_ = 0;
+        sentOff_ = 0;
+        return all;
+    }
+
+  private:
+    [[nodiscard]] Message* position(const Message& m, bool byeWritten) const noexcept {
+        Message* pos = q_.front();
+        if (isByeResponse(m)) {
+            if (byeWritten) {
+                return pos;  // our bye is out (nothing is half-written then): the answer goes next
+            }
+            for (Message* q = pos; q != nullptr; q = q->next) {
+                if (isBye(*q) && q->bhdr.proto.role == MessageRole::request) {
+                    return q->next;
+                }
+            }
+            return nullptr;
+        }
+        if (m.bhdr.proto.oob == Oob::off) {
+            return nullptr;
+        }
+        if (pos != nullptr && (sentOff_ > 0 || pos->bhdr.proto.mtype == MessageType::hello)) {
+            pos = pos->next;
+        }
+        while (pos != nullptr && pos->bhdr.proto.oob == Oob::on) {
+            pos = pos->next;
+        }
+        return pos;
+    }
+
+    IntrusiveQueue<Message> q_;
+    std::size_t sentOff_ = 0;
+    std::size_t bytes_ = 0;  // whole frames queued, for the send-queue limit
+};
+
+}  // namespace tofu::detail
