@@ -2,7 +2,8 @@
 //
 // Thread-safe (one mutex): application threads allocate numbers for Welcome/Hello requests and check
 // the channel of every message they send; the reactor allocates for accepted sockets and removes the
-// number of every channel it closes (the original kept closed numbers until the group died: defect 1).
+// number of every channel it closes (the original kept closed numbers until the group died, so a message
+// to a closed channel vanished).
 #pragma once
 
 #include <array>

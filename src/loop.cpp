@@ -114,7 +114,7 @@ void Loop::destroyGroup(MchnGroup& g) noexcept {
         g.channels.back()->close(AmpeStatus::channel_closed, true);
     }
     delivery_.forget(g);
-    releaseAll(g.mailbox.close());
+    g.closeMailbox();
 }
 
 void Loop::processResolved() {

@@ -1,6 +1,7 @@
 // ChannelGroup API: runs on application threads.
 #include <thread>
 
+#include "delivery.hpp"
 #include "engine.hpp"
 #include "message_mark.hpp"
 
@@ -25,6 +26,10 @@ void MchnGroup::waitCallsDone() const noexcept {
             std::this_thread::sleep_for(std::chrono::microseconds(50));
         }
     }
+}
+
+void MchnGroup::closeMailbox() noexcept {
+    releaseAll(mailbox.close());
 }
 
 void MchnGroup::reopen(Reactor::Impl& engine) noexcept {

@@ -52,6 +52,9 @@ class MchnGroup final : public ChannelGroup {
         MchnGroup& g_;
     };
 
+    /// Closes the receive queue (a blocked waitReceive wakes and throws) and frees what it held.
+    void closeMailbox() noexcept;
+
     /// destroy(): refuses new calls from now on.
     void shut() noexcept { open_.store(false, std::memory_order_seq_cst); }
     /// destroy(): waits until no call is inside the group.

@@ -60,14 +60,14 @@ void Reactor::Impl::run() noexcept {
     {
         std::lock_guard lock(groupsMutex_);
         for (auto& g : groups_) {
-            detail::releaseAll(g->mailbox.close());  // wakes every receiver: the engine is gone
+            g->closeMailbox();  // wakes every receiver: the engine is gone
         }
     }
     inbox_.complete(cmds);
 }
 
 void Reactor::Impl::retire(std::unique_ptr<MchnGroup> g) noexcept {
-    detail::releaseAll(g->mailbox.close());
+    g->closeMailbox();
     g->waitCallsDone();  // a woken waitReceive still has to leave the group
     g->mailbox.waitIdle();
     g->mailbox.discard();  // what the receiver took but never got to: back to the pool now

@@ -9,7 +9,7 @@ Resolver::~Resolver() {
     }
     cv_.notify_all();
     if (thread_.joinable()) {
-        thread_.join();  // always joined: the worker uses this object (the original's defect 3)
+        thread_.join();  // always joined: the worker uses this object
     }
 }
 

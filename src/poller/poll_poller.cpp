@@ -1,5 +1,5 @@
 // poll(2) backend: portable. The pollfd array is kept between waits and edited in place (the original
-// rebuilt its poll set every pass: defect 9); removal swaps the last entry into the hole.
+// rebuilt its poll set every pass); removal swaps the last entry into the hole.
 #include <poll.h>
 
 #include <cerrno>
