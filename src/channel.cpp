@@ -36,6 +36,7 @@ bool Channel::watch(std::uint32_t events, bool silentOnFailure) noexcept {
         return false;
     }
     watched_ = true;
+    interest_ = events;
     return true;
 }
 
@@ -50,8 +51,13 @@ void Channel::updateInterest() noexcept {
     if (closed_ || !watched_) {
         return;
     }
+    const std::uint32_t want = interest();
+    if (want == interest_) {
+        return;
+    }
     try {
-        loop_.poller().modify(fd_.get(), interest(), token());
+        loop_.poller().modify(fd_.get(), want, token());
+        interest_ = want;
     } catch (const std::exception&) {
         close(AmpeStatus::processing_failed);  // this channel only, not the engine
     }

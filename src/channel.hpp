@@ -94,7 +94,8 @@ class Channel {
 
     ChannelNumber cn_;
     std::uint32_t gen_;
-    bool watched_ = false;  // registered with the poller
+    bool watched_ = false;        // registered with the poller
+    std::uint32_t interest_ = 0;  // what the poller was last told (no call when it stays the same)
     bool closed_ = false;
 };
 

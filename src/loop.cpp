@@ -248,6 +248,7 @@ void Loop::replace(Channel& old, std::unique_ptr<Channel> next) noexcept {
     next->groupIndex = old.groupIndex;
     next->gen_ = old.gen_;
     next->watched_ = old.watched_;
+    next->interest_ = old.interest_;
     next->group().channels[old.groupIndex] = next.get();
     old.closed_ = true;
     old.watched_ = false;
