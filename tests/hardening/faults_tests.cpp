@@ -103,6 +103,19 @@ TEST_CASE("hardening: accept hits EMFILE, the engine backs off and serves again"
     REQUIRE(c >= 0);
     const long hellosBefore = srv.hellos.load();
     const std::uint16_t sparePort = findFreeTcpPort();  // for a Welcome while exhausted
+    {
+        // The same refused Hello once while descriptors are plenty: UBSan's type checks of the engine's
+        // objects (a Connector here) are cached from then on and need no pipe when none is left.
+        MessagePtr warm = srv.ampe().get(AllocationStrategy::always);
+        TCPClientConfigurator("127.0.0.1", sparePort).prepareRequest(*warm);
+        (void)probeGroup->enqueueToPeer(warm);
+        const MessagePtr back = nextMessage(*probeGroup);  // the Hello, returned: nothing listens there
+        REQUIRE(back != nullptr);
+        CHECK(back->isReturned());
+        const MessagePtr notice = nextMessage(*probeGroup);
+        REQUIRE(notice != nullptr);
+        CHECK(notice->isCloseNotice());
+    }
 
     // No descriptor left: the soft limit becomes the lowest free descriptor number.
     const int limit = lowestFreeFd();
