@@ -124,7 +124,7 @@ Connection::Parse Connection::parse(std::span<const std::uint8_t>& in) {
                 return Parse::closed;
             case FrameDecoder::Step::need_message: {
                 // Receive buffers come only from the pool: an empty pool is back-pressure.
-                Message* m = loop_.takeRxMessage();
+                Message* m = loop_.pool().takeForReceive();
                 if (m == nullptr) {
                     return Parse::paused;
                 }
@@ -259,7 +259,7 @@ void Connection::flush() {
                 continue;
             }
             const int err = errno;  // returnSent may wake the reactor (a syscall)
-            loop_.returnSent();
+            loop_.pool().returnSent();
             if (err == EAGAIN || err == EWOULDBLOCK) {
                 break;
             }
@@ -269,7 +269,7 @@ void Connection::flush() {
         loop_.liveness().wrote(*this);  // bytes the peer now owes an ACK for (no syscall)
         full = retire(static_cast<std::size_t>(n), ended);
     }
-    loop_.returnSent();
+    loop_.pool().returnSent();
     if (ended) {
         endAfterSignal();
         return;
@@ -357,7 +357,7 @@ bool Connection::retire(std::size_t written, bool& ended) {
             phase_ = Phase::byeSent;
             ended = ended || m->bhdr.proto.role == MessageRole::signal;
         }
-        loop_.sent(m);
+        loop_.pool().sent(m);
         if (written == 0) {
             break;
         }

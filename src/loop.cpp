@@ -11,7 +11,6 @@
 namespace tofu::detail {
 
 namespace {
-constexpr std::size_t RxBatch = 16;  // pool messages taken under one lock while frames keep coming
 constexpr std::uint64_t WakeToken = SpecialMaxChannelNumber;  // no channel has this number
 }  // namespace
 
@@ -23,6 +22,7 @@ Loop::Loop(const Options& options, PoolCore& pool, ChannelRegistry& registry, In
       resolver_(resolver),
       poller_(makePoller(options.poller)),
       delivery_(pool),
+      batches_(pool),
       liveness_(options.deadPeerTimeoutMs),
       maxSendQueueBytes_(options.maxSendQueueBytes != 0 ? options.maxSendQueueBytes
                                                         : DefaultOptions.maxSendQueueBytes),
@@ -59,8 +59,7 @@ void Loop::pass() {
     processInbox();
     processTimers();
     delivery_.flush();
-    pool_.putAll(rxCache_);  // what this pass did not use is the application's again
-    rxTakenThisPass_ = false;
+    batches_.endPass();
     graveyard_.clear();
 }
 
@@ -197,30 +196,6 @@ void Loop::flushQueued() {
     toFlush_.clear();
 }
 
-Message* Loop::takeRxMessage() {
-    if (Message* m = rxCache_.dequeue()) {
-        return m;
-    }
-    // One message for the first frame of a pass (a lone request), a batch once frames keep coming.
-    const std::size_t n = rxTakenThisPass_ ? RxBatch : 1;
-    rxTakenThisPass_ = true;
-    (void)pool_.getBatch(rxCache_, n);
-    return rxCache_.dequeue();
-}
-
-void Loop::sent(Message* m) noexcept {
-    m->ctx = nullptr;
-    if (pool_.owns(*m)) {
-        txDone_.enqueue(m);  // back to the pool together, under one lock
-    } else {
-        releaseMessage(m);
-    }
-}
-
-void Loop::returnSent() noexcept {
-    pool_.putAll(txDone_);
-}
-
 Channel* Loop::find(std::uint64_t token) const noexcept {
     if (token >= (std::uint64_t{1} << 48)) {
         return nullptr;
@@ -270,8 +245,7 @@ void Loop::teardown(std::vector<Inbox::DestroyCommand*>& cmds) noexcept {
     IntrusiveQueue<Message> msgs;
     inbox_.close(msgs, cmds);
     releaseAll(std::move(msgs));
-    pool_.putAll(rxCache_);  // left by a pass that ended in an exception
-    pool_.putAll(txDone_);
+    batches_.endPass();  // what a pass that ended in an exception left
     for (auto& slot : table_) {
         if (slot) {
             slot->close(AmpeStatus::shutdown_started, true);

@@ -1,7 +1,7 @@
 // The reactor thread's loop: polls, hands each event to the channel its token names, takes the inbox,
 // runs timers, and at the end of every pass pushes what it collected to the groups' mailboxes. It also
-// provides what channels share: the poller, the channel table, the delivery, the pool's receive and send
-// batches, the I/O buffers and the dead-peer watch. Reactor thread only.
+// provides what channels share: the poller, the channel table, the delivery, the pool batches, the I/O
+// buffers and the dead-peer watch. Reactor thread only.
 #pragma once
 
 #include <sys/uio.h>
@@ -20,6 +20,7 @@
 #include "liveness.hpp"
 #include "poller/poller.hpp"
 #include "pool.hpp"
+#include "pool_batches.hpp"
 #include "resolver.hpp"
 #include "tofu/options.hpp"
 
@@ -78,12 +79,7 @@ class Loop {
     /// ch->onFlush() before this pass ends (after the inbox is taken: many sends, one write).
     void flushLater(Channel& ch);
 
-    /// A pool message for an incoming frame; nullptr when the pool is empty (back-pressure).
-    [[nodiscard]] Message* takeRxMessage();
-    /// A sent message: back to its pool with the others of this write.
-    void sent(Message* m) noexcept;
-    /// Returns the messages sent so far to the pool (under one lock).
-    void returnSent() noexcept;
+    [[nodiscard]] PoolBatches& pool() noexcept { return batches_; }
 
   private:
     struct Timer {
@@ -111,6 +107,7 @@ class Loop {
     Resolver& resolver_;
     std::unique_ptr<Poller> poller_;
     Delivery delivery_;
+    PoolBatches batches_;
     LivenessWatch liveness_;  // dead-peer checks for TCP channels with unacknowledged data
     std::size_t maxSendQueueBytes_;
 
@@ -120,11 +117,6 @@ class Loop {
     std::vector<std::uint64_t> waitingForPool_;
     std::vector<std::uint64_t> toFlush_;
     std::vector<Resolver::Result> resolved_;
-    // Pool messages taken in one go for incoming frames (returned at the end of each pass), and sent
-    // messages going back in one go.
-    IntrusiveQueue<Message> rxCache_;
-    IntrusiveQueue<Message> txDone_;
-    bool rxTakenThisPass_ = false;
     std::uint32_t gen_ = 1;
     IoBuffers buffers_;
 };

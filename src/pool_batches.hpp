@@ -1,0 +1,61 @@
+// The reactor's traffic with the pool in batches: receive buffers taken several at a time while frames
+// keep coming, sent messages returned together after each write — one pool lock per batch, not per
+// message. Reactor thread only.
+#pragma once
+
+#include <cstddef>
+
+#include "intrusive_queue.hpp"
+#include "pool.hpp"
+
+namespace tofu::detail {
+
+class PoolBatches {
+  public:
+    explicit PoolBatches(PoolCore& pool) noexcept : pool_(pool) {}
+    PoolBatches(const PoolBatches&) = delete;
+    PoolBatches& operator=(const PoolBatches&) = delete;
+    ~PoolBatches() { endPass(); }
+
+    /// A pool message for an incoming frame; nullptr when the pool is empty (back-pressure). One message
+    /// for the first frame of a pass (a lone request), a batch once frames keep coming.
+    [[nodiscard]] Message* takeForReceive() {
+        if (Message* m = rx_.dequeue()) {
+            return m;
+        }
+        const std::size_t n = rxTakenThisPass_ ? RxBatch : 1;
+        rxTakenThisPass_ = true;
+        (void)pool_.getBatch(rx_, n);
+        return rx_.dequeue();
+    }
+
+    /// A written message: back to its pool with the others of this write (freed when not the pool's).
+    void sent(Message* m) noexcept {
+        m->ctx = nullptr;
+        if (pool_.owns(*m)) {
+            tx_.enqueue(m);
+        } else {
+            MessageDeleter{}(m);
+        }
+    }
+
+    /// The messages sent so far go back to the pool (under one lock).
+    void returnSent() noexcept { pool_.putAll(tx_); }
+
+    /// End of a pass: what was taken and not used is the application's again.
+    void endPass() noexcept {
+        pool_.putAll(rx_);
+        pool_.putAll(tx_);
+        rxTakenThisPass_ = false;
+    }
+
+  private:
+    static constexpr std::size_t RxBatch = 16;
+
+    PoolCore& pool_;
+    IntrusiveQueue<Message> rx_;
+    IntrusiveQueue<Message> tx_;
+    bool rxTakenThisPass_ = false;
+};
+
+}  // namespace tofu::detail
