@@ -3,6 +3,7 @@
 // --only and --jobs keep the contenders / jobs whose names start with one of the given prefixes.
 #include <fmt/format.h>
 
+#include <unistd.h>
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "contender.hpp"
@@ -51,6 +53,37 @@ double pct(std::vector<std::uint64_t>& v, double p) {
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// What the run's numbers mean depends on the machine's state: the load (other work competes for the CPUs)
+// and the regime (whether idle vCPUs halt, which makes every cross-thread hand-off cost a wake-up of
+// ~100 µs on this kind of VM, hiding per-message costs, or stay awake, ~6 µs).
+struct RunInfo {
+    double loadStart = -1, loadEnd = -1;  // 1-minute load average
+    unsigned cpus = 0;
+    double rawTcpRttUs = 0;  // median 64 B round trip over raw TCP, measured at the start of the run
+
+    [[nodiscard]] const char* regime() const {
+        if (rawTcpRttUs <= 0) {
+            return "unknown";
+        }
+        return rawTcpRttUs < 20 ? "awake" : (rawTcpRttUs > 50 ? "idle-halt" : "mixed");
+    }
+};
+
+double loadAverage() {
+    double l[1] = {-1};
+    return ::getloadavg(l, 1) == 1 ? l[0] : -1;
+}
+
+void warnLoad(const char* when, double load) {
+    if (load > 0.5) {
+        fmt::print(
+            stderr,
+            "\n*** WARNING: load average {:.2f} at the {} of the run (> 0.5): other work competes for the "
+            "CPUs; these figures are not comparable ***\n",
+            load, when);
+    }
 }
 
 double perSecond(std::size_t n, std::uint64_t ns) {
@@ -111,6 +144,21 @@ int main(int argc, char** argv) {
             return std::none_of(only.begin(), only.end(),
                                 [&](const std::string& o) { return e.name.starts_with(o); });
         });
+    }
+
+    RunInfo info;
+    info.cpus = std::thread::hardware_concurrency();
+    info.loadStart = loadAverage();
+    warnLoad("start", info.loadStart);
+    for (const bench::Entry& e : entries) {
+        if (e.name == "raw/tcp") {
+            try {
+                std::vector<std::uint64_t> s = e.make()->latency(64, 2000, 200);
+                info.rawTcpRttUs = pct(s, 0.5);
+            } catch (const std::exception& ex) {
+                fmt::print(stderr, "raw/tcp regime probe: {}\n", ex.what());
+            }
+        }
     }
 
     const std::size_t rtts = quick ? 2000 : 20000;
@@ -184,6 +232,8 @@ int main(int argc, char** argv) {
         }
     }
     fmt::print(stderr, "\r{:60}\r", "");
+    info.loadEnd = loadAverage();
+    warnLoad("end", info.loadEnd);
 
     std::vector<Row> table;
     for (const Job& job : jobs) {
@@ -220,6 +270,11 @@ int main(int argc, char** argv) {
         "trips "
         "per run, median of {} run(s)\n",
         rtts, msgs, reqs, outstanding, clients, perClient, repeat);
+    fmt::print(
+        "machine: {} CPUs, load {:.2f} at start and {:.2f} at end; regime: {} (raw/tcp 64 B round trip "
+        "{:.1f} "
+        "us at start)\n",
+        info.cpus, info.loadStart, info.loadEnd, info.regime(), info.rawTcpRttUs);
     for (const Job& job : jobs) {
         switch (job.kind) {
             case Kind::latency:
@@ -283,7 +338,12 @@ int main(int argc, char** argv) {
             return 1;
         }
         // msgs_per_s holds requests/s for the reqresp and fanin kinds.
-        fmt::print(f, "[\n");
+        fmt::print(
+            f,
+            "{{\"run\": {{\"cpus\": {}, \"load_start\": {:.2f}, \"load_end\": {:.2f}, \"regime\": \"{}\", "
+            "\"raw_tcp_rtt_us\": {:.2f}, \"repeat\": {}, \"quick\": {}}},\n\"rows\": [\n",
+            info.cpus, info.loadStart, info.loadEnd, info.regime(), info.rawTcpRttUs, repeat,
+            quick ? "true" : "false");
         for (std::size_t i = 0; i < table.size(); ++i) {
             const Row& r = table[i];
             const Job& job =
@@ -296,7 +356,7 @@ int main(int argc, char** argv) {
                 r.contender, r.job, kindName(job.kind), job.payload, r.median_us, r.p99_us, r.p999_us,
                 r.msgs_per_s, r.mb_per_s, i + 1 < table.size() ? "," : "");
         }
-        fmt::print(f, "]\n");
+        fmt::print(f, "]}}\n");
         std::fclose(f);
     }
     return 0;

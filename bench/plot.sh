@@ -24,7 +24,9 @@ trap 'rm -rf "$tmp"' EXIT
 # the decade below half the smallest median.
 python3 - "$json" "$job" "$tmp/floor.txt" >"$tmp/data.txt" <<'PY'
 import json, math, sys
-rows = [r for r in json.load(open(sys.argv[1])) if r.get("job") == sys.argv[2]]
+data = json.load(open(sys.argv[1]))
+data = data["rows"] if isinstance(data, dict) else data  # {"run": ..., "rows": [...]} or the older bare list
+rows = [r for r in data if r.get("job") == sys.argv[2]]
 if not rows:
     sys.exit(f"no rows for job '{sys.argv[2]}' in {sys.argv[1]}")
 floor = 10.0 ** math.floor(math.log10(max(0.01, min(max(float(r["median_us"]), 0.01) for r in rows) / 2)))
