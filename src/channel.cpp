@@ -63,8 +63,4 @@ void Channel::updateInterest() noexcept {
     }
 }
 
-UniqueFd Channel::handOver() noexcept {
-    return std::move(fd_);
-}
-
 }  // namespace tofu::detail

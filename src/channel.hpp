@@ -80,10 +80,6 @@ class Channel {
     /// What was queued and not sent, in order, ready to come back (the queue ends empty).
     [[nodiscard]] virtual IntrusiveQueue<Message> takeUnsent() noexcept { return {}; }
 
-    /// The socket goes to `next`, which takes this channel's place (a connected Connector); this object
-    /// is closed without a notice.
-    UniqueFd handOver() noexcept;
-
     Loop& loop_;
     MchnGroup* group_;
     UniqueFd fd_;

@@ -24,7 +24,7 @@ void Connection::accepted(Loop& loop, MchnGroup& g, ChannelNumber cn, UniqueFd f
 }
 
 Connection::Connection(Loop& loop, MchnGroup& g, ChannelNumber cn, std::uint32_t gen, MessageID openMid,
-                       UniqueFd fd, SendQueue&& out) noexcept
+                       UniqueFd& fd, SendQueue& out) noexcept
     : Channel(loop, g, cn, gen, openMid), phase_(Phase::open), out_(std::move(out)), decoder_(false) {
     fd_ = std::move(fd);
 }
@@ -213,7 +213,7 @@ bool Connection::refuse(const Message& m) noexcept {
         phase_ = Phase::open;
         return false;
     }
-    return phase_ == Phase::awaitingAnswer && !SendQueue::isBye(m);
+    return (phase_ == Phase::awaitingAnswer || phase_ == Phase::byeSentUnanswered) && !SendQueue::isBye(m);
 }
 
 void Connection::submit(Message* m) {
@@ -232,14 +232,17 @@ void Connection::submit(Message* m) {
         loop_.delivery().bounce(*group_, m, AmpeStatus::send_failed);
         return;
     }
-    out_.add(m, phase_ == Phase::byeSent);
-    loop_.flushLater(*this);
+    out_.add(m, byeWritten());
+    if (flushPass_ != loop_.passNumber()) {
+        flushPass_ = loop_.passNumber();
+        loop_.flushLater(*this);
+    }
 }
 
 bool Connection::canSend() const noexcept {
     const Message* head = out_.front();
     // After our bye only the answer to the peer's bye may still go (both said bye at once).
-    return head != nullptr && (phase_ != Phase::byeSent || SendQueue::isByeResponse(*head));
+    return head != nullptr && (!byeWritten() || SendQueue::isByeResponse(*head));
 }
 
 void Connection::flush() {
@@ -354,7 +357,7 @@ bool Connection::retire(std::size_t written, bool& ended) {
         written -= frame;
         (void)out_.popWritten();
         if (SendQueue::isBye(*m)) {
-            phase_ = Phase::byeSent;
+            phase_ = phase_ == Phase::awaitingAnswer ? Phase::byeSentUnanswered : Phase::byeSent;
             ended = ended || m->bhdr.proto.role == MessageRole::signal;
         }
         loop_.pool().sent(m);

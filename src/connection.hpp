@@ -22,6 +22,8 @@ class Connection final : public Channel {
                          // go
         open,            // anything
         byeSent,         // our bye is written: only the answer to the peer's bye may still go
+        byeSentUnanswered,  // accepted: our bye is written before any HelloResponse (the same, and nothing
+                            // but a bye is accepted from the application)
     };
     /// Whether it reads.
     enum class Input : std::uint8_t {
@@ -33,9 +35,10 @@ class Connection final : public Channel {
     /// A connection the listener accepted: it waits for the peer's HelloRequest.
     static void accepted(Loop& loop, MchnGroup& g, ChannelNumber cn, UniqueFd fd);
 
-    /// A client's connection, its queue starting with the Hello (from the Connector).
-    Connection(Loop& loop, MchnGroup& g, ChannelNumber cn, std::uint32_t gen, MessageID openMid, UniqueFd fd,
-               SendQueue&& out) noexcept;
+    /// A client's connection, taking the Connector's socket and queue (the Hello first): both are moved
+    /// only once the object exists, so a failed allocation leaves them with the Connector.
+    Connection(Loop& loop, MchnGroup& g, ChannelNumber cn, std::uint32_t gen, MessageID openMid, UniqueFd& fd,
+               SendQueue& out) noexcept;
     /// An accepted connection.
     Connection(Loop& loop, MchnGroup& g, ChannelNumber cn, std::uint32_t gen, UniqueFd fd) noexcept;
 
@@ -68,6 +71,9 @@ class Connection final : public Channel {
     [[nodiscard]] bool canSend() const noexcept;
     void endAfterSignal() noexcept;
     [[nodiscard]] bool refuse(const Message& m) noexcept;
+    [[nodiscard]] bool byeWritten() const noexcept {
+        return phase_ == Phase::byeSent || phase_ == Phase::byeSentUnanswered;
+    }
 
     [[nodiscard]] std::uint32_t interest() const noexcept override;
     /// An accepted connection whose HelloRequest never arrived.
@@ -80,6 +86,7 @@ class Connection final : public Channel {
     Phase phase_;
     Input input_ = Input::reading;
     PeerWatch watch_ = PeerWatch::off;
+    std::uint32_t flushPass_ = 0;  // the pass whose flush list holds this connection
     SendQueue out_;
     FrameDecoder decoder_;
     std::vector<std::uint8_t> stash_;  // bytes received while paused, parsed when the pool refills

@@ -42,7 +42,13 @@ void Connector::open(Loop& loop, MchnGroup& g, Message* m) {
         c.endpoints_.push_back(ep);
         c.connectNext();
     } else {
-        loop.resolver().request(c.token(), tcp->addr, tcp->port);  // names never block the reactor
+        try {
+            loop.resolver().request(c.token(), tcp->addr, tcp->port);  // names never block the reactor
+        } catch (const std::exception& e) {
+            c.failText_ =
+                std::string("resolve ") + tcp->addr + ": " + e.what();  // no resolver thread, no memory
+            c.close(AmpeStatus::processing_failed);
+        }
     }
 }
 
@@ -126,8 +132,13 @@ void Connector::onEvent(std::uint32_t events) {
 
 // A Connection takes this channel's place (same number and token) with the socket and the queue.
 void Connector::connected() {
-    auto conn =
-        std::make_unique<Connection>(loop_, *group_, number(), 0, openMid_, handOver(), std::move(out_));
+    std::unique_ptr<Connection> conn;
+    try {
+        conn = std::make_unique<Connection>(loop_, *group_, number(), 0, openMid_, fd_, out_);
+    } catch (const std::bad_alloc&) {
+        close(AmpeStatus::allocation_failed);
+        return;
+    }
     Connection& c = *conn;
     loop_.replace(*this, std::move(conn));
     c.start();

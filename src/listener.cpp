@@ -81,7 +81,8 @@ void Listener::onEvent(std::uint32_t /*events*/) {
             case AcceptResult::exhausted:
                 // Out of descriptors or memory: stop accepting for a while instead of spinning.
                 state_ = State::backingOff;
-                loop_.schedule(*this, Loop::Clock::now() + AcceptBackoff);
+                resumeAt_ = Loop::Clock::now() + AcceptBackoff;
+                loop_.schedule(*this, resumeAt_);
                 updateInterest();
                 return;
             case AcceptResult::failed:
@@ -92,6 +93,9 @@ void Listener::onEvent(std::uint32_t /*events*/) {
 }
 
 void Listener::onTimer() {
+    if (state_ != State::backingOff || Loop::Clock::now() < resumeAt_) {
+        return;  // an earlier back-off's timer: the later one resumes
+    }
     state_ = State::listening;
     updateInterest();
 }

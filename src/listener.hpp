@@ -2,6 +2,8 @@
 // group waiting for its HelloRequest.
 #pragma once
 
+#include <chrono>
+
 #include "channel.hpp"
 
 namespace tofu::detail {
@@ -29,6 +31,7 @@ class Listener final : public Channel {
     void beforeClose() noexcept override;
 
     State state_ = State::listening;
+    std::chrono::steady_clock::time_point resumeAt_{};  // backingOff: when accepting starts again
     UdsFileId udsFile_;  // removed at close only if the path still names this socket
 };
 

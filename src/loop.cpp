@@ -52,6 +52,7 @@ void Loop::run() noexcept {
 
 // Everything but the poller's events, once per wake-up.
 void Loop::pass() {
+    ++pass_;
     if (inbox_.takeRefill()) {
         resumePaused();
     }
@@ -75,16 +76,16 @@ void Loop::dispatch(const PollEvent& ev) {
 
 void Loop::processInbox() {
     IntrusiveQueue<Message> msgs;
-    std::vector<Inbox::DestroyCommand*> cmds;
-    inbox_.take(msgs, cmds);
+    inbox_.take(msgs, commands_);  // held by the loop: should a send throw, teardown still completes them
     while (Message* m = msgs.dequeue()) {
         route(m);
     }
     flushQueued();
-    for (Inbox::DestroyCommand* c : cmds) {
+    for (Inbox::DestroyCommand* c : commands_) {
         destroyGroup(*c->group);
     }
-    inbox_.complete(cmds);
+    inbox_.complete(commands_);
+    commands_.clear();
 }
 
 // An application message: a Welcome or Hello opens a channel, anything else goes to its channel.
@@ -181,10 +182,7 @@ void Loop::resumePaused() {
 }
 
 void Loop::flushLater(Channel& ch) {
-    // Consecutive sends to one channel are the common case; a rare repeat only costs a look.
-    if (toFlush_.empty() || toFlush_.back() != ch.token()) {
-        toFlush_.push_back(ch.token());
-    }
+    toFlush_.push_back(ch.token());
 }
 
 void Loop::flushQueued() {
@@ -244,6 +242,9 @@ void Loop::retire(Channel& ch) noexcept {
 void Loop::teardown(std::vector<Inbox::DestroyCommand*>& cmds) noexcept {
     IntrusiveQueue<Message> msgs;
     inbox_.close(msgs, cmds);
+    cmds.insert(cmds.end(), commands_.begin(),
+                commands_.end());  // taken by a pass that ended in an exception
+    commands_.clear();
     releaseAll(std::move(msgs));
     batches_.endPass();  // what a pass that ended in an exception left
     for (auto& slot : table_) {

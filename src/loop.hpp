@@ -76,8 +76,10 @@ class Loop {
     void schedule(Channel& ch, Clock::time_point when);
     /// ch->onRefill() once messages come back to the pool.
     void waitForPool(Channel& ch);
-    /// ch->onFlush() before this pass ends (after the inbox is taken: many sends, one write).
+    /// ch->onFlush() before this pass ends (after the inbox is taken: many sends, one write). Once per
+    /// pass and channel: the caller compares passNumber() with the pass it last asked in.
     void flushLater(Channel& ch);
+    [[nodiscard]] std::uint32_t passNumber() const noexcept { return pass_; }
 
     [[nodiscard]] PoolBatches& pool() noexcept { return batches_; }
 
@@ -117,7 +119,9 @@ class Loop {
     std::vector<std::uint64_t> waitingForPool_;
     std::vector<std::uint64_t> toFlush_;
     std::vector<Resolver::Result> resolved_;
+    std::vector<Inbox::DestroyCommand*> commands_;  // taken from the inbox, completed after the pass's sends
     std::uint32_t gen_ = 1;
+    std::uint32_t pass_ = 1;
     IoBuffers buffers_;
 };
 

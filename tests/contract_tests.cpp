@@ -743,3 +743,33 @@ TEST_CASE("contract: what the peer would refuse is refused at home and the chann
     MessagePtr got2 = expectMessage(*cli);
     CHECK(bodyText(*got2) == "pong");
 }
+
+TEST_CASE("contract: a server that says bye before answering the Hello still may send nothing else",
+          "[contract][hello]") {
+    auto rtr = Reactor::Create();
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels srv(ampe);
+    DestroyChannels cli(ampe);
+    const std::string path = tempUdsPath();
+    startListener(ampe, *srv, UDSServerConfigurator(path));
+    MessagePtr hello = ampe.get(AllocationStrategy::always);
+    UDSClientConfigurator(path).prepareRequest(*hello);
+    (void)cli->enqueueToPeer(hello);
+    MessagePtr req = expectMessage(*srv);
+    REQUIRE(vcOf(*req) == ValidCombination::HelloRequest);
+    const ChannelNumber scn = req->bhdr.channel_number;
+
+    // A bye may end a conversation that was never answered; once it is written, the peer has it.
+    MessagePtr bye = byeMessage(ampe, MessageRole::request, scn);
+    (void)srv->enqueueToPeer(bye);
+    MessagePtr got = expectMessage(*cli);
+    REQUIRE(vcOf(*got) == ValidCombination::ByeRequest);
+
+    // Anything but a bye is still what the peer would refuse: given back at once, not queued unsendable.
+    MessagePtr late = appMessage(ampe, MessageRole::signal, scn, "after the bye");
+    (void)srv->enqueueToPeer(late);
+    MessagePtr back = expectMessage(*srv);
+    CHECK(back->isReturned());
+    CHECK(statusOf(*back) == AmpeStatus::not_allowed);
+    CHECK(bodyText(*back) == "after the bye");
+}
