@@ -30,6 +30,8 @@
 
 #include <cstdint>
 #include <memory_resource>
+#include <span>
+#include <string_view>
 
 #include "tofu/message.hpp"
 #include "tofu/options.hpp"
@@ -98,6 +100,46 @@ class TOFU_API Ampe {
 
     /// The memory resource messages are allocated from.
     virtual std::pmr::memory_resource* getAllocator() noexcept = 0;
+
+    // ---- Builders: a message from the pool (get(AllocationStrategy::always)) in a common shape ----
+
+    /// An application request on channel ch carrying body (Message::asRequest). Throws
+    /// AmpeError(allocation_failed) when no message can be allocated.
+    [[nodiscard]] MessagePtr request(ChannelNumber ch, std::string_view body = {}) {
+        MessagePtr m = get(AllocationStrategy::always);
+        m->asRequest(ch, body);
+        return m;
+    }
+    /// An application request on channel ch carrying the bytes of body.
+    [[nodiscard]] MessagePtr request(ChannelNumber ch, std::span<const std::uint8_t> body) {
+        MessagePtr m = get(AllocationStrategy::always);
+        m->asRequest(ch, body);
+        return m;
+    }
+    /// A one-way application signal on channel ch carrying body (Message::asSignal).
+    [[nodiscard]] MessagePtr signal(ChannelNumber ch, std::string_view body = {}) {
+        MessagePtr m = get(AllocationStrategy::always);
+        m->asSignal(ch, body);
+        return m;
+    }
+    /// A one-way application signal on channel ch carrying the bytes of body.
+    [[nodiscard]] MessagePtr signal(ChannelNumber ch, std::span<const std::uint8_t> body) {
+        MessagePtr m = get(AllocationStrategy::always);
+        m->asSignal(ch, body);
+        return m;
+    }
+    /// A graceful close of channel ch: a ByeRequest (Message::asByeRequest).
+    [[nodiscard]] MessagePtr byeRequest(ChannelNumber ch) {
+        MessagePtr m = get(AllocationStrategy::always);
+        m->asByeRequest(ch);
+        return m;
+    }
+    /// An immediate close of channel ch: a ByeSignal, oob by default (Message::asByeSignal).
+    [[nodiscard]] MessagePtr byeSignal(ChannelNumber ch, Oob oob = Oob::on) {
+        MessagePtr m = get(AllocationStrategy::always);
+        m->asByeSignal(ch, oob);
+        return m;
+    }
 };
 
 /// RAII owner of a channel group: destroys it at the end of the scope (the original's DestroyChannels).
