@@ -1,7 +1,10 @@
 // The convenience layer over the original's API (issue #15): message shapes and accessors, chrono and
 // error_code overloads, the owning group handle, URLs, the requester and the reconnecting client.
+#include <array>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <string>
+#include <vector>
 
 #include "engine_test_support.hpp"
 #include "tofu/tofu.hpp"
@@ -141,4 +144,116 @@ TEST_CASE("api: builders over UDS: a ByeSignal closes at once", "[api][message][
     cli->enqueueToPeer(bye);
     expectClosedSignal(*cli, c.clientCn);  // the ByeSignal comes back (channel_closed), then the notice
     expectClosedSignal(*srv, c.serverCn);
+}
+
+TEST_CASE("api: chrono timeouts convert and saturate", "[api][group]") {
+    using namespace std::chrono_literals;
+    static_assert(ChannelGroup::toTimeoutNs(0s) == 0);
+    static_assert(ChannelGroup::toTimeoutNs(-5ms) == 0);
+    static_assert(ChannelGroup::toTimeoutNs(1500ms) == 1'500'000'000ULL);
+    static_assert(ChannelGroup::toTimeoutNs(std::chrono::hours::max()) == waitReceive_INFINITE_TIMEOUT);
+    static_assert(ChannelGroup::toTimeoutNs(waitReceive_FOREVER) == waitReceive_INFINITE_TIMEOUT);
+    static_assert(ChannelGroup::toTimeoutNs(std::chrono::duration<double>(0.25)) == 250'000'000ULL);
+
+    auto rtr = Reactor::Create();
+    Group g = rtr->ampe().createGroup();
+    const auto start = std::chrono::steady_clock::now();
+    REQUIRE_FALSE(g->waitReceive(50ms));  // nothing comes: empty after the timeout
+    const auto waited = std::chrono::steady_clock::now() - start;
+    REQUIRE(waited >= 45ms);
+    REQUIRE(waited < 5s);
+
+    g->updateReceiver();
+    MessagePtr wake = g->waitReceive(waitReceive_FOREVER);  // something is queued: returns at once
+    REQUIRE(wake);
+    REQUIRE(wake->status() == AmpeStatus::receiver_update);
+    REQUIRE(wake->isEngineSignal());
+}
+
+TEST_CASE("api: createGroup owns its group, error_code forms report instead of throwing", "[api][group]") {
+    auto rtr = Reactor::Create();
+    Ampe& ampe = rtr->ampe();
+    ChannelGroup* raw = nullptr;
+    {
+        Group g = ampe.createGroup();
+        raw = g.get();
+        REQUIRE(raw != nullptr);
+        REQUIRE(&g.ampe() == &ampe);
+        Group other = ampe.createGroup();
+        g = std::move(other);  // the first group is destroyed, the second one taken over
+        REQUIRE(other.get() == nullptr);
+        std::error_code ec;
+        ampe.destroy(raw, ec);
+        REQUIRE(ec == AmpeStatus::invalid_mchn_group);
+        raw = g.get();
+    }  // destroyed here
+    std::error_code ec;
+    ampe.destroy(raw, ec);
+    REQUIRE(ec == AmpeStatus::invalid_mchn_group);
+    REQUIRE(ec.category() == tofu_category());
+
+    ChannelGroup* gone = ampe.create();
+    ampe.destroy(gone);
+    MessagePtr m = gone->waitReceive(std::chrono::seconds(1), ec);
+    REQUIRE_FALSE(m);
+    REQUIRE(ec == AmpeStatus::shutdown_started);
+    MessagePtr sig = ampe.signal(1, "x");
+    const BinaryHeader h = gone->enqueueToPeer(sig, ec);
+    REQUIRE(ec == AmpeStatus::shutdown_started);
+    REQUIRE(sig);  // refused: the caller keeps it
+    REQUIRE(h.status == status_to_raw(AmpeStatus::shutdown_started));
+    gone->updateReceiver(sig, ec);
+    REQUIRE(ec == AmpeStatus::shutdown_started);
+
+    MessagePtr fromPool = ampe.get(AllocationStrategy::always, ec);
+    REQUIRE(fromPool);
+    REQUIRE_FALSE(ec);
+}
+
+namespace {
+
+// A server with `clients` connections, all closed but one, sends a signal to every channel it had: the
+// error_code form reports the closed ones, no exception, and the open one gets its signal.
+void fanOutOverClosedChannels(const Configurator& srvCfg, const Configurator& cliCfg) {
+    auto rtr = Reactor::Create();
+    Ampe& ampe = rtr->ampe();
+    Group srv = ampe.createGroup();
+    startListener(ampe, *srv, srvCfg);
+    constexpr int Clients = 4;
+    std::vector<Group> cli;
+    std::vector<Connection> conns;
+    for (int i = 0; i < Clients; ++i) {
+        cli.push_back(ampe.createGroup());
+        conns.push_back(connect(ampe, *srv, *cli.back(), cliCfg));
+    }
+    for (int i = 1; i < Clients; ++i) {  // all but the first leave at once
+        cli[i]->enqueueToPeer(ampe.byeSignal(conns[i].clientCn));
+        expectClosedSignal(*srv, conns[i].serverCn);
+    }
+    int refused = 0;
+    for (const Connection& c : conns) {
+        std::error_code ec;
+        srv->post(ampe.signal(c.serverCn, "news"), ec);  // no try/catch per send
+        if (ec) {
+            REQUIRE(ec == AmpeStatus::invalid_channel_number);
+            ++refused;
+        }
+    }
+    REQUIRE(refused == Clients - 1);
+    MessagePtr news = expectMessage(*cli[0]);
+    REQUIRE(news->is(ValidCombination::AppSignal));
+    REQUIRE(news->text() == "news");
+}
+
+}  // namespace
+
+TEST_CASE("api: fan-out over TCP with closed channels needs no try/catch", "[api][group][tcp]") {
+    const std::uint16_t port = findFreeTcpPort();
+    fanOutOverClosedChannels(TCPServerConfigurator("127.0.0.1", port),
+                             TCPClientConfigurator("127.0.0.1", port));
+}
+
+TEST_CASE("api: fan-out over UDS with closed channels needs no try/catch", "[api][group][uds]") {
+    const std::string path = tempUdsPath();
+    fanOutOverClosedChannels(UDSServerConfigurator(path), UDSClientConfigurator(path));
 }
