@@ -14,7 +14,6 @@
 
 #include "multihomed.hpp"
 #include "services.hpp"
-#include "url.hpp"
 
 namespace {
 
@@ -68,12 +67,13 @@ int main(int argc, char** argv) {
                 fmt::print(stderr, "tofu-echo: --listen needs a URL\n{}", Usage);
                 return 2;
             }
-            const std::optional<tofu::Configurator> cfg = recipes::parseUrl(argv[++i], true);
-            if (!cfg) {
-                fmt::print(stderr, "tofu-echo: bad URL '{}'\n{}", argv[i], Usage);
+            std::string why;
+            const tofu::Configurator cfg = tofu::parseUrl(argv[++i], tofu::UrlRole::listen, why);
+            if (cfg.isWrong()) {
+                fmt::print(stderr, "tofu-echo: bad URL '{}': {}\n{}", argv[i], why, Usage);
                 return 2;
             }
-            addresses.push_back(*cfg);
+            addresses.push_back(cfg);
             names.emplace_back(argv[i]);
             continue;
         }

@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "url.hpp"
+#include <tofu/tofu.hpp>
 
 namespace {
 
@@ -292,12 +292,14 @@ int runListener(const Args& a, const tofu::Configurator& cfg) {
 
 int main(int argc, char** argv) {
     const Args a = parse(argc, argv);
-    const std::optional<tofu::Configurator> cfg = recipes::parseUrl(a.url, a.listen);
-    if (!cfg) {
-        bad(fmt::format("bad URL '{}'", a.url));
+    std::string why;
+    const tofu::Configurator cfg =
+        tofu::parseUrl(a.url, a.listen ? tofu::UrlRole::listen : tofu::UrlRole::connect, why);
+    if (cfg.isWrong()) {
+        bad(fmt::format("bad URL '{}': {}", a.url, why));
     }
     try {
-        return a.listen ? runListener(a, *cfg) : runClient(a, *cfg);
+        return a.listen ? runListener(a, cfg) : runClient(a, cfg);
     } catch (const Failure& f) {
         fmt::print(stderr, "tofucat: {}\n", f.reason);
     } catch (const tofu::AmpeError& e) {

@@ -257,3 +257,85 @@ TEST_CASE("api: fan-out over UDS with closed channels needs no try/catch", "[api
     const std::string path = tempUdsPath();
     fanOutOverClosedChannels(UDSServerConfigurator(path), UDSClientConfigurator(path));
 }
+
+TEST_CASE("api: parseUrl accepts TCP, bracketed IPv6 and UDS URLs", "[api][url]") {
+    REQUIRE(parseUrl("tcp://127.0.0.1:7099", UrlRole::connect) ==
+            Configurator(TCPClientConfigurator("127.0.0.1", 7099)));
+    REQUIRE(parseUrl("tcp://example.org:1", UrlRole::connect) ==
+            Configurator(TCPClientConfigurator("example.org", 1)));
+    REQUIRE(parseUrl("tcp://[::1]:65535", UrlRole::connect) ==
+            Configurator(TCPClientConfigurator("::1", 65535)));
+    REQUIRE(parseUrl("tcp://:8080", UrlRole::listen) == Configurator(TCPServerConfigurator("", 8080)));
+    REQUIRE(parseUrl("tcp://[::]:8080", UrlRole::listen) == Configurator(TCPServerConfigurator("::", 8080)));
+    REQUIRE(parseUrl("uds:///tmp/a.sock", UrlRole::listen) ==
+            Configurator(UDSServerConfigurator("/tmp/a.sock")));
+    REQUIRE(parseUrl("uds://rel.sock", UrlRole::connect) == Configurator(UDSClientConfigurator("rel.sock")));
+    for (const char* url : {"tcp://127.0.0.1:7099", "tcp://[::1]:9", "uds:///tmp/a.sock"}) {
+        REQUIRE(toUrl(parseUrl(url, UrlRole::connect)) == url);
+        REQUIRE(toUrl(parseUrl(url, UrlRole::listen)) == url);
+    }
+    REQUIRE(toUrl(Configurator(TCPServerConfigurator("", 5))) == "tcp://:5");
+    REQUIRE(toUrl(Configurator()).empty());
+}
+
+TEST_CASE("api: parseUrl refuses malformed URLs with a reason", "[api][url]") {
+    struct Bad {
+        const char* url;
+        UrlRole role;
+        const char* reason;
+    };
+    const std::string longPath = "uds://" + std::string(MaxUdsPathLen + 1, 'p');
+    const Bad bad[] = {
+        {"", UrlRole::connect, "empty URL"},
+        {"127.0.0.1:80", UrlRole::connect, "no scheme"},
+        {"http://h:80", UrlRole::connect, "unknown scheme 'http'"},
+        {"uds://", UrlRole::listen, "needs a socket path"},
+        {longPath.c_str(), UrlRole::connect, "longer than 107 bytes"},
+        {"uds://a|b", UrlRole::connect, "'|'"},
+        {"tcp://", UrlRole::connect, "missing ':PORT'"},
+        {"tcp://host", UrlRole::connect, "missing ':PORT'"},
+        {"tcp://[::1]", UrlRole::connect, "missing ':PORT' after"},
+        {"tcp://host:", UrlRole::connect, "port '' is not a number"},
+        {"tcp://host:0", UrlRole::connect, "port '0'"},
+        {"tcp://host:65536", UrlRole::connect, "port '65536'"},
+        {"tcp://host:80x", UrlRole::connect, "port '80x'"},
+        {"tcp://host:80/path", UrlRole::connect, "port '80/path'"},
+        {"tcp://::1:80", UrlRole::connect, "goes in brackets"},
+        {"tcp://[::1:80", UrlRole::connect, "closing ']'"},
+        {"tcp://[::1]80", UrlRole::connect, "missing ':PORT' after"},
+        {"tcp://[]:80", UrlRole::connect, "empty IPv6"},
+        {"tcp://:80", UrlRole::connect, "a client needs a host"},
+        {"tcp://a|b:80", UrlRole::connect, "holds '|'"},
+    };
+    for (const Bad& b : bad) {
+        INFO(b.url);
+        std::string why;
+        const Configurator cfg = parseUrl(b.url, b.role, why);
+        REQUIRE(cfg.isWrong());
+        REQUIRE(cfg.status() == AmpeStatus::invalid_address);
+        REQUIRE_THAT(why, Catch::Matchers::Contains(b.reason));
+        try {
+            (void)parseUrl(b.url, b.role);
+            FAIL("no exception");
+        } catch (const AmpeError& e) {
+            REQUIRE(e.status() == AmpeStatus::invalid_address);
+            REQUIRE_THAT(e.what(), Catch::Matchers::Contains(b.reason) &&
+                                       Catch::Matchers::Contains(std::string("'") + b.url + "'"));
+        }
+    }
+}
+
+TEST_CASE("api: a parsed URL listens and connects over TCP and UDS", "[api][url][tcp][uds]") {
+    auto rtr = Reactor::Create();
+    Ampe& ampe = rtr->ampe();
+    const std::string tcp = "tcp://127.0.0.1:" + std::to_string(findFreeTcpPort());
+    const std::string uds = "uds://" + tempUdsPath();
+    for (const std::string& url : {tcp, uds}) {
+        INFO(url);
+        Group srv = ampe.createGroup();
+        Group cli = ampe.createGroup();
+        startListener(ampe, *srv, parseUrl(url, UrlRole::listen));
+        const Connection c = connect(ampe, *srv, *cli, parseUrl(url, UrlRole::connect));
+        REQUIRE(c.clientCn != 0);
+    }
+}
