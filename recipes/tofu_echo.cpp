@@ -26,6 +26,9 @@ constexpr const char* Usage =
     "Stops on SIGINT or SIGTERM: closes the listeners and exits 0.\n"
     "Exit status: 0 stopped by a signal, 1 a listener failed, 2 bad arguments.\n";
 
+// After an argument error: one line naming --help.
+constexpr const char* TryHelp = "Try 'tofu-echo --help' for usage.\n";
+
 // EchoService, plus a line for every client that comes (its HelloRequest) and goes (channel_closed).
 class LoggingEcho final : public recipes::Services {
   public:
@@ -64,24 +67,24 @@ int main(int argc, char** argv) {
         }
         if (arg == "--listen") {
             if (i + 1 >= argc) {
-                fmt::print(stderr, "tofu-echo: --listen needs a URL\n{}", Usage);
+                fmt::print(stderr, "tofu-echo: --listen needs a URL\n{}", TryHelp);
                 return 2;
             }
             std::string why;
             const tofu::Configurator cfg = tofu::parseUrl(argv[++i], tofu::UrlRole::listen, why);
             if (cfg.isWrong()) {
-                fmt::print(stderr, "tofu-echo: bad URL '{}': {}\n{}", argv[i], why, Usage);
+                fmt::print(stderr, "tofu-echo: bad URL '{}': {}\n{}", argv[i], why, TryHelp);
                 return 2;
             }
             addresses.push_back(cfg);
             names.emplace_back(argv[i]);
             continue;
         }
-        fmt::print(stderr, "tofu-echo: unexpected argument '{}'\n{}", arg, Usage);
+        fmt::print(stderr, "tofu-echo: unexpected argument '{}'\n{}", arg, TryHelp);
         return 2;
     }
     if (addresses.empty()) {
-        fmt::print(stderr, "tofu-echo: give at least one --listen URL\n{}", Usage);
+        fmt::print(stderr, "tofu-echo: give at least one --listen URL\n{}", TryHelp);
         return 2;
     }
 
