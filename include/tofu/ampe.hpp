@@ -115,6 +115,11 @@ class TOFU_API ChannelGroup {
     void updateReceiver(MessagePtr&& msg) { updateReceiver(msg); }
     /// updateReceiver() without exceptions: ec holds the AmpeStatus on failure (msg then kept).
     void updateReceiver(MessagePtr& msg, std::error_code& ec) noexcept;
+    /// updateReceiver() with an empty message, without exceptions.
+    void updateReceiver(std::error_code& ec) noexcept {
+        MessagePtr none;
+        updateReceiver(none, ec);
+    }
 
     /// A std::chrono duration as a waitReceive() timeout in nanoseconds: 0 for zero or negative,
     /// waitReceive_INFINITE_TIMEOUT beyond the nanosecond range.
