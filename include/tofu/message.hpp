@@ -444,6 +444,9 @@ class TOFU_API Message {
     /// The message role (bhdr.proto.role).
     [[nodiscard]] MessageRole role() const noexcept { return bhdr.proto.role; }
     /// True when type and role are the combination vc (e.g. `msg->is(ValidCombination::AppRequest)`).
+    /// Type and role only: the engine's own signals (close notice, pool_empty, receiver_update) are regular
+    /// signals too, and a returned message keeps its type and role — check fromEngine() first when it
+    /// matters.
     [[nodiscard]] bool is(ValidCombination vc) const noexcept {
         return toValidCombination(bhdr.proto.mtype, bhdr.proto.role) == vc;
     }
