@@ -2,13 +2,13 @@
 # The quick-start demo: tofu-echo serves TCP and a Unix socket, tofucat talks to both (each command is
 # printed before it runs), tofu-echo stops on SIGTERM; then tofu_demo runs a server and a client in one
 # program.
-# Usage: recipes/demo.sh [DIR_WITH_PROGRAMS]   (default build/release/recipes, where
-#        `cmake --workflow --preset release` puts them)
+# Usage: recipes/demo.sh [DIR_WITH_PROGRAMS]   (default build/demo/recipes, where
+#        `cmake --workflow --preset demo` puts them)
 set -euo pipefail
-bin="${1:-build/release/recipes}"
+bin="${1:-build/demo/recipes}"
 for p in tofu-echo tofucat; do
     if [ ! -x "$bin/$p" ]; then
-        echo "demo.sh: no $bin/$p; build first (cmake --workflow --preset release) or pass the directory" >&2
+        echo "demo.sh: no $bin/$p; build first (cmake --workflow --preset demo) or pass the directory" >&2
         exit 2
     fi
 done
@@ -67,7 +67,7 @@ echo
 echo "=== tofucat over the Unix socket, with a text header"
 run "$bin/tofucat" --connect "uds://$uds" --request "hello tofu over a unix socket" --header "lang:c++"
 echo
-echo "=== tofucat sending signals (one-way messages: nothing to print; tofu-echo echoes them back)"
+echo "=== tofucat sending signals (one-way messages; tofu-echo echoes them back and tofucat prints the echoes)"
 run "$bin/tofucat" --connect "uds://$uds" --signal "tick" --count 3
 
 echo

@@ -14,7 +14,6 @@
 
 #include "multihomed.hpp"
 #include "services.hpp"
-#include "url.hpp"
 
 namespace {
 
@@ -26,6 +25,9 @@ constexpr const char* Usage =
     "signals, answers Hello and Bye requests. Prints a line per connect and disconnect.\n"
     "Stops on SIGINT or SIGTERM: closes the listeners and exits 0.\n"
     "Exit status: 0 stopped by a signal, 1 a listener failed, 2 bad arguments.\n";
+
+// After an argument error: one line naming --help.
+constexpr const char* TryHelp = "Try 'tofu-echo --help' for usage.\n";
 
 // EchoService, plus a line for every client that comes (its HelloRequest) and goes (channel_closed).
 class LoggingEcho final : public recipes::Services {
@@ -65,23 +67,24 @@ int main(int argc, char** argv) {
         }
         if (arg == "--listen") {
             if (i + 1 >= argc) {
-                fmt::print(stderr, "tofu-echo: --listen needs a URL\n{}", Usage);
+                fmt::print(stderr, "tofu-echo: --listen needs a URL\n{}", TryHelp);
                 return 2;
             }
-            const std::optional<tofu::Configurator> cfg = recipes::parseUrl(argv[++i], true);
-            if (!cfg) {
-                fmt::print(stderr, "tofu-echo: bad URL '{}'\n{}", argv[i], Usage);
+            std::string why;
+            const tofu::Configurator cfg = tofu::parseUrl(argv[++i], tofu::UrlRole::listen, why);
+            if (cfg.isWrong()) {
+                fmt::print(stderr, "tofu-echo: bad URL '{}': {}\n{}", argv[i], why, TryHelp);
                 return 2;
             }
-            addresses.push_back(*cfg);
+            addresses.push_back(cfg);
             names.emplace_back(argv[i]);
             continue;
         }
-        fmt::print(stderr, "tofu-echo: unexpected argument '{}'\n{}", arg, Usage);
+        fmt::print(stderr, "tofu-echo: unexpected argument '{}'\n{}", arg, TryHelp);
         return 2;
     }
     if (addresses.empty()) {
-        fmt::print(stderr, "tofu-echo: give at least one --listen URL\n{}", Usage);
+        fmt::print(stderr, "tofu-echo: give at least one --listen URL\n{}", TryHelp);
         return 2;
     }
 

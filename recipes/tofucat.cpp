@@ -9,10 +9,11 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <chrono>
 #include <thread>
 #include <vector>
 
-#include "url.hpp"
+#include <tofu/tofu.hpp>
 
 namespace {
 
@@ -21,8 +22,9 @@ constexpr const char* Usage =
     "  tofucat --connect URL (--request TEXT | --signal TEXT) [--count N] [--header NAME:VALUE]...\n"
     "          [--timeout SEC]\n"
     "      Says Hello (HelloRequest), then sends TEXT N times (default 1) as requests and prints the\n"
-    "      body of each response on its own line, or as signals; then says Bye (ByeRequest) and waits\n"
-    "      for the ByeResponse. Every --header goes with each message. --timeout: longest wait for any\n"
+    "      body of each response on its own line, or as signals (printing the body of every signal the\n"
+    "      peer sends, e.g. the echoes of tofu-echo); then says Bye (ByeRequest) and waits for the\n"
+    "      ByeResponse. Every --header goes with each message. --timeout: longest wait for any\n"
     "      answer (default 10 s).\n"
     "  tofucat --listen URL [--echo]\n"
     "      Prints every message received, one line each: channel, type/role/origin, message id, lengths,\n"
@@ -51,7 +53,7 @@ struct Failure {
 };
 
 [[noreturn]] void bad(const std::string& why) {
-    fmt::print(stderr, "tofucat: {}\n{}", why, Usage);
+    fmt::print(stderr, "tofucat: {}\nTry 'tofucat --help' for usage.\n", why);
     std::exit(2);
 }
 
@@ -142,24 +144,29 @@ std::string printable(std::string_view body) {
 int runClient(const Args& a, const tofu::Configurator& cfg) {
     std::unique_ptr<tofu::Reactor> reactor = tofu::Reactor::Create();
     tofu::Ampe& ampe = reactor->ampe();
-    tofu::DestroyChannels chnls(ampe);
-    const std::uint64_t timeout = std::uint64_t{a.timeoutSec} * tofu::waitReceive_SEC_TIMEOUT;
+    tofu::Group chnls = ampe.createGroup();
+    // The next message from the peer. Signals (an echo server echoes ours) are printed on the way: they
+    // may come at any time, before the response we wait for or before the ByeResponse.
     auto next = [&]() -> tofu::MessagePtr {
         for (;;) {
-            tofu::MessagePtr m = chnls->waitReceive(timeout);
+            tofu::MessagePtr m = chnls->waitReceive(std::chrono::seconds(a.timeoutSec));
             if (!m) {
                 throw Failure{fmt::format("timeout: nothing received in {} s", a.timeoutSec)};
             }
-            if (m->bhdr.proto.origin == tofu::OriginFlag::engine) {
-                const tofu::AmpeStatus st = tofu::raw_to_status(m->bhdr.status);
-                if (st == tofu::AmpeStatus::pool_empty) {
+            if (m->fromEngine()) {
+                if (m->status() == tofu::AmpeStatus::pool_empty) {
                     continue;
                 }
                 // The Hello back from the engine: no connection. Anything else: the channel closed.
-                const bool refused = m->bhdr.proto.mtype == tofu::MessageType::hello;
+                const bool refused = m->type() == tofu::MessageType::hello;
                 const std::optional<std::string_view> why = m->thdrs.find(tofu::ErrorHeader);
-                throw Failure{fmt::format("{}: {}{}{}", refused ? "refused" : "closed", tofu::statusName(st),
+                throw Failure{fmt::format("{}: {}{}{}", refused ? "refused" : "closed", m->status(),
                                           why ? " — " : "", why ? *why : std::string_view())};
+            }
+            if (m->is(tofu::ValidCombination::AppSignal)) {
+                fmt::print("{}\n", printable(m->text()));
+                std::fflush(stdout);
+                continue;
             }
             return m;
         }
@@ -171,38 +178,25 @@ int runClient(const Args& a, const tofu::Configurator& cfg) {
     (void)next();  // HelloResponse
 
     for (unsigned i = 0; i < a.count; ++i) {
-        tofu::MessagePtr m = ampe.get(tofu::AllocationStrategy::always);
-        m->bhdr.proto.mtype = tofu::MessageType::regular;
-        m->bhdr.proto.role = a.signal ? tofu::MessageRole::signal : tofu::MessageRole::request;
-        m->bhdr.channel_number = ch;
+        tofu::MessagePtr m = a.signal ? ampe.signal(ch, a.text) : ampe.request(ch, a.text);
         for (const auto& [name, value] : a.headers) {
             m->thdrs.append(name, value);
         }
-        m->body.assign(a.text);
         const tofu::BinaryHeader sent = chnls->enqueueToPeer(m);
         if (!a.signal) {
             tofu::MessagePtr resp = next();
-            while (resp->bhdr.message_id != sent.message_id ||
-                   resp->bhdr.proto.role != tofu::MessageRole::response) {
-                resp = next();  // echoed signals or others: not our answer
+            while (resp->id() != sent.message_id || resp->role() != tofu::MessageRole::response) {
+                resp = next();  // not our answer
             }
-            fmt::print("{}\n", printable(resp->body.view()));
+            fmt::print("{}\n", printable(resp->text()));
             std::fflush(stdout);
         }
     }
 
-    tofu::MessagePtr bye = ampe.get(tofu::AllocationStrategy::always);
-    bye->bhdr.proto.mtype = tofu::MessageType::bye;
-    bye->bhdr.proto.role = tofu::MessageRole::request;
-    bye->bhdr.channel_number = ch;
-    chnls->enqueueToPeer(bye);
-    for (;;) {
-        tofu::MessagePtr m = next();
-        if (m->bhdr.proto.mtype == tofu::MessageType::bye &&
-            m->bhdr.proto.role == tofu::MessageRole::response) {
-            return 0;
-        }
+    chnls->enqueueToPeer(ampe.byeRequest(ch));
+    while (!next()->is(tofu::ValidCombination::ByeResponse)) {
     }
+    return 0;
 }
 
 // Whether the listener sends msg back: Hello and Bye requests always (so that clients can connect and
@@ -227,16 +221,16 @@ int runListener(const Args& a, const tofu::Configurator& cfg) {
 
     std::unique_ptr<tofu::Reactor> reactor = tofu::Reactor::Create();
     tofu::Ampe& ampe = reactor->ampe();
-    tofu::DestroyChannels chnls(ampe);
+    tofu::Group chnls = ampe.createGroup();
     tofu::MessagePtr welcome = ampe.get(tofu::AllocationStrategy::always);
     cfg.prepareRequest(*welcome);
     chnls->enqueueToPeer(welcome);
-    tofu::MessagePtr resp = chnls->waitReceive(10 * tofu::waitReceive_SEC_TIMEOUT);
-    if (!resp || resp->bhdr.status != 0) {
+    tofu::MessagePtr resp = chnls->waitReceive(std::chrono::seconds(10));
+    if (!resp || !resp->ok()) {
         const std::optional<std::string_view> why = resp ? resp->thdrs.find(tofu::ErrorHeader) : std::nullopt;
         fmt::print(stderr, "tofucat: cannot listen on {}: {}{}{}\n", a.url,
-                   resp ? tofu::statusName(tofu::raw_to_status(resp->bhdr.status)) : "timeout",
-                   why ? " — " : "", why ? *why : std::string_view());
+                   resp ? tofu::statusName(resp->status()) : "timeout", why ? " — " : "",
+                   why ? *why : std::string_view());
         return 1;
     }
     fmt::print("listening on {}\n", a.url);
@@ -247,14 +241,14 @@ int runListener(const Args& a, const tofu::Configurator& cfg) {
         for (;;) {
             tofu::MessagePtr m;
             try {
-                m = chnls->waitReceive(tofu::waitReceive_INFINITE_TIMEOUT);
+                m = chnls->waitReceive(tofu::waitReceive_FOREVER);
             } catch (const tofu::AmpeError&) {
                 return;
             }
             if (!m) {
                 continue;
             }
-            if (stopping && tofu::raw_to_status(m->bhdr.status) == tofu::AmpeStatus::receiver_update) {
+            if (stopping && m->status() == tofu::AmpeStatus::receiver_update) {
                 return;
             }
             fmt::print("{}", m->bhdr);
@@ -262,22 +256,19 @@ int runListener(const Args& a, const tofu::Configurator& cfg) {
             while (std::optional<tofu::TextHeader> h = it.next()) {
                 fmt::print(" [{}:{}]", h->name, h->value);
             }
-            if (m->body.size() != 0) {
-                fmt::print(" {}", printable(m->body.view()));
+            if (!m->body.empty()) {
+                fmt::print(" {}", printable(m->text()));
             }
             fmt::print("\n");
             std::fflush(stdout);
             if (!answers(*m, a.echo)) {
                 continue;
             }
-            if (m->bhdr.proto.role == tofu::MessageRole::request) {
-                m->bhdr.proto.role = tofu::MessageRole::response;  // same message: same id, headers, body
+            if (m->role() == tofu::MessageRole::request) {
+                m->asResponse();  // same message: same id, headers, body
             }
-            try {
-                chnls->enqueueToPeer(m);
-            } catch (const tofu::AmpeError&) {
-                // the channel closed meanwhile
-            }
+            std::error_code ec;
+            chnls->enqueueToPeer(m, ec);  // ec set: the channel closed meanwhile
         }
     });
     int sig = 0;
@@ -292,12 +283,14 @@ int runListener(const Args& a, const tofu::Configurator& cfg) {
 
 int main(int argc, char** argv) {
     const Args a = parse(argc, argv);
-    const std::optional<tofu::Configurator> cfg = recipes::parseUrl(a.url, a.listen);
-    if (!cfg) {
-        bad(fmt::format("bad URL '{}'", a.url));
+    std::string why;
+    const tofu::Configurator cfg =
+        tofu::parseUrl(a.url, a.listen ? tofu::UrlRole::listen : tofu::UrlRole::connect, why);
+    if (cfg.isWrong()) {
+        bad(fmt::format("bad URL '{}': {}", a.url, why));
     }
     try {
-        return a.listen ? runListener(a, *cfg) : runClient(a, *cfg);
+        return a.listen ? runListener(a, cfg) : runClient(a, cfg);
     } catch (const Failure& f) {
         fmt::print(stderr, "tofucat: {}\n", f.reason);
     } catch (const tofu::AmpeError& e) {

@@ -11,7 +11,6 @@
 #include "cookbook.hpp"
 #include "multihomed.hpp"
 #include "services.hpp"
-#include "url.hpp"
 
 using namespace tofu;
 
@@ -398,46 +397,4 @@ TEST_CASE("recipes: MultiHomed refuses a bad address and frees the good ones", "
           }) == AmpeStatus::listen_failed);
     auto mh = recipes::MultiHomed::run(rtr->ampe(), {TCPServerConfigurator("127.0.0.1", port)}, echo);
     REQUIRE(mh->listeners().size() == 1);
-}
-
-TEST_CASE("recipes: URLs of the programs", "[recipes][url]") {
-    using recipes::parseUrl;
-    auto tcpClient = [](std::string_view url) {
-        const std::optional<Configurator> cfg = parseUrl(url, false);
-        REQUIRE(cfg);
-        REQUIRE(cfg->get_if<TCPClientConfigurator>() != nullptr);
-        return *cfg->get_if<TCPClientConfigurator>();
-    };
-
-    auto c = parseUrl("tcp://localhost:7099", false);
-    REQUIRE(c);
-    REQUIRE(c->get_if<TCPClientConfigurator>() != nullptr);
-    CHECK(c->get_if<TCPClientConfigurator>()->addr == "localhost");
-    CHECK(c->get_if<TCPClientConfigurator>()->port == 7099);
-    CHECK(tcpClient("tcp://[::1]:80").addr == "::1");
-    CHECK(tcpClient("tcp://10.0.0.1:65535").port == 65535);
-
-    auto s = parseUrl("tcp://:9000", true);
-    REQUIRE(s);
-    REQUIRE(s->get_if<TCPServerConfigurator>() != nullptr);
-    CHECK(s->get_if<TCPServerConfigurator>()->addr.empty());  // every interface
-    const std::optional<Configurator> any6 = parseUrl("tcp://[::]:9000", true);
-    REQUIRE(any6);
-    CHECK(any6->get_if<TCPServerConfigurator>()->addr == "::");
-
-    auto u = parseUrl("uds:///tmp/x.sock", true);
-    REQUIRE(u);
-    REQUIRE(u->get_if<UDSServerConfigurator>() != nullptr);
-    CHECK(u->get_if<UDSServerConfigurator>()->path == "/tmp/x.sock");
-    const std::optional<Configurator> rel = parseUrl("uds://rel.sock", false);
-    REQUIRE(rel);
-    CHECK(rel->get_if<UDSClientConfigurator>()->path == "rel.sock");
-
-    for (std::string_view bad :
-         {"", "tcp://", "tcp://host", "tcp://host:", "tcp://host:0", "tcp://host:65536", "tcp://host:12x",
-          "tcp://[::1]", "tcp://[::1:80", "tcp://::1:80x", "uds://", "http://host:80", "tcp://:9000"}) {
-        INFO(std::string(bad));
-        CHECK_FALSE(parseUrl(bad, false));
-    }
-    CHECK_FALSE(parseUrl("uds://" + std::string(MaxUdsPathLen + 1, 'x'), true));
 }

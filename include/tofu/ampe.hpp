@@ -28,8 +28,12 @@
 
 #include "tofu/export.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <memory_resource>
+#include <span>
+#include <string_view>
+#include <system_error>
 
 #include "tofu/message.hpp"
 #include "tofu/options.hpp"
@@ -49,15 +53,53 @@ class TOFU_API ChannelGroup {
     /// once destroy() of the group has begun (the caller keeps msg).
     virtual BinaryHeader enqueueToPeer(MessagePtr& msg) = 0;
 
+    /// The same for a message passed by value, e.g. `enqueueToPeer(ampe.request(ch, "ping"))` or
+    /// `enqueueToPeer(std::move(msg))`. On a refusal (AmpeError thrown) a temporary goes back to the pool;
+    /// a variable passed with std::move still holds the message, as with the `&` form.
+    BinaryHeader enqueueToPeer(MessagePtr&& msg) { return enqueueToPeer(msg); }
+
+    /// enqueueToPeer() without exceptions (asio style): on success ec is cleared and msg is empty; on a
+    /// refusal ec holds the AmpeStatus (a tofu_category() code), msg still holds the message and the header
+    /// returned is empty but for its status byte. A fan-out loop sending to channels that may have closed
+    /// checks ec instead of catching (invalid_channel_number for a channel that is gone).
+    BinaryHeader enqueueToPeer(MessagePtr& msg, std::error_code& ec) noexcept;
+    /// The same for a message passed by value; a refused temporary goes back to the pool.
+    BinaryHeader enqueueToPeer(MessagePtr&& msg, std::error_code& ec) noexcept {
+        return enqueueToPeer(msg, ec);
+    }
+
     /// Upstream's later name for enqueueToPeer(): the same call, with the same ownership rules.
     BinaryHeader post(MessagePtr& msg) { return enqueueToPeer(msg); }
+    /// Upstream's later name for enqueueToPeer(MessagePtr&&).
+    BinaryHeader post(MessagePtr&& msg) { return enqueueToPeer(msg); }
+    /// Upstream's later name for enqueueToPeer(MessagePtr&, std::error_code&).
+    BinaryHeader post(MessagePtr& msg, std::error_code& ec) noexcept { return enqueueToPeer(msg, ec); }
+    /// Upstream's later name for enqueueToPeer(MessagePtr&&, std::error_code&).
+    BinaryHeader post(MessagePtr&& msg, std::error_code& ec) noexcept { return enqueueToPeer(msg, ec); }
 
     /// Next message for this group: from a peer, from updateReceiver, or from the engine (origin engine).
     /// Empty on timeout; a timeout of 2^62 ns (~146 years) or more waits for ever, like
     /// waitReceive_INFINITE_TIMEOUT. Throws AmpeError(shutdown_started) when the group or engine is going
     /// away (a wait in progress when destroy() starts is woken to throw) or is gone. Call from one thread
     /// only.
-    virtual MessagePtr waitReceive(std::uint64_t timeout_ns) = 0;
+    [[nodiscard]] virtual MessagePtr waitReceive(std::uint64_t timeout_ns) = 0;
+
+    /// waitReceive() with a std::chrono duration, e.g. `waitReceive(5s)`: a zero or negative duration
+    /// only looks, one beyond the nanosecond range waits for ever (as does waitReceive_FOREVER).
+    template <class Rep, class Period>
+    [[nodiscard]] MessagePtr waitReceive(std::chrono::duration<Rep, Period> timeout) {
+        return waitReceive(toTimeoutNs(timeout));
+    }
+
+    /// waitReceive() without exceptions: empty on timeout (ec cleared) or on failure (ec holds the
+    /// AmpeStatus, e.g. shutdown_started).
+    [[nodiscard]] MessagePtr waitReceive(std::uint64_t timeout_ns, std::error_code& ec) noexcept;
+    /// The chrono form without exceptions.
+    template <class Rep, class Period>
+    [[nodiscard]] MessagePtr waitReceive(std::chrono::duration<Rep, Period> timeout,
+                                         std::error_code& ec) noexcept {
+        return waitReceive(toTimeoutNs(timeout), ec);
+    }
 
     /// Puts msg into this group's receive queue with status receiver_update (origin application);
     /// an empty msg queues a receiver_update signal instead. FIFO. Thread-safe. Throws
@@ -69,7 +111,33 @@ class TOFU_API ChannelGroup {
         MessagePtr none;
         updateReceiver(none);
     }
+    /// The same for a message passed by value.
+    void updateReceiver(MessagePtr&& msg) { updateReceiver(msg); }
+    /// updateReceiver() without exceptions: ec holds the AmpeStatus on failure (msg then kept).
+    void updateReceiver(MessagePtr& msg, std::error_code& ec) noexcept;
+    /// updateReceiver() with an empty message, without exceptions.
+    void updateReceiver(std::error_code& ec) noexcept {
+        MessagePtr none;
+        updateReceiver(none, ec);
+    }
+
+    /// A std::chrono duration as a waitReceive() timeout in nanoseconds: 0 for zero or negative,
+    /// waitReceive_INFINITE_TIMEOUT beyond the nanosecond range.
+    template <class Rep, class Period>
+    [[nodiscard]] static constexpr std::uint64_t toTimeoutNs(std::chrono::duration<Rep, Period> d) noexcept {
+        if (d <= d.zero()) {
+            return 0;
+        }
+        using LongNs = std::chrono::duration<long double, std::nano>;
+        if (std::chrono::duration_cast<LongNs>(d).count() >=
+            static_cast<long double>(std::chrono::nanoseconds::max().count())) {
+            return waitReceive_INFINITE_TIMEOUT;
+        }
+        return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+    }
 };
+
+class DestroyChannels;
 
 /// The asynchronous message passing engine. All members are thread-safe.
 class TOFU_API Ampe {
@@ -78,7 +146,10 @@ class TOFU_API Ampe {
 
     /// A message from the pool (reset). Empty when the pool is empty and strategy is poolOnly.
     /// Throws AmpeError(allocation_failed) when a new message cannot be allocated.
-    virtual MessagePtr get(AllocationStrategy strategy) = 0;
+    [[nodiscard]] virtual MessagePtr get(AllocationStrategy strategy) = 0;
+
+    /// get() without exceptions: empty with ec set (allocation_failed) when no message can be had.
+    [[nodiscard]] MessagePtr get(AllocationStrategy strategy, std::error_code& ec) noexcept;
 
     /// Puts msg into this engine's pool — also a message from Message::create() or another engine, which is
     /// how a pool grows — or frees it when the pool is full or closed; msg is empty afterwards.
@@ -86,7 +157,12 @@ class TOFU_API Ampe {
 
     /// A new channel group, owned by the engine until destroy(). Throws AmpeError(shutdown_started) when
     /// the engine is stopping.
-    virtual ChannelGroup* create() = 0;
+    [[nodiscard]] virtual ChannelGroup* create() = 0;
+
+    /// A new channel group that owns itself: destroyed when the returned handle goes out of scope (the
+    /// RAII form of create() + destroy(); DestroyChannels is the original's name for the handle, Group
+    /// the C++ one). Throws AmpeError(shutdown_started) when the engine is stopping.
+    [[nodiscard]] DestroyChannels createGroup();
 
     /// Closes every channel of the group silently (no close notices) and returns its messages to the pool.
     /// Calls on the group that overlap it complete or throw AmpeError(shutdown_started); it returns once
@@ -96,8 +172,51 @@ class TOFU_API Ampe {
     /// engine.
     virtual void destroy(ChannelGroup* group) = 0;
 
+    /// destroy() without exceptions: ec holds the AmpeStatus on failure (invalid_mchn_group).
+    void destroy(ChannelGroup* group, std::error_code& ec) noexcept;
+
     /// The memory resource messages are allocated from.
     virtual std::pmr::memory_resource* getAllocator() noexcept = 0;
+
+    // ---- Builders: a message from the pool (get(AllocationStrategy::always)) in a common shape ----
+
+    /// An application request on channel ch carrying body (Message::asRequest). Throws
+    /// AmpeError(allocation_failed) when no message can be allocated.
+    [[nodiscard]] MessagePtr request(ChannelNumber ch, std::string_view body = {}) {
+        MessagePtr m = get(AllocationStrategy::always);
+        m->asRequest(ch, body);
+        return m;
+    }
+    /// An application request on channel ch carrying the bytes of body.
+    [[nodiscard]] MessagePtr request(ChannelNumber ch, std::span<const std::uint8_t> body) {
+        MessagePtr m = get(AllocationStrategy::always);
+        m->asRequest(ch, body);
+        return m;
+    }
+    /// A one-way application signal on channel ch carrying body (Message::asSignal).
+    [[nodiscard]] MessagePtr signal(ChannelNumber ch, std::string_view body = {}) {
+        MessagePtr m = get(AllocationStrategy::always);
+        m->asSignal(ch, body);
+        return m;
+    }
+    /// A one-way application signal on channel ch carrying the bytes of body.
+    [[nodiscard]] MessagePtr signal(ChannelNumber ch, std::span<const std::uint8_t> body) {
+        MessagePtr m = get(AllocationStrategy::always);
+        m->asSignal(ch, body);
+        return m;
+    }
+    /// A graceful close of channel ch: a ByeRequest (Message::asByeRequest).
+    [[nodiscard]] MessagePtr byeRequest(ChannelNumber ch) {
+        MessagePtr m = get(AllocationStrategy::always);
+        m->asByeRequest(ch);
+        return m;
+    }
+    /// An immediate close of channel ch: a ByeSignal, oob by default (Message::asByeSignal).
+    [[nodiscard]] MessagePtr byeSignal(ChannelNumber ch, Oob oob = Oob::on) {
+        MessagePtr m = get(AllocationStrategy::always);
+        m->asByeSignal(ch, oob);
+        return m;
+    }
 };
 
 /// RAII owner of a channel group: destroys it at the end of the scope (the original's DestroyChannels).
@@ -112,10 +231,21 @@ class TOFU_API DestroyChannels {
     DestroyChannels(DestroyChannels&& o) noexcept : engine_(o.engine_), group_(o.group_) {
         o.group_ = nullptr;
     }
-    DestroyChannels& operator=(DestroyChannels&&) = delete;
+    /// Destroys the group owned now and takes over o's; o owns nothing afterwards.
+    DestroyChannels& operator=(DestroyChannels&& o) noexcept {
+        if (this != &o) {
+            reset();
+            engine_ = o.engine_;
+            group_ = o.group_;
+            o.group_ = nullptr;
+        }
+        return *this;
+    }
     DestroyChannels(const DestroyChannels&) = delete;
     DestroyChannels& operator=(const DestroyChannels&) = delete;
 
+    /// The engine the group belongs to.
+    [[nodiscard]] Ampe& ampe() const noexcept { return *engine_; }
     /// The owned group (nullptr after reset() or a move).
     [[nodiscard]] ChannelGroup* get() const noexcept { return group_; }
     /// Access to the owned group's members.
@@ -138,5 +268,13 @@ class TOFU_API DestroyChannels {
     Ampe* engine_;
     ChannelGroup* group_;
 };
+
+/// The C++ name of the owning group handle that Ampe::createGroup() returns (the original's
+/// DestroyChannels).
+using Group = DestroyChannels;
+
+inline DestroyChannels Ampe::createGroup() {
+    return DestroyChannels(*this);
+}
 
 }  // namespace tofu

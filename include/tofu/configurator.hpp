@@ -189,6 +189,29 @@ class TOFU_API Configurator {
     Variant v_;
 };
 
+/// What a URL is for: where a client connects (HelloRequest) or where a server listens (WelcomeRequest).
+enum class UrlRole : std::uint8_t { connect, listen };
+
+/// The configurator a URL names:
+/// - `tcp://HOST:PORT`: HOST a name or an IPv4 address; for `listen` an empty HOST (`tcp://:PORT`) means
+///   every interface;
+/// - `tcp://[IPv6]:PORT`: an IPv6 literal in brackets (`tcp://[::1]:7099`);
+/// - `uds://PATH`: a Unix domain socket, PATH at most MaxUdsPathLen bytes (`uds:///tmp/echo.sock`).
+///
+/// PORT is 1..65535. For `connect` the result holds a TCPClientConfigurator or UDSClientConfigurator,
+/// for `listen` a TCPServerConfigurator or UDSServerConfigurator. Throws AmpeError(invalid_address)
+/// whose what() says what is wrong and quotes the URL (e.g. "port '80x' is not a number 1-65535 in URL
+/// 'tcp://h:80x'").
+[[nodiscard]] TOFU_API Configurator parseUrl(std::string_view url, UrlRole role);
+
+/// parseUrl() without exceptions: on a malformed URL returns a WrongConfigurator(invalid_address) and
+/// writes the explanation into why (left untouched on success).
+[[nodiscard]] TOFU_API Configurator parseUrl(std::string_view url, UrlRole role, std::string& why);
+
+/// The URL of cfg, the inverse of parseUrl(): `tcp://HOST:PORT` (`[..]` around an IPv6 literal, an
+/// empty HOST for a server on every interface) or `uds://PATH`; empty for a WrongConfigurator.
+[[nodiscard]] TOFU_API std::string toUrl(const Configurator& cfg);
+
 /// Upstream's later name for Configurator (same type, same wire text).
 using Address = Configurator;
 /// Upstream's later name for TCPServerConfigurator.

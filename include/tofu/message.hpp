@@ -426,6 +426,64 @@ class TOFU_API Message {
     /// with a failure. Never true for a message that came from a peer.
     [[nodiscard]] bool isReturned() const noexcept { return mark_ == Mark::returned; }
 
+    // ---- What the message is (short forms of the bhdr fields) ----
+
+    /// The status byte as an AmpeStatus (raw_to_status(bhdr.status)).
+    [[nodiscard]] AmpeStatus status() const noexcept { return raw_to_status(bhdr.status); }
+    /// True when the status is success.
+    [[nodiscard]] bool ok() const noexcept { return bhdr.status == status_to_raw(AmpeStatus::success); }
+    /// True when the engine produced or gave back this message (bhdr.proto.origin is engine): a close
+    /// notice, pool_empty, receiver_update, or one of the application's messages returned unsent.
+    [[nodiscard]] bool fromEngine() const noexcept { return bhdr.proto.origin == OriginFlag::engine; }
+    /// The channel the message belongs to (bhdr.channel_number).
+    [[nodiscard]] ChannelNumber channel() const noexcept { return bhdr.channel_number; }
+    /// The correlation id (bhdr.message_id).
+    [[nodiscard]] MessageID id() const noexcept { return bhdr.message_id; }
+    /// The message type (bhdr.proto.mtype).
+    [[nodiscard]] MessageType type() const noexcept { return bhdr.proto.mtype; }
+    /// The message role (bhdr.proto.role).
+    [[nodiscard]] MessageRole role() const noexcept { return bhdr.proto.role; }
+    /// True when type and role are the combination vc (e.g. `msg->is(ValidCombination::AppRequest)`).
+    /// Type and role only: the engine's own signals (close notice, pool_empty, receiver_update) are regular
+    /// signals too, and a returned message keeps its type and role — check fromEngine() first when it
+    /// matters.
+    [[nodiscard]] bool is(ValidCombination vc) const noexcept {
+        return toValidCombination(bhdr.proto.mtype, bhdr.proto.role) == vc;
+    }
+    /// The body as text (a view into the message, valid while the body is unchanged).
+    [[nodiscard]] std::string_view text() const noexcept { return body.view(); }
+    /// The body as bytes (a view into the message, valid while the body is unchanged).
+    [[nodiscard]] std::span<const std::uint8_t> bytes() const noexcept { return body.body(); }
+
+    // ---- Shapes: make this message one of the common kinds, ready for enqueueToPeer ----
+    // Each starts afresh (binary header cleared, so the engine picks a message id; text headers and body
+    // emptied; `user` kept) and returns *this. Text headers may be appended afterwards.
+
+    /// An application request (AppRequest) on channel ch carrying body; the peer answers with a response
+    /// of the same message id.
+    Message& asRequest(ChannelNumber ch, std::string_view body = {});
+    /// An application request (AppRequest) on channel ch carrying the bytes of body.
+    Message& asRequest(ChannelNumber ch, std::span<const std::uint8_t> body);
+    /// A one-way application signal (AppSignal) on channel ch carrying body.
+    Message& asSignal(ChannelNumber ch, std::string_view body = {});
+    /// A one-way application signal (AppSignal) on channel ch carrying the bytes of body.
+    Message& asSignal(ChannelNumber ch, std::span<const std::uint8_t> body);
+    /// A graceful close of channel ch (ByeRequest): the peer answers with a ByeResponse, then the channel
+    /// closes (its close notice follows).
+    Message& asByeRequest(ChannelNumber ch);
+    /// An immediate close of channel ch (ByeSignal). With oob on (the default) the channel closes at once
+    /// and nothing queued is sent; with oob off the queued messages go first.
+    Message& asByeSignal(ChannelNumber ch, Oob oob = Oob::on);
+    /// Turns a received request (Hello, Bye or application request from a peer) into its response in
+    /// place: role flipped, type, channel, message id and text headers kept, body kept. Throws
+    /// AmpeError(not_allowed) when the message is not a request from a peer (origin engine, a response or
+    /// a signal); the message is then unchanged.
+    Message& asResponse();
+    /// The same, with the body replaced by body.
+    Message& asResponse(std::string_view body);
+    /// The same, with the body replaced by the bytes of body.
+    Message& asResponse(std::span<const std::uint8_t> body);
+
     /// Frees a message that is owned by nobody (no pool involved).
     static void destroy(Message* msg) noexcept;
 

@@ -1,6 +1,7 @@
 // tofu: engine options and allocation strategy.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <memory_resource>
@@ -70,6 +71,8 @@ inline constexpr Options DefaultOptions{16, 64, nullptr, PollerKind::automatic, 
 
 /// waitReceive() timeout that waits for ever.
 inline constexpr std::uint64_t waitReceive_INFINITE_TIMEOUT = std::numeric_limits<std::uint64_t>::max();
+/// waitReceive() timeout as a std::chrono duration that waits for ever.
+inline constexpr std::chrono::nanoseconds waitReceive_FOREVER = std::chrono::nanoseconds::max();
 /// One second as a waitReceive() timeout (nanoseconds); multiply it for longer waits.
 inline constexpr std::uint64_t waitReceive_SEC_TIMEOUT = 1'000'000'000ULL;
 

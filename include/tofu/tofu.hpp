@@ -4,6 +4,7 @@
 
 #include "tofu/ampe.hpp"
 #include "tofu/buffer.hpp"
+#include "tofu/client.hpp"
 #include "tofu/configurator.hpp"
 #include "tofu/format.hpp"
 #include "tofu/helpers.hpp"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Proves the three ways to use tofu: find_package against an install, add_subdirectory of the source
-# tree, and a recipe file copied out and compiled on its own against the installed package.
+# tree, and a recipe file copied out and compiled on its own against the installed package; and that the
+# installed programs (tofu-echo, tofucat) run, from a static and from a shared build.
 set -euo pipefail
 src="$(cd "$(dirname "$0")/../.." && pwd)"
 work="$(mktemp -d)"
@@ -9,10 +10,23 @@ gen=(); command -v ninja >/dev/null && gen=(-G Ninja)
 
 echo "--- install into $work/prefix"
 cmake -S "$src" -B "$work/tofu" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DTOFU_BUILD_TESTS=OFF \
-      -DTOFU_BUILD_RECIPES=OFF -DTOFU_BUILD_BENCH=OFF -DTOFU_INSTALL=ON -DCMAKE_INSTALL_PREFIX="$work/prefix" >/dev/null
+      -DTOFU_BUILD_RECIPES=ON -DTOFU_BUILD_BENCH=OFF -DTOFU_INSTALL=ON -DTOFU_INSTALL_PROGRAMS=ON \
+      -DCMAKE_INSTALL_PREFIX="$work/prefix" >/dev/null
 cmake --build "$work/tofu" -j2 >/dev/null
 cmake --install "$work/tofu" >/dev/null
 (cd "$work/prefix" && find . -type f | sort)
+
+# programs PREFIX: the installed tofu-echo and tofucat run (--help prints their usage, exit 0).
+programs() {
+    local p
+    for p in tofu-echo tofucat; do
+        [ -x "$1/bin/$p" ] || { echo "FAIL: $p not installed in $1/bin"; exit 1; }
+        "$1/bin/$p" --help | grep -q "^usage" || { echo "FAIL: $1/bin/$p --help"; exit 1; }
+    done
+    echo "installed programs run: $1/bin/tofu-echo, $1/bin/tofucat"
+}
+echo "--- installed programs"
+programs "$work/prefix"
 
 echo "--- find_package"
 cmake -S "$src/tests/package" -B "$work/fp" "${gen[@]}" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
@@ -51,8 +65,8 @@ fi
 
 echo "--- shared library (BUILD_SHARED_LIBS=ON) into $work/shared"
 cmake -S "$src" -B "$work/tofu-shared" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON \
-      -DTOFU_BUILD_TESTS=OFF -DTOFU_BUILD_RECIPES=OFF -DTOFU_BUILD_BENCH=OFF -DTOFU_INSTALL=ON \
-      -DCMAKE_INSTALL_PREFIX="$work/shared" >/dev/null
+      -DTOFU_BUILD_TESTS=OFF -DTOFU_BUILD_RECIPES=ON -DTOFU_BUILD_BENCH=OFF -DTOFU_INSTALL=ON \
+      -DTOFU_INSTALL_PROGRAMS=ON -DCMAKE_INSTALL_PREFIX="$work/shared" >/dev/null
 cmake --build "$work/tofu-shared" -j2 >/dev/null
 cmake --install "$work/tofu-shared" >/dev/null
 lib="$(find "$work/shared" -name 'libtofu.so.*.*.*' | head -1)"
@@ -65,4 +79,6 @@ echo "exported tofu symbols: $(nm -DC --defined-only "$lib" | grep -c 'tofu::')"
 cmake -S "$src/tests/package" -B "$work/fps" "${gen[@]}" -DCMAKE_PREFIX_PATH="$work/shared" >/dev/null
 cmake --build "$work/fps" >/dev/null
 "$work/fps/consumer"
+cp -a "$work/shared" "$work/shared-moved"  # the programs find libtofu.so relative to themselves
+programs "$work/shared-moved"
 echo "--- consumers OK"

@@ -55,7 +55,7 @@ out=$(cat_ --connect "uds://$uds" --request "über" --count 2)
 out=$(cat_ --connect "tcp://localhost:$port" --request "by name" --timeout 5)
 [ "$out" = "by name" ] || fail "host name output: $out"
 out=$(cat_ --connect "uds://$uds" --signal "s" --count 5)
-[ -z "$out" ] || fail "signals printed: $out"
+[ "$out" = $'s\ns\ns\ns\ns' ] || fail "echoed signals not printed: $out"
 waitfor "$work/echo.log" "connected channel" 4
 waitfor "$work/echo.log" "disconnected channel" 4
 grep -q "connected channel .*(tcp|127.0.0.1|$port)" "$work/echo.log" || fail "no peer address in the connect line"
@@ -71,6 +71,8 @@ for args in "--bogus" "--connect tcp://x" "--connect nourl --request x" "--liste
     set -e
     [ $rc -eq 2 ] || fail "tofucat $args: exit $rc"
     grep -q "tofucat: " "$work/err" || fail "tofucat $args: no message"
+    # the reason, then one line naming --help (not the whole usage)
+    [ "$(wc -l < "$work/err")" -eq 2 ] && grep -q -- "--help" "$work/err" || fail "tofucat $args: $(cat "$work/err")"
 done
 for args in "" "--listen" "--listen nourl" "--bogus"; do
     set +e
@@ -79,6 +81,7 @@ for args in "" "--listen" "--listen nourl" "--bogus"; do
     rc=$?
     set -e
     [ $rc -eq 2 ] || fail "tofu-echo $args: exit $rc"
+    [ "$(wc -l < "$work/err")" -eq 2 ] && grep -q -- "--help" "$work/err" || fail "tofu-echo $args: $(cat "$work/err")"
 done
 "$bin/tofucat" --help | grep -q "usage" || fail "tofucat --help"
 "$bin/tofu-echo" --help | grep -q "usage" || fail "tofu-echo --help"

@@ -1,4 +1,5 @@
 // The shortest complete tofu client: connects to HOST:PORT, sends "ping", prints the answer, says bye.
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -9,13 +10,13 @@ int main(int argc, char** argv) try {
     const auto port = static_cast<std::uint16_t>(argc > 2 ? std::atoi(argv[2]) : tofu::DefaultPort);
     std::unique_ptr<tofu::Reactor> reactor = tofu::Reactor::Create();
     tofu::Ampe& ampe = reactor->ampe();
-    tofu::DestroyChannels chnls(ampe);
+    tofu::Group chnls = ampe.createGroup();
     auto next = [&chnls] {  // the next message; a failure status (connect_failed...) throws
-        tofu::MessagePtr m = chnls->waitReceive(5 * tofu::waitReceive_SEC_TIMEOUT);
+        tofu::MessagePtr m = chnls->waitReceive(std::chrono::seconds(5));
         if (!m) {
             throw tofu::AmpeError(tofu::AmpeStatus::communication_failed, "no answer within 5 s");
         }
-        tofu::raw_to_error(m->bhdr.status);
+        tofu::raw_to_error(*m);
         return m;
     };
 
@@ -24,18 +25,10 @@ int main(int argc, char** argv) try {
     const tofu::ChannelNumber server = chnls->enqueueToPeer(hello).channel_number;
     (void)next();  // the HelloResponse: connected
 
-    tofu::MessagePtr req = ampe.get(tofu::AllocationStrategy::always);
-    req->bhdr.proto.role = tofu::MessageRole::request;
-    req->bhdr.channel_number = server;
-    req->body.assign("ping");
-    chnls->enqueueToPeer(req);
-    std::printf("server says: %s\n", std::string(next()->body.view()).c_str());
+    chnls->enqueueToPeer(ampe.request(server, "ping"));
+    std::printf("server says: %s\n", std::string(next()->text()).c_str());
 
-    tofu::MessagePtr bye = ampe.get(tofu::AllocationStrategy::always);
-    bye->bhdr.proto.mtype = tofu::MessageType::bye;
-    bye->bhdr.proto.role = tofu::MessageRole::request;
-    bye->bhdr.channel_number = server;
-    chnls->enqueueToPeer(bye);
+    chnls->enqueueToPeer(ampe.byeRequest(server));
     (void)next();  // the ByeResponse: the channel closes
     return 0;
 } catch (const tofu::AmpeError& e) {

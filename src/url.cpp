@@ -1,0 +1,142 @@
+// URLs for configurators: tcp://HOST:PORT, tcp://[IPv6]:PORT, uds://PATH.
+#include <charconv>
+#include <string>
+#include <string_view>
+
+#include "tofu/configurator.hpp"
+
+namespace tofu {
+
+namespace {
+
+constexpr std::string_view TcpScheme = "tcp://";
+constexpr std::string_view UdsScheme = "uds://";
+
+// Characters that cannot go into a configuration header: its field separator and control bytes.
+bool unsafe(std::string_view s) noexcept {
+    for (const char c : s) {
+        if (c == '|' || static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Parses url; returns the reason it is malformed, or empty with out set.
+std::string parse(std::string_view url, UrlRole role, Configurator& out) {
+    const bool listen = role == UrlRole::listen;
+    if (url.empty()) {
+        return "empty URL (tcp://HOST:PORT, tcp://[IPv6]:PORT or uds://PATH expected)";
+    }
+    if (url.starts_with(UdsScheme)) {
+        const std::string_view path = url.substr(UdsScheme.size());
+        if (path.empty()) {
+            return "uds:// needs a socket path";
+        }
+        if (path.size() > MaxUdsPathLen) {
+            return "socket path longer than " + std::to_string(MaxUdsPathLen) + " bytes";
+        }
+        if (unsafe(path)) {
+            return "socket path holds '|' or a control character";
+        }
+        out = listen ? Configurator(UDSServerConfigurator(path)) : Configurator(UDSClientConfigurator(path));
+        return {};
+    }
+    if (!url.starts_with(TcpScheme)) {
+        const std::size_t sep = url.find("://");
+        if (sep == std::string_view::npos) {
+            return "no scheme (tcp:// or uds:// expected)";
+        }
+        return "unknown scheme '" + std::string(url.substr(0, sep)) + "' (tcp:// or uds:// expected)";
+    }
+    std::string_view rest = url.substr(TcpScheme.size());
+    std::string_view host;
+    if (rest.starts_with('[')) {
+        const std::size_t close = rest.find(']');
+        if (close == std::string_view::npos) {
+            return "IPv6 address without its closing ']'";
+        }
+        host = rest.substr(1, close - 1);
+        if (host.empty()) {
+            return "empty IPv6 address in brackets";
+        }
+        rest = rest.substr(close + 1);
+        if (!rest.starts_with(':')) {
+            return "missing ':PORT' after the IPv6 address";
+        }
+        rest.remove_prefix(1);
+    } else {
+        const std::size_t colon = rest.find(':');
+        if (colon == std::string_view::npos) {
+            return "missing ':PORT'";
+        }
+        host = rest.substr(0, colon);
+        rest = rest.substr(colon + 1);
+        if (rest.find(':') != std::string_view::npos) {
+            return "an IPv6 address goes in brackets (tcp://[::1]:PORT)";
+        }
+    }
+    if (unsafe(host) || host.find('/') != std::string_view::npos) {
+        return "host '" + std::string(host) + "' holds '|', '/' or a control character";
+    }
+    unsigned port = 0;
+    const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), port);
+    if (rest.empty() || ec != std::errc{} || end != rest.data() + rest.size() || port == 0 || port > 65535) {
+        return "port '" + std::string(rest) + "' is not a number 1-65535";
+    }
+    const auto prt = static_cast<std::uint16_t>(port);
+    if (listen) {
+        out = Configurator(TCPServerConfigurator(host, prt));
+        return {};
+    }
+    if (host.empty()) {
+        return "a client needs a host (tcp://HOST:PORT)";
+    }
+    out = Configurator(TCPClientConfigurator(host, prt));
+    return {};
+}
+
+std::string tcpUrl(std::string_view host, std::uint16_t port) {
+    const bool v6 = host.find(':') != std::string_view::npos;
+    return std::string(TcpScheme) + (v6 ? "[" : "") + std::string(host) + (v6 ? "]" : "") + ":" +
+           std::to_string(port);
+}
+
+}  // namespace
+
+Configurator parseUrl(std::string_view url, UrlRole role, std::string& why) {
+    Configurator cfg;
+    std::string reason = parse(url, role, cfg);
+    if (!reason.empty()) {
+        why = std::move(reason);
+        return Configurator(WrongConfigurator{AmpeStatus::invalid_address});
+    }
+    return cfg;
+}
+
+Configurator parseUrl(std::string_view url, UrlRole role) {
+    std::string why;
+    Configurator cfg = parseUrl(url, role, why);
+    if (cfg.isWrong()) {
+        throw AmpeError(AmpeStatus::invalid_address, why + " in URL '" + std::string(url) + "'");
+    }
+    return cfg;
+}
+
+std::string toUrl(const Configurator& cfg) {
+    if (const auto* c = cfg.get_if<TCPClientConfigurator>()) {
+        return tcpUrl(c->addr, c->port);
+    }
+    if (const auto* c = cfg.get_if<TCPServerConfigurator>()) {
+        return tcpUrl(c->addr, c->port);
+    }
+    if (const auto* c = cfg.get_if<UDSClientConfigurator>()) {
+        return std::string(UdsScheme) + c->path;
+    }
+    if (const auto* c = cfg.get_if<UDSServerConfigurator>()) {
+        return std::string(UdsScheme) + c->path;
+    }
+    return {};
+}
+
+}  // namespace tofu
