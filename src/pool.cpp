@@ -145,11 +145,6 @@ void PoolCore::close() noexcept {
     freeChainLocked();
 }
 
-void PoolCore::freeAll() noexcept {
-    std::lock_guard lock(mutex_);
-    freeChainLocked();
-}
-
 void PoolCore::freeChainLocked() noexcept {
     while (Message* m = free_.dequeue()) {
         Message::destroy(m);

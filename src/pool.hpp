@@ -44,8 +44,6 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
 
     /// Frees every pooled message and refuses further get(); later put() frees.
     void close() noexcept;
-    /// Frees every pooled message (the pool stays open).
-    void freeAll() noexcept;
 
     /// Sets (or clears with an empty function) the freed-memory hook.
     void setAlerter(std::function<void()> alerter);
