@@ -3,6 +3,8 @@
 #include <charconv>
 #include <string>
 
+#include "text.hpp"
+
 namespace tofu {
 
 namespace {
@@ -38,6 +40,14 @@ void appendConfig(TextHeaders& config, std::string_view name, const std::string&
     }
 }
 
+void checkUdsPathLength(std::string_view path) {
+    if (path.size() > MaxUdsPathLen) {
+        throw AmpeError(AmpeStatus::invalid_address, "UDS path of " + std::to_string(path.size()) +
+                                                         " bytes; the limit is " +
+                                                         std::to_string(MaxUdsPathLen));
+    }
+}
+
 }  // namespace
 
 void TCPClientConfigurator::prepareRequest(Message& msg) const {
@@ -67,11 +77,7 @@ void UDSClientConfigurator::toConfiguration(TextHeaders& config) const {
     if (path.empty()) {
         throw AmpeError(AmpeStatus::wrong_configuration, "a UDS client needs a socket path");
     }
-    if (path.size() > MaxUdsPathLen) {
-        throw AmpeError(AmpeStatus::invalid_address, "UDS path of " + std::to_string(path.size()) +
-                                                         " bytes; the limit is " +
-                                                         std::to_string(MaxUdsPathLen));
-    }
+    checkUdsPathLength(path);
     appendConfig(config, ConnectToHeader, udsValue(path));
 }
 
@@ -80,11 +86,7 @@ void UDSServerConfigurator::prepareRequest(Message& msg) const {
     toConfiguration(msg.thdrs);
 }
 void UDSServerConfigurator::toConfiguration(TextHeaders& config) const {
-    if (path.size() > MaxUdsPathLen) {
-        throw AmpeError(AmpeStatus::invalid_address, "UDS path of " + std::to_string(path.size()) +
-                                                         " bytes; the limit is " +
-                                                         std::to_string(MaxUdsPathLen));
-    }
+    checkUdsPathLength(path);
     appendConfig(config, ListenOnHeader, udsValue(path));  // empty path: the engine picks one
 }
 
@@ -136,9 +138,7 @@ Configurator Configurator::fromString(std::string_view value, bool server) {
     // Parts are trimmed as header values are (so a configurator survives a trip through a message),
     // and an address holding control bytes (NUL included) is malformed.
     for (std::size_t i = 0; i < count; ++i) {
-        const std::size_t b = parts[i].find_first_not_of(" \t");
-        const std::size_t e = parts[i].find_last_not_of(" \t");
-        parts[i] = b == std::string_view::npos ? std::string_view{} : parts[i].substr(b, e - b + 1);
+        parts[i] = detail::trim(parts[i]);
     }
     for (const char c : parts[1]) {
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {

@@ -7,7 +7,7 @@ namespace {
 // 64 KiB per pool slot forever (the original kept grown buffers: defect 10).
 constexpr std::size_t MaxKeptCapacity = 16 * 1024;
 
-void trim(Message& m) {
+void shrinkBuffers(Message& m) {
     if (m.body.capacity() > MaxKeptCapacity) {
         m.body.release();
     }
@@ -84,7 +84,7 @@ void PoolCore::put(Message* msg) noexcept {
         return;
     }
     msg->reset();
-    trim(*msg);
+    shrinkBuffers(*msg);
     const bool wasEmpty = free_.empty();
     free_.pushFront(msg);
     if (wasEmpty && emptyWasReturned_) {
@@ -128,7 +128,7 @@ void PoolCore::putAll(IntrusiveQueue<Message>& q) noexcept {
             continue;
         }
         m->reset();
-        trim(*m);
+        shrinkBuffers(*m);
         free_.pushFront(m);
     }
     if (wasEmpty && !free_.empty() && emptyWasReturned_) {

@@ -34,6 +34,14 @@ void UniqueFd::reset(int fd) noexcept {
 
 namespace {
 
+// "[::1]" -> "::1": a bracketed IPv6 literal, as written in a URL.
+std::string_view unbracket(std::string_view host) noexcept {
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+        return host.substr(1, host.size() - 2);
+    }
+    return host;
+}
+
 int newSocket(int family) noexcept {
 #ifdef SOCK_CLOEXEC
     const int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -89,9 +97,7 @@ std::string Endpoint::toString() const {
 }
 
 bool numericEndpoint(std::string_view host, std::uint16_t port, bool forListen, Endpoint& out) {
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-        host = host.substr(1, host.size() - 2);
-    }
+    host = unbracket(host);
     std::string h(host);
     if (h.empty()) {
         h = forListen ? "0.0.0.0" : "127.0.0.1";
@@ -134,9 +140,7 @@ std::string osFailure(std::string_view what, const std::string& address, int err
 
 AmpeStatus resolve(std::string_view host, std::uint16_t port, std::vector<Endpoint>& out, std::string* why) {
     out.clear();
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-        host = host.substr(1, host.size() - 2);
-    }
+    host = unbracket(host);
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
