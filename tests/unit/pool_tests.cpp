@@ -1,10 +1,9 @@
-// The message pool (the original's Pool_tests) and the intrusive queue.
+// The message pool (the original's Pool_tests).
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <thread>
 #include <vector>
 
-#include "intrusive_queue.hpp"
 #include "pool.hpp"
 
 using namespace tofu;
@@ -160,50 +159,4 @@ TEST_CASE("pool: four threads get and put, then close", "[pool][mt]") {
     REQUIRE(pool->core().count() == 0);
     REQUIRE(got >= 2000);
     REQUIRE(unexpected == 0);
-}
-
-namespace {
-struct Node {
-    Node* prev = nullptr;
-    Node* next = nullptr;
-    int v = 0;
-};
-}  // namespace
-
-TEST_CASE("queue: enqueue, pushFront, dequeue, move", "[queue]") {
-    Node n[5];
-    for (int i = 0; i < 5; ++i) {
-        n[i].v = i;
-    }
-    IntrusiveQueue<Node> q;
-    REQUIRE(q.empty());
-    REQUIRE(q.dequeue() == nullptr);
-    q.enqueue(&n[1]);
-    q.enqueue(&n[2]);
-    q.pushFront(&n[0]);
-    REQUIRE(q.count() == 3);
-    REQUIRE(q.front() == &n[0]);
-    REQUIRE(n[2].next == nullptr);
-
-    REQUIRE(q.dequeue() == &n[0]);
-    REQUIRE(q.front()->prev == nullptr);  // the original set it to the node itself (defect 2)
-    REQUIRE(n[0].next == nullptr);
-    REQUIRE(q.dequeue() == &n[1]);
-    REQUIRE(q.dequeue() == &n[2]);
-    REQUIRE(q.empty());
-    REQUIRE(q.count() == 0);
-
-    IntrusiveQueue<Node> a;
-    IntrusiveQueue<Node> b;
-    a.enqueue(&n[0]);
-    a.enqueue(&n[1]);
-    b.enqueue(&n[2]);
-    a.move(b);
-    REQUIRE(a.empty());
-    REQUIRE(b.count() == 3);
-    REQUIRE(b.dequeue() == &n[2]);
-    REQUIRE(b.dequeue() == &n[0]);
-    REQUIRE(b.dequeue() == &n[1]);
-    IntrusiveQueue<Node> c(std::move(b));
-    REQUIRE(c.empty());
 }
