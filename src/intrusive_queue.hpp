@@ -9,6 +9,7 @@ template <class T>
 class IntrusiveQueue {
   public:
     IntrusiveQueue() = default;
+    ~IntrusiveQueue() = default;  // the items are not the queue's: nothing to free
     IntrusiveQueue(const IntrusiveQueue&) = delete;
     IntrusiveQueue& operator=(const IntrusiveQueue&) = delete;
     IntrusiveQueue(IntrusiveQueue&& o) noexcept : first_(o.first_), last_(o.last_), count_(o.count_) {

@@ -20,6 +20,10 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
     struct Key {};
     PoolCore(Key, std::pmr::memory_resource* mr, std::uint16_t initialMsgs, std::uint16_t maxMsgs);
     ~PoolCore();
+    PoolCore(const PoolCore&) = delete;  // messages point at their pool: it never moves
+    PoolCore& operator=(const PoolCore&) = delete;
+    PoolCore(PoolCore&&) = delete;
+    PoolCore& operator=(PoolCore&&) = delete;
 
     /// A reset message from the pool; when empty: nullptr for poolOnly (and remembers that a
     /// caller went without), a new message for always. Throws AmpeError(not_allowed) once closed

@@ -346,11 +346,11 @@ class TOFU_API Message {
     /// Clears header, text headers, body, user and engine context; keeps capacities.
     void reset() noexcept;
 
-    /// Sets header, text headers (each record checked) and body, then check_and_prepare().
-    ValidCombination set(const BinaryHeader& bh, const TextHeaders* thdrs,
-                         std::span<const std::uint8_t> body);
-    /// Sets header, raw text headers and body without any check.
-    void setNotSafe(const BinaryHeader& bh, std::string_view thdrs, std::span<const std::uint8_t> body);
+    /// Sets the header, the text headers hdrs (each record checked) and the body data, then
+    /// check_and_prepare().
+    ValidCombination set(const BinaryHeader& bh, const TextHeaders* hdrs, std::span<const std::uint8_t> data);
+    /// Sets the header, the raw text headers hdrs and the body data without any check.
+    void setNotSafe(const BinaryHeader& bh, std::string_view hdrs, std::span<const std::uint8_t> data);
 
     /// Stores a pointer's value in the body (never send it to another process).
     template <class T>

@@ -1,4 +1,5 @@
 // The intrusive queue under the inbox, send queues, pool and mailbox.
+#include <array>
 #include <catch2/catch.hpp>
 #include <utility>
 #include <vector>
@@ -13,13 +14,20 @@ struct Node {
     Node* next = nullptr;
     int v = 0;
 };
+
+// N unlinked nodes valued 0..N-1.
+template <std::size_t N>
+std::array<Node, N> nodes() {
+    std::array<Node, N> n{};
+    for (std::size_t i = 0; i < N; ++i) {
+        n[i].v = static_cast<int>(i);
+    }
+    return n;
+}
 }  // namespace
 
 TEST_CASE("queue: enqueue, pushFront, dequeue, move", "[queue]") {
-    Node n[5];
-    for (int i = 0; i < 5; ++i) {
-        n[i].v = i;
-    }
+    auto n = nodes<5>();
     IntrusiveQueue<Node> q;
     REQUIRE(q.empty());
     REQUIRE(q.dequeue() == nullptr);
@@ -69,10 +77,7 @@ std::vector<int> values(const IntrusiveQueue<Node>& q) {
 }  // namespace
 
 TEST_CASE("queue: insertBefore at the head, in the middle and at the tail", "[queue]") {
-    Node n[5];
-    for (int i = 0; i < 5; ++i) {
-        n[i].v = i;
-    }
+    auto n = nodes<5>();
     IntrusiveQueue<Node> q;
     q.insertBefore(nullptr, &n[2]);  // empty queue: nullptr means the tail
     REQUIRE(values(q) == std::vector<int>{2});
@@ -93,10 +98,7 @@ TEST_CASE("queue: insertBefore at the head, in the middle and at the tail", "[qu
 }
 
 TEST_CASE("queue: move into an empty or filled queue, and move assignment", "[queue]") {
-    Node n[4];
-    for (int i = 0; i < 4; ++i) {
-        n[i].v = i;
-    }
+    auto n = nodes<4>();
     IntrusiveQueue<Node> a;
     IntrusiveQueue<Node> b;
     a.move(b);  // nothing to move: both stay empty
