@@ -59,8 +59,8 @@ std::size_t splitConfig(std::string_view value, std::array<std::string_view, 3>&
         if (count == parts.size()) {
             return 0;
         }
-        parts[count++] =
-            detail::trim(value.substr(start, bar == std::string_view::npos ? std::string_view::npos : bar - start));
+        parts[count++] = detail::trim(
+            value.substr(start, bar == std::string_view::npos ? std::string_view::npos : bar - start));
         if (bar == std::string_view::npos) {
             return count;
         }

@@ -231,7 +231,8 @@ bool staleUdsFile(const Endpoint& ep, const std::string& path) {
 // st, with the reason a listen failed in *why: the system's words for err, else "not an address".
 AmpeStatus explainListen(AmpeStatus st, const std::string& address, int err, std::string* why) {
     if (why != nullptr && st != AmpeStatus::success) {
-        *why = err != 0 ? osFailure("listen on", address, err) : fmt::format("listen on {}: not an address", address);
+        *why = err != 0 ? osFailure("listen on", address, err)
+                        : fmt::format("listen on {}: not an address", address);
     }
     return st;
 }
