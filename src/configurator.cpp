@@ -1,7 +1,10 @@
 #include "tofu/configurator.hpp"
 
+#include <array>
 #include <charconv>
 #include <string>
+
+#include "text.hpp"
 
 namespace tofu {
 
@@ -38,6 +41,62 @@ void appendConfig(TextHeaders& config, std::string_view name, const std::string&
     }
 }
 
+void checkUdsPathLength(std::string_view path) {
+    if (path.size() > MaxUdsPathLen) {
+        throw AmpeError(AmpeStatus::invalid_address, "UDS path of " + std::to_string(path.size()) +
+                                                         " bytes; the limit is " +
+                                                         std::to_string(MaxUdsPathLen));
+    }
+}
+
+// Splits value at '|' into its parts, trimmed as header values are (so a configurator survives a trip
+// through a message); 0 when there are more than three.
+std::size_t splitConfig(std::string_view value, std::array<std::string_view, 3>& parts) {
+    std::size_t count = 0;
+    std::size_t start = 0;
+    for (;;) {
+        const std::size_t bar = value.find('|', start);
+        if (count == parts.size()) {
+            return 0;
+        }
+        parts[count++] = detail::trim(
+            value.substr(start, bar == std::string_view::npos ? std::string_view::npos : bar - start));
+        if (bar == std::string_view::npos) {
+            return count;
+        }
+        start = bar + 1;
+    }
+}
+
+Configurator udsFromString(std::string_view path, bool server) {
+    if (path.size() > MaxUdsPathLen) {
+        return WrongConfigurator{AmpeStatus::invalid_address};
+    }
+    if (server) {
+        return UDSServerConfigurator(path);  // empty: listen on a fresh temporary path
+    }
+    if (path.empty()) {
+        return WrongConfigurator{AmpeStatus::invalid_address};  // a client needs the server's path
+    }
+    return UDSClientConfigurator(path);
+}
+
+Configurator tcpFromString(std::string_view host, std::string_view portText, bool server) {
+    unsigned port = 0;
+    const char* const end = portText.data() + portText.size();
+    const auto [ptr, ec] = std::from_chars(portText.data(), end, port);
+    if (portText.empty() || ec != std::errc{} || ptr != end || port > 65535) {
+        return WrongConfigurator{AmpeStatus::invalid_address};
+    }
+    if (server) {
+        return TCPServerConfigurator(host, static_cast<std::uint16_t>(port));
+    }
+    if (host.empty()) {
+        return WrongConfigurator{AmpeStatus::invalid_address};
+    }
+    return TCPClientConfigurator(host, static_cast<std::uint16_t>(port));
+}
+
 }  // namespace
 
 void TCPClientConfigurator::prepareRequest(Message& msg) const {
@@ -67,11 +126,7 @@ void UDSClientConfigurator::toConfiguration(TextHeaders& config) const {
     if (path.empty()) {
         throw AmpeError(AmpeStatus::wrong_configuration, "a UDS client needs a socket path");
     }
-    if (path.size() > MaxUdsPathLen) {
-        throw AmpeError(AmpeStatus::invalid_address, "UDS path of " + std::to_string(path.size()) +
-                                                         " bytes; the limit is " +
-                                                         std::to_string(MaxUdsPathLen));
-    }
+    checkUdsPathLength(path);
     appendConfig(config, ConnectToHeader, udsValue(path));
 }
 
@@ -80,11 +135,7 @@ void UDSServerConfigurator::prepareRequest(Message& msg) const {
     toConfiguration(msg.thdrs);
 }
 void UDSServerConfigurator::toConfiguration(TextHeaders& config) const {
-    if (path.size() > MaxUdsPathLen) {
-        throw AmpeError(AmpeStatus::invalid_address, "UDS path of " + std::to_string(path.size()) +
-                                                         " bytes; the limit is " +
-                                                         std::to_string(MaxUdsPathLen));
-    }
+    checkUdsPathLength(path);
     appendConfig(config, ListenOnHeader, udsValue(path));  // empty path: the engine picks one
 }
 
@@ -118,67 +169,20 @@ Configurator Configurator::fromMessage(const Message& msg) {
 // also what the original's engine reports for it (wrong part count — the original overflowed an array on
 // 4+ parts —, unknown protocol, bad port, empty or too long path, empty client host).
 Configurator Configurator::fromString(std::string_view value, bool server) {
-    std::string_view parts[3];
-    std::size_t count = 0;
-    std::size_t start = 0;
-    for (;;) {
-        const std::size_t bar = value.find('|', start);
-        if (count == 3) {
-            return WrongConfigurator{AmpeStatus::invalid_address};
-        }
-        parts[count++] =
-            value.substr(start, bar == std::string_view::npos ? std::string_view::npos : bar - start);
-        if (bar == std::string_view::npos) {
-            break;
-        }
-        start = bar + 1;
-    }
-    // Parts are trimmed as header values are (so a configurator survives a trip through a message),
-    // and an address holding control bytes (NUL included) is malformed.
-    for (std::size_t i = 0; i < count; ++i) {
-        const std::size_t b = parts[i].find_first_not_of(" \t");
-        const std::size_t e = parts[i].find_last_not_of(" \t");
-        parts[i] = b == std::string_view::npos ? std::string_view{} : parts[i].substr(b, e - b + 1);
-    }
-    for (const char c : parts[1]) {
+    std::array<std::string_view, 3> parts;
+    const std::size_t count = splitConfig(value, parts);
+    for (const char c : parts[1]) {  // an address holding control bytes (NUL included) is malformed
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
             return WrongConfigurator{AmpeStatus::invalid_address};
         }
     }
-    if (count == 2) {
-        if (parts[0] != UDSProto) {
-            return WrongConfigurator{AmpeStatus::invalid_address};
-        }
-        if (parts[1].size() > MaxUdsPathLen) {
-            return WrongConfigurator{AmpeStatus::invalid_address};
-        }
-        if (server) {
-            return UDSServerConfigurator(parts[1]);  // empty: listen on a fresh temporary path
-        }
-        if (parts[1].empty()) {
-            return WrongConfigurator{AmpeStatus::invalid_address};  // a client needs the server's path
-        }
-        return UDSClientConfigurator(parts[1]);
+    if (count == 2 && parts[0] == UDSProto) {
+        return udsFromString(parts[1], server);
     }
-    if (count != 3) {
-        return WrongConfigurator{AmpeStatus::invalid_address};
+    if (count == 3 && parts[0] == TCPProto) {  // the original took any 3 parts as tcp
+        return tcpFromString(parts[1], parts[2], server);
     }
-    if (parts[0] != TCPProto) {
-        return WrongConfigurator{AmpeStatus::invalid_address};  // the original took any 3 parts as tcp
-    }
-    unsigned port = 0;
-    const std::string_view ps = parts[2];
-    const auto [ptr, ec] = std::from_chars(ps.data(), ps.data() + ps.size(), port);
-    if (ps.empty() || ec != std::errc{} || ptr != ps.data() + ps.size() || port > 65535) {
-        return WrongConfigurator{AmpeStatus::invalid_address};
-    }
-    if (server) {
-        return TCPServerConfigurator(parts[1], static_cast<std::uint16_t>(port));
-    }
-    if (parts[1].empty()) {
-        return WrongConfigurator{AmpeStatus::invalid_address};
-    }
-    return TCPClientConfigurator(parts[1], static_cast<std::uint16_t>(port));
+    return WrongConfigurator{AmpeStatus::invalid_address};
 }
 
 }  // namespace tofu

@@ -9,6 +9,7 @@ template <class T>
 class IntrusiveQueue {
   public:
     IntrusiveQueue() = default;
+    ~IntrusiveQueue() = default;  // the items are not the queue's: nothing to free
     IntrusiveQueue(const IntrusiveQueue&) = delete;
     IntrusiveQueue& operator=(const IntrusiveQueue&) = delete;
     IntrusiveQueue(IntrusiveQueue&& o) noexcept : first_(o.first_), last_(o.last_), count_(o.count_) {
@@ -85,22 +86,6 @@ class IntrusiveQueue {
         return item;
     }
 
-    /// Unlinks an item known to be in this queue.
-    void remove(T* item) noexcept {
-        if (item->prev != nullptr) {
-            item->prev->next = item->next;
-        } else {
-            first_ = item->next;
-        }
-        if (item->next != nullptr) {
-            item->next->prev = item->prev;
-        } else {
-            last_ = item->prev;
-        }
-        item->prev = item->next = nullptr;
-        --count_;
-    }
-
     /// Appends every item of this queue to dest, in order; this queue ends empty. O(1).
     void move(IntrusiveQueue& dest) noexcept {
         if (first_ == nullptr) {
@@ -121,7 +106,6 @@ class IntrusiveQueue {
     [[nodiscard]] bool empty() const noexcept { return first_ == nullptr; }
     [[nodiscard]] std::size_t count() const noexcept { return count_; }
     [[nodiscard]] T* front() const noexcept { return first_; }
-    [[nodiscard]] T* back() const noexcept { return last_; }
 
   private:
     T* first_ = nullptr;

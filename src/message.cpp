@@ -8,19 +8,11 @@
 #include <limits>
 
 #include "pool.hpp"
+#include "text.hpp"
 
 namespace tofu {
 
 namespace {
-
-std::string_view trim(std::string_view s, std::string_view chars) noexcept {
-    const std::size_t b = s.find_first_not_of(chars);
-    if (b == std::string_view::npos) {
-        return {};
-    }
-    const std::size_t e = s.find_last_not_of(chars);
-    return s.substr(b, e - b + 1);
-}
 
 std::optional<TextHeader> splitRecord(std::string_view record) noexcept {
     const std::size_t colon = record.find(':');
@@ -30,7 +22,7 @@ std::optional<TextHeader> splitRecord(std::string_view record) noexcept {
     if (name.empty()) {
         return std::nullopt;  // an empty name ends the iteration
     }
-    return TextHeader{name, trim(value, " \t")};
+    return TextHeader{name, detail::trim(value)};
 }
 
 std::atomic<MessageID> midCounter{0};
@@ -59,7 +51,7 @@ std::optional<TextHeader> TextHeaderIterator::next() noexcept {
 }
 
 void TextHeaders::append(std::string_view name, std::string_view value) {
-    const std::string_view nam = trim(name, " \t\r\n");
+    const std::string_view nam = detail::trim(name, " \t\r\n");
     // Reject what would corrupt the record structure (header injection: the original's defect 12).
     if (nam.empty() || value.empty() || nam.find_first_of(":\r\n") != std::string_view::npos ||
         value.find_first_of("\r\n") != std::string_view::npos) {

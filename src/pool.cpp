@@ -5,9 +5,9 @@ namespace tofu::detail {
 namespace {
 // A pooled message keeps at most this much buffer capacity, so one large message does not pin
 // 64 KiB per pool slot forever (the original kept grown buffers: defect 10).
-constexpr std::size_t MaxKeptCapacity = 16 * 1024;
+constexpr std::size_t MaxKeptCapacity = std::size_t{16} * 1024;
 
-void trim(Message& m) {
+void shrinkBuffers(Message& m) {
     if (m.body.capacity() > MaxKeptCapacity) {
         m.body.release();
     }
@@ -84,7 +84,7 @@ void PoolCore::put(Message* msg) noexcept {
         return;
     }
     msg->reset();
-    trim(*msg);
+    shrinkBuffers(*msg);
     const bool wasEmpty = free_.empty();
     free_.pushFront(msg);
     if (wasEmpty && emptyWasReturned_) {
@@ -128,7 +128,7 @@ void PoolCore::putAll(IntrusiveQueue<Message>& q) noexcept {
             continue;
         }
         m->reset();
-        trim(*m);
+        shrinkBuffers(*m);
         free_.pushFront(m);
     }
     if (wasEmpty && !free_.empty() && emptyWasReturned_) {
@@ -142,11 +142,6 @@ void PoolCore::putAll(IntrusiveQueue<Message>& q) noexcept {
 void PoolCore::close() noexcept {
     std::lock_guard lock(mutex_);
     closed_ = true;
-    freeChainLocked();
-}
-
-void PoolCore::freeAll() noexcept {
-    std::lock_guard lock(mutex_);
     freeChainLocked();
 }
 

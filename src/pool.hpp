@@ -20,6 +20,10 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
     struct Key {};
     PoolCore(Key, std::pmr::memory_resource* mr, std::uint16_t initialMsgs, std::uint16_t maxMsgs);
     ~PoolCore();
+    PoolCore(const PoolCore&) = delete;  // messages point at their pool: it never moves
+    PoolCore& operator=(const PoolCore&) = delete;
+    PoolCore(PoolCore&&) = delete;
+    PoolCore& operator=(PoolCore&&) = delete;
 
     /// A reset message from the pool; when empty: nullptr for poolOnly (and remembers that a
     /// caller went without), a new message for always. Throws AmpeError(not_allowed) once closed
@@ -44,8 +48,6 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
 
     /// Frees every pooled message and refuses further get(); later put() frees.
     void close() noexcept;
-    /// Frees every pooled message (the pool stays open).
-    void freeAll() noexcept;
 
     /// Sets (or clears with an empty function) the freed-memory hook.
     void setAlerter(std::function<void()> alerter);

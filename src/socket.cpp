@@ -34,6 +34,14 @@ void UniqueFd::reset(int fd) noexcept {
 
 namespace {
 
+// "[::1]" -> "::1": a bracketed IPv6 literal, as written in a URL.
+std::string_view unbracket(std::string_view host) noexcept {
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+        return host.substr(1, host.size() - 2);
+    }
+    return host;
+}
+
 int newSocket(int family) noexcept {
 #ifdef SOCK_CLOEXEC
     const int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -81,7 +89,7 @@ std::string Endpoint::toString() const {
         }
         case AF_UNIX: {
             const auto* a = reinterpret_cast<const sockaddr_un*>(&addr);
-            return std::string(a->sun_path);
+            return {a->sun_path};
         }
         default:
             return "?";
@@ -89,9 +97,7 @@ std::string Endpoint::toString() const {
 }
 
 bool numericEndpoint(std::string_view host, std::uint16_t port, bool forListen, Endpoint& out) {
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-        host = host.substr(1, host.size() - 2);
-    }
+    host = unbracket(host);
     std::string h(host);
     if (h.empty()) {
         h = forListen ? "0.0.0.0" : "127.0.0.1";
@@ -134,9 +140,7 @@ std::string osFailure(std::string_view what, const std::string& address, int err
 
 AmpeStatus resolve(std::string_view host, std::uint16_t port, std::vector<Endpoint>& out, std::string* why) {
     out.clear();
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-        host = host.substr(1, host.size() - 2);
-    }
+    host = unbracket(host);
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -224,48 +228,61 @@ bool staleUdsFile(const Endpoint& ep, const std::string& path) {
     return rc != 0 && errno == ECONNREFUSED;
 }
 
+// st, with the reason a listen failed in *why: the system's words for err, else "not an address".
+AmpeStatus explainListen(AmpeStatus st, const std::string& address, int err, std::string* why) {
+    if (why != nullptr && st != AmpeStatus::success) {
+        *why = err != 0 ? osFailure("listen on", address, err)
+                        : fmt::format("listen on {}: not an address", address);
+    }
+    return st;
+}
+
+AmpeStatus listenTcp(const TCPServerConfigurator& tcp, UniqueFd& out, std::string* why) {
+    const std::string address = fmt::format("tcp|{}|{}", tcp.addr, tcp.port);
+    Endpoint ep;
+    if (!numericEndpoint(tcp.addr, tcp.port, true, ep)) {
+        return explainListen(AmpeStatus::invalid_address, address, 0, why);
+    }
+    int err = 0;
+    const AmpeStatus st = bindAndListen(ep, out, err);
+    return explainListen(st, address, err, why);
+}
+
+AmpeStatus listenUds(const UDSServerConfigurator& uds, UniqueFd& out, std::string* why) {
+    std::string path = uds.path;
+    if (path.empty()) {
+        try {
+            path = tempUdsPath();  // the original listened on a fresh temporary path as well
+        } catch (const std::exception& e) {
+            if (why != nullptr) {
+                *why = fmt::format("listen on a temporary Unix socket: {}", e.what());
+            }
+            return AmpeStatus::unknown_error;
+        }
+    }
+    const std::string address = fmt::format("uds|{}", path);
+    Endpoint ep;
+    if (!udsEndpoint(path, ep)) {
+        return explainListen(AmpeStatus::invalid_address, address, 0, why);
+    }
+    int err = 0;
+    AmpeStatus st = bindAndListen(ep, out, err);
+    if (st == AmpeStatus::listen_failed && !uds.path.empty() && staleUdsFile(ep, path)) {
+        ::unlink(path.c_str());
+        err = 0;
+        st = bindAndListen(ep, out, err);
+    }
+    return explainListen(st, address, err, why);
+}
+
 }  // namespace
 
 AmpeStatus createListener(const Configurator& cfg, UniqueFd& out, std::string* why) {
-    Endpoint ep;
-    int err = 0;
-    auto explain = [&](AmpeStatus st, const std::string& address) {
-        if (why != nullptr && st != AmpeStatus::success) {
-            *why = err != 0 ? osFailure("listen on", address, err)
-                            : fmt::format("listen on {}: not an address", address);
-        }
-        return st;
-    };
     if (const auto* tcp = cfg.get_if<TCPServerConfigurator>()) {
-        const std::string address = fmt::format("tcp|{}|{}", tcp->addr, tcp->port);
-        if (!numericEndpoint(tcp->addr, tcp->port, true, ep)) {
-            return explain(AmpeStatus::invalid_address, address);
-        }
-        return explain(bindAndListen(ep, out, err), address);
+        return listenTcp(*tcp, out, why);
     }
     if (const auto* uds = cfg.get_if<UDSServerConfigurator>()) {
-        std::string path = uds->path;
-        if (path.empty()) {
-            try {
-                path = tempUdsPath();  // the original listened on a fresh temporary path as well
-            } catch (const std::exception& e) {
-                if (why != nullptr) {
-                    *why = fmt::format("listen on a temporary Unix socket: {}", e.what());
-                }
-                return AmpeStatus::unknown_error;
-            }
-        }
-        const std::string address = fmt::format("uds|{}", path);
-        if (!udsEndpoint(path, ep)) {
-            return explain(AmpeStatus::invalid_address, address);
-        }
-        AmpeStatus st = bindAndListen(ep, out, err);
-        if (st == AmpeStatus::listen_failed && !uds->path.empty() && staleUdsFile(ep, path)) {
-            ::unlink(path.c_str());
-            err = 0;
-            st = bindAndListen(ep, out, err);
-        }
-        return explain(st, address);
+        return listenUds(*uds, out, why);
     }
     if (why != nullptr) {
         *why = "a WelcomeRequest needs a ~listen_on header (tcp|IP|PORT or uds|PATH)";
@@ -325,7 +342,7 @@ std::string boundUdsPath(int fd) {
         return {};
     }
     const std::size_t max = std::min<std::size_t>(len - offsetof(sockaddr_un, sun_path), sizeof a.sun_path);
-    return std::string(a.sun_path, ::strnlen(a.sun_path, max));
+    return {a.sun_path, ::strnlen(a.sun_path, max)};
 }
 
 bool removeHeader(Message& msg, std::string_view name) {
@@ -355,7 +372,7 @@ void setListenOn(Message& msg, std::string_view value) {
             continue;
         }
         // The record runs from its name to its CRLF (or the end of the headers).
-        const std::size_t begin = static_cast<std::size_t>(th->name.data() - raw.data());
+        const auto begin = static_cast<std::size_t>(th->name.data() - raw.data());
         const std::size_t crlf = raw.find("\r\n", begin);
         const std::size_t end = crlf == std::string_view::npos ? raw.size() : crlf + 2;
         std::string rebuilt(raw.substr(0, begin));

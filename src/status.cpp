@@ -45,8 +45,8 @@ constexpr std::array<std::string_view, 33> Names = {
 
 class TofuCategory final : public std::error_category {
   public:
-    const char* name() const noexcept override { return "tofu"; }
-    std::string message(int ev) const override {
+    [[nodiscard]] const char* name() const noexcept override { return "tofu"; }
+    [[nodiscard]] std::string message(int ev) const override {
         if (ev < 0 || ev > 255) {
             return "unknown_error";
         }

@@ -1,7 +1,8 @@
-// The main() of the Catch2 test binaries (tofu_tests, tofu_hardening). Every run fails a test case, or a
-// section, that ran no assertion (--warn NoAssertions) and a run whose test specs match no test case (--warn
-// NoTests): a ctest entry must not pass without testing anything. Catch2 2.x takes only one --warn on the
-// command line, so both are turned on here rather than through catch_discover_tests' EXTRA_ARGS.
+// The main() of the Catch2 test binaries (tofu_tests, tofu_unit_tests, tofu_hardening). Every run fails a
+// test case, or a section, that ran no assertion (--warn NoAssertions) and a run whose test specs match no
+// test case (--warn NoTests): a ctest entry must not pass without testing anything. Catch2 2.x takes only
+// one --warn on the command line, so both are turned on here rather than through catch_discover_tests'
+// EXTRA_ARGS.
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 

@@ -283,6 +283,28 @@ requires(!std::is_pointer_v<T>) [[nodiscard]] T sliceToValue(std::span<const std
     return value;
 }
 
+/// Byte helpers kept from the original (debugging aids): a pointer's value to bytes and back.
+template <class T>
+std::span<std::uint8_t> ptrToSlice(T* ptr, std::span<std::uint8_t> dest) noexcept {
+    const auto addr = reinterpret_cast<std::uintptr_t>(ptr);
+    if (dest.size() < sizeof addr) {
+        return {};
+    }
+    std::memcpy(dest.data(), &addr, sizeof addr);
+    return dest.first(sizeof addr);
+}
+
+/// The pointer whose value ptrToSlice() wrote into src, or nullptr when src is too short.
+template <class T>
+[[nodiscard]] T* sliceToPtr(std::span<const std::uint8_t> src) noexcept {
+    std::uintptr_t addr = 0;
+    if (src.size() < sizeof addr) {
+        return nullptr;
+    }
+    std::memcpy(&addr, src.data(), sizeof addr);
+    return reinterpret_cast<T*>(addr);
+}
+
 class Message;
 
 namespace detail {
@@ -324,30 +346,23 @@ class TOFU_API Message {
     /// Clears header, text headers, body, user and engine context; keeps capacities.
     void reset() noexcept;
 
-    /// Sets header, text headers (each record checked) and body, then check_and_prepare().
-    ValidCombination set(const BinaryHeader& bh, const TextHeaders* thdrs,
-                         std::span<const std::uint8_t> body);
-    /// Sets header, raw text headers and body without any check.
-    void setNotSafe(const BinaryHeader& bh, std::string_view thdrs, std::span<const std::uint8_t> body);
+    /// Sets the header, the text headers hdrs (each record checked) and the body data, then
+    /// check_and_prepare().
+    ValidCombination set(const BinaryHeader& bh, const TextHeaders* hdrs, std::span<const std::uint8_t> data);
+    /// Sets the header, the raw text headers hdrs and the body data without any check.
+    void setNotSafe(const BinaryHeader& bh, std::string_view hdrs, std::span<const std::uint8_t> data);
 
     /// Stores a pointer's value in the body (never send it to another process).
     template <class T>
     std::span<std::uint8_t> ptrToBody(T* ptr) {
-        const auto addr = reinterpret_cast<std::uintptr_t>(ptr);
-        body.resize(sizeof addr);
-        std::memcpy(body.data(), &addr, sizeof addr);
-        return body.body();
+        body.resize(sizeof(std::uintptr_t));
+        return ptrToSlice(ptr, body.body());
     }
 
     /// The pointer stored by ptrToBody(), or nullptr when the body is too short.
     template <class T>
     [[nodiscard]] T* bodyToPtr() const noexcept {
-        std::uintptr_t addr = 0;
-        if (body.size() < sizeof addr) {
-            return nullptr;
-        }
-        std::memcpy(&addr, body.data(), sizeof addr);
-        return reinterpret_cast<T*>(addr);
+        return sliceToPtr<T>(body.body());
     }
 
     /// Makes the body the bytes of value (its in-memory layout, padding included): a way to carry a
@@ -510,27 +525,5 @@ inline constexpr std::string_view ErrorHeader = "~error";
 /// Throws AmpeError when msg's status is not success; what() adds msg's ~error header when it has one
 /// (a Welcome/Hello the engine gave back failed). The message-aware form of raw_to_error(status).
 TOFU_API void raw_to_error(const Message& msg);
-
-/// Byte helpers kept from the original (debugging aids): a pointer's value to bytes and back.
-template <class T>
-std::span<std::uint8_t> ptrToSlice(T* ptr, std::span<std::uint8_t> dest) noexcept {
-    const auto addr = reinterpret_cast<std::uintptr_t>(ptr);
-    if (dest.size() < sizeof addr) {
-        return {};
-    }
-    std::memcpy(dest.data(), &addr, sizeof addr);
-    return dest.first(sizeof addr);
-}
-
-/// The pointer whose value ptrToSlice() wrote into src, or nullptr when src is too short.
-template <class T>
-[[nodiscard]] T* sliceToPtr(std::span<const std::uint8_t> src) noexcept {
-    std::uintptr_t addr = 0;
-    if (src.size() < sizeof addr) {
-        return nullptr;
-    }
-    std::memcpy(&addr, src.data(), sizeof addr);
-    return reinterpret_cast<T*>(addr);
-}
 
 }  // namespace tofu

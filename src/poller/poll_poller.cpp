@@ -27,7 +27,7 @@ short toPoll(std::uint32_t interest) noexcept {
 class PollPoller final : public Poller {
   public:
     void add(int fd, std::uint32_t interest, std::uint64_t token) override {
-        if (index_.count(fd) != 0) {
+        if (index_.contains(fd)) {
             throw AmpeError(AmpeStatus::processing_failed, "poll: fd registered twice");
         }
         index_[fd] = fds_.size();
@@ -73,7 +73,7 @@ class PollPoller final : public Poller {
         // ones at the end of the array get their turn too; stop once all rc ready entries are seen.
         std::size_t n = 0;
         const std::size_t size = fds_.size();
-        std::size_t left = static_cast<std::size_t>(rc);
+        auto left = static_cast<std::size_t>(rc);
         std::size_t i = size == 0 ? 0 : start_ % size;
         for (std::size_t seen = 0; seen < size && left > 0 && n < out.size(); ++seen, i = (i + 1) % size) {
             const short re = fds_[i].revents;

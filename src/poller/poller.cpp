@@ -43,19 +43,15 @@ std::unique_ptr<Poller> makePoller(PollerKind kind) {
     switch (kind) {
         case PollerKind::poll:
             return makePollPoller();
-        case PollerKind::epoll:
 #if defined(__linux__)
+        case PollerKind::epoll:
             return makeEpollPoller();
-#else
-            break;
 #endif
-        case PollerKind::kqueue:
 #if defined(__APPLE__) || defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__NetBSD__)
+        case PollerKind::kqueue:
             return makeKqueuePoller();
-#else
-            break;
 #endif
-        case PollerKind::automatic:
+        default:  // a backend not built here (automatic was resolved above)
             break;
     }
     throw AmpeError(AmpeStatus::not_implemented_yet, "poller backend not built on this platform");

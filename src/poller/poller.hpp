@@ -32,7 +32,7 @@ struct PollEvent {
 };
 
 class Poller {
-public:
+  public:
     virtual ~Poller() = default;
 
     /// Registers fd. Throws AmpeError(processing_failed) when the OS refuses.

@@ -1,0 +1,212 @@
+// The group mailbox (src/mailbox.hpp) that waitReceive stands on: order, timeouts, wake-ups, close and
+// reopen, and that no message it holds is lost to its pool. Threads block on the mailbox for real; the
+// tests wait for them through waiters() with a bound, never by sleeping.
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "mailbox.hpp"
+#include "pool.hpp"
+
+using namespace tofu;
+using namespace tofu::detail;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::uint64_t Forever = UINT64_MAX;
+constexpr std::uint16_t PoolSize = 8;
+
+Message* numbered(Pool& pool, MessageID id) {
+    Message* m = pool.get(AllocationStrategy::poolOnly).release();
+    REQUIRE(m != nullptr);
+    m->bhdr.message_id = id;
+    return m;
+}
+
+// The id of the next message, or 0 when pop gives none; the message goes back to its pool.
+MessageID popId(Mailbox& mb, std::uint64_t timeoutNs = 0) {
+    Message* m = nullptr;
+    const Mailbox::Pop r = mb.pop(timeoutNs, m);
+    const MessagePtr owned(m);
+    REQUIRE((r == Mailbox::Pop::message) == (m != nullptr));
+    return m != nullptr ? m->bhdr.message_id : 0;
+}
+
+// True once `n` threads are blocked inside pop() (they wait on the condition variable by then: the count
+// is raised and the wait entered under one hold of the mutex); false after 10 s.
+bool waitForWaiters(const Mailbox& mb, int n) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (mb.waiters() != n) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            return false;
+        }
+        std::this_thread::yield();
+    }
+    return true;
+}
+
+// Pops on its own thread (the receiver); the result is read after join().
+struct Receiver {
+    Mailbox::Pop result = Mailbox::Pop::timeout;
+    MessageID id = 0;
+    std::thread thread;
+
+    Receiver(Mailbox& mb, std::uint64_t timeoutNs) {
+        thread = std::thread([this, &mb, timeoutNs] {
+            Message* m = nullptr;
+            result = mb.pop(timeoutNs, m);
+            const MessagePtr owned(m);
+            id = m != nullptr ? m->bhdr.message_id : 0;
+        });
+    }
+    void join() { thread.join(); }
+};
+
+}  // namespace
+
+TEST_CASE("mailbox: messages come out in the order they were pushed", "[mailbox]") {
+    Pool pool(PoolSize, PoolSize);
+    Mailbox mb;
+    REQUIRE(mb.push(numbered(pool, 1)));
+    REQUIRE(mb.push(numbered(pool, 2)));
+    IntrusiveQueue<Message> batch;
+    batch.enqueue(numbered(pool, 3));
+    batch.enqueue(numbered(pool, 4));
+    REQUIRE(mb.pushAll(batch));
+    REQUIRE(batch.empty());
+    IntrusiveQueue<Message> none;
+    REQUIRE(mb.pushAll(none));  // nothing to push: fine
+
+    REQUIRE(popId(mb) == 1);  // the receiver now holds 2, 3 and 4 apart from the shared queue
+    REQUIRE(mb.push(numbered(pool, 5)));
+    REQUIRE(popId(mb) == 2);
+    REQUIRE(popId(mb) == 3);
+    REQUIRE(popId(mb) == 4);
+    REQUIRE(popId(mb) == 5);
+    Message* m = nullptr;
+    REQUIRE(mb.pop(0, m) == Mailbox::Pop::timeout);
+    REQUIRE(m == nullptr);
+    REQUIRE(pool.core().count() == PoolSize);
+}
+
+TEST_CASE("mailbox: pop with nothing queued times out after its timeout", "[mailbox]") {
+    Mailbox mb;
+    Message* m = nullptr;
+    const auto t0 = std::chrono::steady_clock::now();
+    REQUIRE(mb.pop(0, m) == Mailbox::Pop::timeout);  // 0: a look, no wait
+    REQUIRE(mb.pop(std::chrono::nanoseconds(50ms).count(), m) == Mailbox::Pop::timeout);
+    const auto waited = std::chrono::steady_clock::now() - t0;
+    REQUIRE(m == nullptr);
+    REQUIRE(waited >= 50ms);
+    REQUIRE(waited < 10s);
+    REQUIRE(mb.waiters() == 0);
+}
+
+TEST_CASE("mailbox: a push wakes a receiver blocked without a timeout", "[mailbox]") {
+    Pool pool(PoolSize, PoolSize);
+    Mailbox mb;
+    Receiver rx(mb, Forever);
+    REQUIRE(waitForWaiters(mb, 1));
+    REQUIRE(mb.push(numbered(pool, 7)));
+    rx.join();
+    REQUIRE(rx.result == Mailbox::Pop::message);
+    REQUIRE(rx.id == 7);
+    REQUIRE(mb.waiters() == 0);
+}
+
+TEST_CASE("mailbox: close wakes a blocked receiver, refuses pushes and hands back the queue", "[mailbox]") {
+    Pool pool(PoolSize, PoolSize);
+    Mailbox mb;
+    SECTION("a receiver blocked for ever wakes with closed") {
+        Receiver rx(mb, Forever);
+        REQUIRE(waitForWaiters(mb, 1));
+        REQUIRE(mb.close().empty());
+        rx.join();
+        REQUIRE(rx.result == Mailbox::Pop::closed);
+        mb.waitIdle();  // returns at once: nobody is inside pop()
+        REQUIRE(mb.waiters() == 0);
+    }
+    SECTION("queued messages come back in order, later pushes are refused") {
+        REQUIRE(mb.push(numbered(pool, 1)));
+        REQUIRE(mb.push(numbered(pool, 2)));
+        IntrusiveQueue<Message> rest = mb.close();
+        REQUIRE(mb.closed());
+        REQUIRE(rest.count() == 2);
+        MessagePtr first(rest.dequeue());
+        MessagePtr second(rest.dequeue());
+        REQUIRE(first->bhdr.message_id == 1);
+        REQUIRE(second->bhdr.message_id == 2);
+
+        Message* refused = numbered(pool, 3);
+        REQUIRE_FALSE(mb.push(refused));  // the caller still owns it
+        IntrusiveQueue<Message> batch;
+        batch.enqueue(refused);
+        REQUIRE_FALSE(mb.pushAll(batch));
+        REQUIRE(batch.count() == 1);  // left untouched
+        MessagePtr back(batch.dequeue());
+        REQUIRE(back->bhdr.message_id == 3);
+
+        Message* m = nullptr;
+        REQUIRE(mb.pop(Forever, m) == Mailbox::Pop::closed);  // no wait once closed
+        REQUIRE(m == nullptr);
+    }
+}
+
+TEST_CASE("mailbox: reopen gives an empty open mailbox and returns what it held to the pool", "[mailbox]") {
+    Pool pool(PoolSize, PoolSize);
+    Mailbox mb;
+    REQUIRE(mb.push(numbered(pool, 1)));
+    REQUIRE(mb.push(numbered(pool, 2)));
+    REQUIRE(popId(mb) == 1);  // 2 now waits on the receiver's side of the mailbox
+    REQUIRE(mb.push(numbered(pool, 3)));
+    IntrusiveQueue<Message> rest = mb.close();
+    REQUIRE(rest.count() == 1);  // 3; 2 stays inside until reopen or discard
+    MessagePtr three(rest.dequeue());
+    REQUIRE(three->bhdr.message_id == 3);
+    three.reset();
+    REQUIRE(pool.core().count() == PoolSize - 1);
+
+    mb.reopen();
+    REQUIRE_FALSE(mb.closed());
+    REQUIRE(pool.core().count() == PoolSize);  // 2 went back
+    Message* m = nullptr;
+    REQUIRE(mb.pop(0, m) == Mailbox::Pop::timeout);  // nothing of the previous life
+    REQUIRE(mb.push(numbered(pool, 4)));
+    REQUIRE(popId(mb) == 4);
+
+    Receiver rx(mb, Forever);  // and a receiver blocks and wakes again
+    REQUIRE(waitForWaiters(mb, 1));
+    REQUIRE(mb.push(numbered(pool, 5)));
+    rx.join();
+    REQUIRE(rx.result == Mailbox::Pop::message);
+    REQUIRE(rx.id == 5);
+}
+
+TEST_CASE("mailbox: discard and the destructor return every held message to its pool", "[mailbox]") {
+    Pool pool(PoolSize, PoolSize);
+    SECTION("discard after close") {
+        Mailbox mb;
+        for (MessageID id = 1; id <= 4; ++id) {
+            REQUIRE(mb.push(numbered(pool, id)));
+        }
+        REQUIRE(popId(mb) == 1);
+        (void)mb.close();  // hands back nothing: the receiver's side holds 2..4
+        REQUIRE(pool.core().count() == PoolSize - 3);
+        mb.discard();
+        REQUIRE(pool.core().count() == PoolSize);
+    }
+    SECTION("destructor") {
+        {
+            Mailbox mb;
+            for (MessageID id = 1; id <= 4; ++id) {
+                REQUIRE(mb.push(numbered(pool, id)));
+            }
+            REQUIRE(popId(mb) == 1);
+            REQUIRE(mb.push(numbered(pool, 5)));
+            REQUIRE(pool.core().count() == PoolSize - 4);
+        }
+        REQUIRE(pool.core().count() == PoolSize);
+    }
+}
