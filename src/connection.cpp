@@ -223,6 +223,10 @@ void Connection::submit(Message* m) {
         close(AmpeStatus::channel_closed);
         return;
     }
+    if (phase_ == Phase::peerGone) {
+        loop_.delivery().bounce(*group_, m, AmpeStatus::send_failed);  // the channel closes at end of stream
+        return;
+    }
     if (refuse(*m)) {
         loop_.delivery().bounce(*group_, m, AmpeStatus::not_allowed);
         return;
@@ -242,7 +246,7 @@ void Connection::submit(Message* m) {
 bool Connection::canSend() const noexcept {
     const Message* head = out_.front();
     // After our bye only the answer to the peer's bye may still go (both said bye at once).
-    return head != nullptr && (!byeWritten() || SendQueue::isByeResponse(*head));
+    return head != nullptr && phase_ != Phase::peerGone && (!byeWritten() || SendQueue::isByeResponse(*head));
 }
 
 void Connection::flush() {
@@ -266,6 +270,10 @@ void Connection::flush() {
             if (err == EAGAIN || err == EWOULDBLOCK) {
                 break;
             }
+            if ((err == EPIPE || err == ECONNRESET) && input_ != Input::ended) {
+                onPeerGone();
+                return;
+            }
             close(ioFailureStatus(err, AmpeStatus::send_failed));
             return;
         }
@@ -284,13 +292,25 @@ void Connection::flush() {
     updateInterest();
 }
 
-// Our FIN follows the ByeSignal; what the peer sent meanwhile is dropped unread, so that the close is not
-// a reset that could discard the signal in flight.
+// The peer closed its socket (after a ByeSignal of its own, say): what is queued comes back now, and the
+// channel reads on to the end of the stream, so the frames the peer sent before it closed (its ByeSignal
+// among them) are delivered before the channel closes.
+void Connection::onPeerGone() noexcept {
+    phase_ = Phase::peerGone;
+    IntrusiveQueue<Message> unsent = out_.takeAll();
+    while (Message* m = unsent.dequeue()) {
+        loop_.delivery().bounce(*group_, m, AmpeStatus::send_failed);
+    }
+    updateInterest();
+}
+
+// Our FIN follows the ByeSignal. The socket itself stays open (the loop lingers on it, dropping what comes)
+// until the peer closes too: a TCP socket closed while the peer still writes answers with a reset, which
+// would discard the frames of ours the peer has not received yet — the ByeSignal among them.
 void Connection::endAfterSignal() noexcept {
     ::shutdown(fd_.get(), SHUT_WR);
-    std::vector<std::uint8_t>& buf = loop_.buffers().recv;
-    while (::recv(fd_.get(), buf.data(), buf.size(), 0) > 0) {
-    }
+    unwatch();
+    loop_.linger(std::move(fd_));
     close(AmpeStatus::channel_closed);
 }
 

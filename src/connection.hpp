@@ -18,12 +18,17 @@ class Connection final : public Channel {
   public:
     /// What may be sent.
     enum class Phase : std::uint8_t {
-        awaitingAnswer,  // accepted: until the application queues the HelloResponse, only it (or a bye) may
-                         // go
-        open,            // anything
-        byeSent,         // our bye is written: only the answer to the peer's bye may still go
-        byeSentUnanswered,  // accepted: our bye is written before any HelloResponse (the same, and nothing
-                            // but a bye is accepted from the application)
+        /// Accepted: until the application queues the HelloResponse, only it (or a bye) may go.
+        awaitingAnswer,
+        /// Anything may go.
+        open,
+        /// Our bye is written: only the answer to the peer's bye may still go.
+        byeSent,
+        /// Accepted, our bye written before any HelloResponse: as byeSent, and nothing but a bye is taken.
+        byeSentUnanswered,
+        /// A write found the peer closed (EPIPE, ECONNRESET): nothing more is sent, but what it sent before
+        /// it closed is still read and delivered.
+        peerGone,
     };
     /// Whether it reads.
     enum class Input : std::uint8_t {
@@ -70,6 +75,7 @@ class Connection final : public Channel {
     [[nodiscard]] bool retire(std::size_t written, bool& ended);
     [[nodiscard]] bool canSend() const noexcept;
     void endAfterSignal() noexcept;
+    void onPeerGone() noexcept;
     [[nodiscard]] bool refuse(const Message& m) noexcept;
     [[nodiscard]] bool byeWritten() const noexcept {
         return phase_ == Phase::byeSent || phase_ == Phase::byeSentUnanswered;

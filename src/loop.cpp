@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
+
+#include <sys/socket.h>
 
 #include "connection.hpp"
 #include "connector.hpp"
@@ -69,6 +72,10 @@ void Loop::dispatch(const PollEvent& ev) {
         inbox_.drain();  // the inbox itself is looked at every pass
         return;
     }
+    if ((ev.token & 0xFFFFu) == 0) {
+        onLingerEvent(ev.token);
+        return;
+    }
     if (Channel* ch = find(ev.token)) {
         ch->onEvent(ev.events);
     }
@@ -133,13 +140,16 @@ void Loop::schedule(Channel& ch, Clock::time_point when) {
 
 int Loop::nextTimeoutMs() const {
     const int live = liveness_.timeoutMs();  // -1: nothing watched
-    if (timers_.empty()) {
+    if (timers_.empty() && lingering_.empty()) {
         return live;  // -1 when nothing is watched either: sleep until something happens
     }
     const auto now = Clock::now();
     auto soonest = Clock::time_point::max();
     for (const Timer& t : timers_) {
         soonest = std::min(soonest, t.when);
+    }
+    for (const Lingering& l : lingering_) {
+        soonest = std::min(soonest, l.until);
     }
     const long long untilMs =
         soonest <= now ? 0 : std::chrono::ceil<std::chrono::milliseconds>(soonest - now).count();
@@ -152,10 +162,11 @@ void Loop::processTimers() {
         Channel* ch = find(token);
         return ch != nullptr ? ch->asConnection() : nullptr;
     });
+    const auto now = Clock::now();
+    dropLingering(now);
     if (timers_.empty()) {
         return;
     }
-    const auto now = Clock::now();
     std::vector<Timer> due;
     due.swap(timers_);  // what fires may schedule itself again
     for (const Timer& t : due) {
@@ -165,6 +176,54 @@ void Loop::processTimers() {
             ch->onTimer();
         }
     }
+}
+
+void Loop::linger(UniqueFd fd) noexcept {
+    if (!fd || lingering_.size() >= MaxLingering) {
+        return;  // closes now
+    }
+    const std::uint64_t token = ++lingerSeq_ << 16;  // channel number 0: never a channel's token
+    try {
+        poller_->add(fd.get(), PollEvents::In, token);
+        lingering_.push_back(Lingering{token, std::move(fd), Clock::now() + LingerLimit});
+    } catch (...) {
+        poller_->remove(fd.get());  // no-op when the add failed; fd closes
+    }
+}
+
+// Read and dropped until the peer's end of stream (or an error): then the socket closes without a reset.
+void Loop::onLingerEvent(std::uint64_t token) noexcept {
+    const auto it = std::find_if(lingering_.begin(), lingering_.end(),
+                                 [token](const Lingering& l) { return l.token == token; });
+    if (it == lingering_.end()) {
+        return;
+    }
+    std::vector<std::uint8_t>& buf = buffers_.recv;
+    for (;;) {
+        const ssize_t n = ::recv(it->fd.get(), buf.data(), buf.size(), 0);
+        if (n > 0) {
+            continue;
+        }
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return;
+        }
+        break;  // end of stream or an error: the peer is done
+    }
+    poller_->remove(it->fd.get());
+    lingering_.erase(it);
+}
+
+void Loop::dropLingering(Clock::time_point now) noexcept {
+    std::erase_if(lingering_, [this, now](const Lingering& l) {
+        if (now < l.until) {
+            return false;
+        }
+        poller_->remove(l.fd.get());
+        return true;
+    });
 }
 
 void Loop::waitForPool(Channel& ch) {
@@ -253,6 +312,7 @@ void Loop::teardown(std::vector<Inbox::DestroyCommand*>& cmds) noexcept {
         }
     }
     graveyard_.clear();
+    dropLingering(Clock::time_point::max());
     delivery_.discardAll();
 }
 

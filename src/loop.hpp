@@ -81,9 +81,24 @@ class Loop {
     void flushLater(Channel& ch);
     [[nodiscard]] std::uint32_t passNumber() const noexcept { return pass_; }
 
+    /// Keeps the socket of a channel that closed after writing its ByeSignal open until the peer closes
+    /// too (or LingerLimit passes), reading and dropping what comes.
+    void linger(UniqueFd fd) noexcept;
+
     [[nodiscard]] PoolBatches& pool() noexcept { return batches_; }
 
   private:
+    struct Lingering {
+        std::uint64_t token;  // channel number 0: no channel's
+        UniqueFd fd;
+        Clock::time_point until;
+    };
+    static constexpr auto LingerLimit = std::chrono::seconds(30);
+    static constexpr std::size_t MaxLingering = 1024;
+
+    void onLingerEvent(std::uint64_t token) noexcept;
+    void dropLingering(Clock::time_point now) noexcept;
+
     struct Timer {
         std::uint64_t token;
         Clock::time_point when;
@@ -116,6 +131,8 @@ class Loop {
     std::vector<std::unique_ptr<Channel>> table_;  // indexed by channel number
     std::vector<std::unique_ptr<Channel>> graveyard_;
     std::vector<Timer> timers_;
+    std::vector<Lingering> lingering_;
+    std::uint64_t lingerSeq_ = 0;
     std::vector<std::uint64_t> waitingForPool_;
     std::vector<std::uint64_t> toFlush_;
     std::vector<Resolver::Result> resolved_;

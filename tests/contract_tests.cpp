@@ -773,3 +773,147 @@ TEST_CASE("contract: a server that says bye before answering the Hello still may
     CHECK(statusOf(*back) == AmpeStatus::not_allowed);
     CHECK(bodyText(*back) == "after the bye");
 }
+
+namespace {
+// Counts what a receiver gets from its peer: application messages (in order), the ByeSignal, the close
+// notice; a message of ours given back must say send_failed.
+struct ByeTally {
+    std::vector<std::string> requests;
+    bool byeSeen = false;
+    bool noticeSeen = false;
+    int givenBack = 0;
+
+    void note(const Message& m) {
+        if (m.isReturned()) {
+            CHECK(statusOf(m) == AmpeStatus::send_failed);
+            ++givenBack;
+        } else if (m.bhdr.proto.origin == OriginFlag::engine) {
+            noticeSeen = noticeSeen || m.isCloseNotice();  // else pool_empty
+        } else if (m.bhdr.proto.mtype == MessageType::bye) {
+            byeSeen = true;
+        } else {
+            CHECK_FALSE(byeSeen);
+            requests.emplace_back(bodyText(m));
+        }
+    }
+    void checkAll(int n) const {
+        CHECK(byeSeen);
+        CHECK(noticeSeen);
+        std::vector<std::string> expected;
+        for (int i = 0; i < n; ++i) {
+            expected.push_back(std::to_string(i));
+        }
+        CHECK(requests == expected);
+    }
+};
+}  // namespace
+
+TEST_CASE("contract: a paused receiver that writes to a peer gone after its ByeSignal still gets all of it",
+          "[contract][bye]") {
+    const bool uds = GENERATE(false, true);
+    CAPTURE(uds);
+    // The receiver's pool holds 4 messages: it pauses long before the 20 signals and the ByeSignal are read.
+    Options small = DefaultOptions;
+    small.initialPoolMsgs = 4;
+    small.maxPoolMsgs = 4;
+    std::unique_ptr<Reactor> rcvEngine = Reactor::Create(small);
+    std::unique_ptr<Reactor> sndEngine = Reactor::Create();
+    Ampe& ra = rcvEngine->ampe();
+    Ampe& sa = sndEngine->ampe();
+    DestroyChannels rcv(ra);
+    DestroyChannels snd(sa);
+    const std::uint16_t port = uds ? 0 : findFreeTcpPort();
+    const std::string path = uds ? tempUdsPath() : std::string();
+    startListener(ra, *rcv, serverCfg(uds, port, path));
+    const Connection c = connect(ra, *rcv, *snd, clientCfg(uds, port, path), &sa);
+
+    for (int i = 0; i < 20; ++i) {
+        MessagePtr m = appMessage(sa, MessageRole::signal, c.clientCn, std::to_string(i));
+        (void)snd->enqueueToPeer(m);
+    }
+    MessagePtr bye = byeMessage(sa, MessageRole::signal, c.clientCn);
+    (void)snd->enqueueToPeer(bye);
+    expectClosedSignal(*snd, c.clientCn);  // the sender's channel is closed
+
+    // While paused, the receiver writes to the peer that said goodbye (what it received is held: the pool
+    // stays dry). Its writes may be taken and dropped, or come back send_failed; what the peer sent
+    // before must not be lost either way (a reset of the peer's socket would discard it in flight).
+    ByeTally tally;
+    std::vector<MessagePtr> held;
+    for (int k = 0; k < 3; ++k) {
+        MessagePtr hi = appMessage(ra, MessageRole::signal, c.serverCn, "hi");
+        (void)rcv->enqueueToPeer(hi);
+        while (MessagePtr m = rcv->waitReceive(waitReceive_SEC_TIMEOUT / 5)) {
+            tally.note(*m);
+            held.push_back(std::move(m));
+        }
+    }
+    CHECK_FALSE(tally.noticeSeen);  // still open: the rest is not read yet
+    held.clear();                   // the pool refills: reading resumes
+    while (!tally.noticeSeen) {
+        MessagePtr m = expectMessage(*rcv);
+        tally.note(*m);
+    }
+    tally.checkAll(20);
+}
+
+TEST_CASE(
+    "contract: a write that finds the peer closed gives back the unsent and still delivers what it sent",
+    "[contract][bye]") {
+    // A raw peer sends 20 signals and a ByeSignal, then closes its socket for good; the receiver, paused
+    // by its 4-message pool, writes to it until a write fails.
+    const bool uds = GENERATE(false, true);
+    CAPTURE(uds);
+    Options small = DefaultOptions;
+    small.initialPoolMsgs = 4;
+    small.maxPoolMsgs = 4;
+    std::unique_ptr<Reactor> engine = Reactor::Create(small);
+    Ampe& ampe = engine->ampe();
+    DestroyChannels rcv(ampe);
+    const std::uint16_t port = uds ? 0 : findFreeTcpPort();
+    const std::string path = uds ? tempUdsPath() : std::string();
+    startListener(ampe, *rcv, serverCfg(uds, port, path));
+    UniqueFd peer = rawPeer(uds, port, path);
+    const std::string hdr = uds ? "~connect_to:uds|" + path + "\r\n"
+                                : "~connect_to:tcp|127.0.0.1|" + std::to_string(port) + "\r\n";
+    REQUIRE(hardening::sendAll(peer.get(), wire::frame(1, wire::HelloRequestProto, 1, hdr, "")));
+    MessagePtr hello = expectMessage(*rcv);
+    REQUIRE(vcOf(*hello) == ValidCombination::HelloRequest);
+    const ChannelNumber cn = hello->bhdr.channel_number;
+    hello->bhdr.proto.role = MessageRole::response;
+    (void)rcv->enqueueToPeer(hello);
+    hardening::RawHeader h;
+    std::string payload;
+    REQUIRE(hardening::recvFrame(peer.get(), h, payload));  // read: the close below is a FIN, not a reset
+    REQUIRE(h.proto == wire::HelloResponseProto);
+    std::vector<std::uint8_t> all;
+    for (int i = 0; i < 20; ++i) {
+        const std::vector<std::uint8_t> f =
+            wire::frame(1, wire::AppSignalProto, 10 + i, "", std::to_string(i));
+        all.insert(all.end(), f.begin(), f.end());
+    }
+    constexpr std::uint8_t ByeSignalProto = 3 | (3 << 2);
+    const std::vector<std::uint8_t> byeFrame = wire::frame(1, ByeSignalProto, 99, "", "");
+    all.insert(all.end(), byeFrame.begin(), byeFrame.end());
+    REQUIRE(hardening::sendAll(peer.get(), all));
+    peer.reset();
+
+    ByeTally tally;
+    std::vector<MessagePtr> held;
+    for (int attempt = 0; attempt < 50 && tally.givenBack == 0; ++attempt) {
+        MessagePtr hi = appMessage(ampe, MessageRole::signal, cn, "hi");
+        (void)rcv->enqueueToPeer(hi);  // the first may be taken (the peer answers with a reset)
+        while (MessagePtr m = rcv->waitReceive(waitReceive_SEC_TIMEOUT / 5)) {
+            tally.note(*m);
+            held.push_back(std::move(m));
+        }
+    }
+    REQUIRE(tally.givenBack > 0);   // a write failed: the peer is gone
+    CHECK_FALSE(tally.noticeSeen);  // and the channel still reads what the peer sent
+    held.clear();
+    while (!tally.noticeSeen) {
+        MessagePtr m = expectMessage(*rcv);
+        tally.note(*m);
+    }
+    tally.checkAll(20);
+}
