@@ -17,7 +17,7 @@ namespace {
 
 // Throws the status carried by a message the engine sent back.
 void throwIfFailed(const Message& msg) {
-    status_to_error(raw_to_status(msg.bhdr.status));
+    status_to_error(msg.status());
 }
 
 MessagePtr receive(ChannelGroup& chnls, std::uint64_t timeout = 10 * waitReceive_SEC_TIMEOUT) {
@@ -30,12 +30,7 @@ MessagePtr receive(ChannelGroup& chnls, std::uint64_t timeout = 10 * waitReceive
 
 // A bye signal with oob: closes the channel at once, without sending anything.
 void closeNow(Ampe& ampe, ChannelGroup& chnls, ChannelNumber channel) {
-    MessagePtr bye = ampe.get(AllocationStrategy::always);
-    bye->bhdr.proto.mtype = MessageType::bye;
-    bye->bhdr.proto.role = MessageRole::signal;
-    bye->bhdr.proto.oob = Oob::on;
-    bye->bhdr.channel_number = channel;
-    chnls.enqueueToPeer(bye);
+    chnls.enqueueToPeer(ampe.byeSignal(channel));  // ByeSignal, oob
 }
 
 }  // namespace
@@ -170,15 +165,15 @@ AmpeStatus handleStartOfListener(const Configurator& cfg, bool runTheSame) {
     cfg.prepareRequest(*msg);
     const BinaryHeader corrInfo = chnls->enqueueToPeer(msg);
     MessagePtr resp = receive(*chnls);
-    if (resp->bhdr.channel_number != corrInfo.channel_number ||
-        resp->bhdr.proto.mtype != MessageType::welcome || resp->bhdr.proto.role != MessageRole::response) {
+    if (resp->channel() != corrInfo.channel_number || resp->type() != MessageType::welcome ||
+        resp->role() != MessageRole::response) {
         throw AmpeError(AmpeStatus::invalid_message, "not the WelcomeResponse");
     }
     if (runTheSame) {
         // A second engine on the same address while the first still listens: listen_failed.
         return handleStartOfListener(cfg, false);
     }
-    return raw_to_status(resp->bhdr.status);
+    return resp->status();
 }
 
 AmpeStatus handleConnnectOfTcpClientServer() {
@@ -218,12 +213,11 @@ AmpeStatus handleConnect(const Configurator& srvCfg, const Configurator& cltCfg)
         connected.message_id != cltCorrInfo.message_id) {
         throw AmpeError(AmpeStatus::invalid_channel_number, "unexpected channels or id");
     }
-    helloOnServer->bhdr.proto.role = MessageRole::response;  // answer with the same message
+    helloOnServer->asResponse();  // answer with the same message
     chnls->enqueueToPeer(helloOnServer);
     MessagePtr helloResp = receive(*chnls);
-    const AmpeStatus st = raw_to_status(helloResp->bhdr.status);
-    if (helloResp->bhdr.channel_number != cltCorrInfo.channel_number ||
-        helloResp->bhdr.message_id != cltCorrInfo.message_id) {
+    const AmpeStatus st = helloResp->status();
+    if (helloResp->channel() != cltCorrInfo.channel_number || helloResp->id() != cltCorrInfo.message_id) {
         throw AmpeError(AmpeStatus::invalid_message_id, "HelloResponse does not match the Hello");
     }
 
@@ -231,15 +225,15 @@ AmpeStatus handleConnect(const Configurator& srvCfg, const Configurator& cltCfg)
     closeNow(ampe, *chnls, srvCorrInfo.channel_number);
     for (int i = 0; i < 2; ++i) {  // the ByeSignal itself, then the channel_closed signal
         MessagePtr m = receive(*chnls);
-        if (raw_to_status(m->bhdr.status) != AmpeStatus::channel_closed) {
-            throw AmpeError(raw_to_status(m->bhdr.status), "listener did not close");
+        if (m->status() != AmpeStatus::channel_closed) {
+            throw AmpeError(m->status(), "listener did not close");
         }
     }
     closeNow(ampe, *chnls, cltCorrInfo.channel_number);
     for (int i = 0; i < 2; ++i) {
         MessagePtr m = receive(*chnls);
-        if (raw_to_status(m->bhdr.status) != AmpeStatus::channel_closed) {
-            throw AmpeError(raw_to_status(m->bhdr.status), "client did not close");
+        if (m->status() != AmpeStatus::channel_closed) {
+            throw AmpeError(m->status(), "client did not close");
         }
     }
     return st;
@@ -258,9 +252,8 @@ AmpeStatus handleUpdateReceiver() {
     }
     chnls->updateReceiver();  // wake the receiver with a signal from the engine
     MessagePtr attention = receive(*chnls);
-    if (attention->bhdr.proto.origin != OriginFlag::engine ||
-        attention->bhdr.proto.role != MessageRole::signal || attention->bhdr.channel_number != 0 ||
-        attention->bhdr.message_id != 0) {
+    if (!attention->fromEngine() || attention->role() != MessageRole::signal || attention->channel() != 0 ||
+        attention->id() != 0) {
         throw AmpeError(AmpeStatus::invalid_message, "not the receiver_update signal");
     }
     // Or hand the receiver a message of our own (another thread could do the same).
@@ -270,10 +263,10 @@ AmpeStatus handleUpdateReceiver() {
     attention->bhdr.message_id = 1;
     chnls->updateReceiver(attention);
     attention = receive(*chnls);
-    if (attention->bhdr.message_id != 1 || attention->bhdr.proto.origin != OriginFlag::application) {
+    if (attention->id() != 1 || attention->fromEngine()) {
         throw AmpeError(AmpeStatus::invalid_message, "not our message");
     }
-    return raw_to_status(attention->bhdr.status);  // receiver_update
+    return attention->status();  // receiver_update
 }
 
 TofuEchoServer::TofuEchoServer(Ampe& ampe, const Configurator& cfg) : ampe_(ampe), chnls_(ampe) {
@@ -304,8 +297,8 @@ bool TofuEchoServer::waitRequestSendResponse(MessageType mtype, std::uint64_t ti
         if (!msg) {
             return false;
         }
-        if (msg->bhdr.proto.origin == OriginFlag::engine) {
-            if (raw_to_status(msg->bhdr.status) == AmpeStatus::pool_empty) {
+        if (msg->fromEngine()) {
+            if (msg->status() == AmpeStatus::pool_empty) {
                 for (int i = 0; i < 2; ++i) {  // grow the pool; msg itself goes back too
                     MessagePtr fresh = Message::create(ampe_.getAllocator());
                     ampe_.put(fresh);
@@ -313,10 +306,10 @@ bool TofuEchoServer::waitRequestSendResponse(MessageType mtype, std::uint64_t ti
             }
             continue;  // pool_empty, or the channel_closed of a client that went away
         }
-        if (msg->bhdr.proto.mtype != mtype || msg->bhdr.proto.role != MessageRole::request) {
+        if (msg->type() != mtype || msg->role() != MessageRole::request) {
             continue;
         }
-        msg->bhdr.proto.role = MessageRole::response;  // same message: same channel and id
+        msg->asResponse();  // same message: same channel and id
         chnls_->enqueueToPeer(msg);
         return true;
     }
@@ -340,14 +333,14 @@ class TofuClient {
     bool awaitHello() {
         for (;;) {
             MessagePtr msg = receive(*chnls_);
-            if (msg->bhdr.channel_number != pending_) {
+            if (msg->channel() != pending_) {
                 continue;
             }
-            if (msg->bhdr.proto.origin == OriginFlag::application) {
+            if (!msg->fromEngine()) {
                 channel_ = pending_;
                 return true;  // HelloResponse
             }
-            if (msg->bhdr.proto.mtype == MessageType::hello) {
+            if (msg->type() == MessageType::hello) {
                 receive(*chnls_);  // after the failed Hello comes its channel_closed signal
                 return false;
             }
@@ -359,18 +352,12 @@ class TofuClient {
         return awaitHello();
     }
 
-    void sendBye() {
-        MessagePtr bye = ampe_.get(AllocationStrategy::always);
-        bye->bhdr.proto.mtype = MessageType::bye;
-        bye->bhdr.proto.role = MessageRole::request;
-        bye->bhdr.channel_number = channel_;
-        chnls_->enqueueToPeer(bye);
-    }
+    void sendBye() { chnls_->enqueueToPeer(ampe_.byeRequest(channel_)); }
 
     void awaitByeResponse() {
         for (;;) {
             MessagePtr msg = receive(*chnls_);
-            if (msg->bhdr.proto.mtype == MessageType::bye && msg->bhdr.proto.role == MessageRole::response) {
+            if (msg->type() == MessageType::bye && msg->role() == MessageRole::response) {
                 return;  // the channel_closed signal follows
             }
         }
@@ -488,6 +475,8 @@ namespace {
 
 // Keeps a client connecting: sends a Hello whenever none is pending and reads the engine's answers.
 // Feed it every message the group receives; it says when the connection stands.
+// The original's recipe, kept as it is. Its promoted form is tofu::Client (include/tofu/client.hpp): backoff
+// with limits, each new channel reported, and request/response calls from any thread, correlated by id.
 class ClientConnector {
   public:
     ClientConnector(Ampe& ampe, ChannelGroup& chnls, Configurator cfg)
@@ -504,11 +493,11 @@ class ClientConnector {
 
     /// true once connected. Failed Hellos and their channel_closed signals re-arm kick().
     bool tryToConnect(const MessagePtr& received) {
-        if (!received || received->bhdr.channel_number != pending_) {
+        if (!received || received->channel() != pending_) {
             return channel_ != 0;
         }
-        const AmpeStatus st = raw_to_status(received->bhdr.status);
-        if (received->bhdr.proto.origin == OriginFlag::application && st == AmpeStatus::success) {
+        const AmpeStatus st = received->status();
+        if (!received->fromEngine() && st == AmpeStatus::success) {
             channel_ = pending_;  // the HelloResponse
             pending_ = 0;
             return true;
@@ -564,7 +553,7 @@ AmpeStatus handleReConnectViaConnector(const Configurator& srvCfg, const Configu
         if (connector.tryToConnect(msg)) {
             break;
         }
-        if (msg->bhdr.proto.mtype == MessageType::hello && ++failures == StartServerAfter) {
+        if (msg->type() == MessageType::hello && ++failures == StartServerAfter) {
             server = std::make_unique<TofuEchoServer>(engB->ampe(), srvCfg);
         }
     }
@@ -573,18 +562,14 @@ AmpeStatus handleReConnectViaConnector(const Configurator& srvCfg, const Configu
     }
 
     // Connected: leave politely — ByeRequest, the server's ByeResponse, then the channel closes.
-    MessagePtr bye = engA->ampe().get(AllocationStrategy::always);
-    bye->bhdr.proto.mtype = MessageType::bye;
-    bye->bhdr.proto.role = MessageRole::request;
-    bye->bhdr.channel_number = connector.channel();
-    chnls->enqueueToPeer(bye);
+    chnls->enqueueToPeer(engA->ampe().byeRequest(connector.channel()));
     if (!server->recvByeRequest_sendByeResponse(10 * waitReceive_SEC_TIMEOUT)) {
         return AmpeStatus::communication_failed;
     }
     for (;;) {
         MessagePtr msg = receive(*chnls);
-        if (msg->bhdr.proto.mtype == MessageType::bye && msg->bhdr.proto.role == MessageRole::response) {
-            return raw_to_status(msg->bhdr.status);
+        if (msg->type() == MessageType::bye && msg->role() == MessageRole::response) {
+            return msg->status();
         }
     }
 }

@@ -32,7 +32,7 @@ void roundTrips(tofu::Ampe& ampe, const tofu::Configurator& server, const tofu::
     srv->enqueueToPeer(welcome);
     tofu::MessagePtr welcomed = receive(*srv);
     fmt::print("[{}] listening:   {}\n", label, welcomed->bhdr);
-    tofu::status_to_error(tofu::raw_to_status(welcomed->bhdr.status));
+    tofu::status_to_error(welcomed->status());
 
     // Hello: the client connects; the HelloRequest itself travels to the server, which answers.
     tofu::MessagePtr hello = ampe.get(tofu::AllocationStrategy::always);
@@ -41,22 +41,17 @@ void roundTrips(tofu::Ampe& ampe, const tofu::Configurator& server, const tofu::
     tofu::MessagePtr helloReq = receive(*srv);
     const std::string_view cfg = helloReq->thdrs.view();
     fmt::print("[{}] server got:  {}  {}\n", label, helloReq->bhdr, cfg.substr(0, cfg.find('\r')));
-    helloReq->bhdr.proto.role = tofu::MessageRole::response;
+    helloReq->asResponse();
     srv->enqueueToPeer(helloReq);
     tofu::MessagePtr helloResp = receive(*cli);
     fmt::print("[{}] client got:  {}\n", label, helloResp->bhdr);
-    tofu::status_to_error(tofu::raw_to_status(helloResp->bhdr.status));
+    tofu::status_to_error(helloResp->status());
 
     // Requests and responses; the server echoes the body upper-cased.
     const auto start = std::chrono::steady_clock::now();
     constexpr int Rounds = 1000;
     for (int i = 0; i < Rounds; ++i) {
-        tofu::MessagePtr req = ampe.get(tofu::AllocationStrategy::always);
-        req->bhdr.proto.mtype = tofu::MessageType::regular;
-        req->bhdr.proto.role = tofu::MessageRole::request;
-        req->bhdr.channel_number = helloHdr.channel_number;
-        req->body.assign(fmt::format("hello tofu #{}", i));
-        cli->enqueueToPeer(req);
+        cli->enqueueToPeer(ampe.request(helloHdr.channel_number, fmt::format("hello tofu #{}", i)));
 
         tofu::MessagePtr got = receive(*srv);
         for (std::uint8_t* p = got->body.data(); p != got->body.data() + got->body.size(); ++p) {
@@ -64,7 +59,7 @@ void roundTrips(tofu::Ampe& ampe, const tofu::Configurator& server, const tofu::
                 *p = static_cast<std::uint8_t>(*p - 'a' + 'A');
             }
         }
-        got->bhdr.proto.role = tofu::MessageRole::response;
+        got->asResponse();
         srv->enqueueToPeer(got);
 
         tofu::MessagePtr resp = receive(*cli);
@@ -78,13 +73,9 @@ void roundTrips(tofu::Ampe& ampe, const tofu::Configurator& server, const tofu::
                static_cast<double>(us.count()) / Rounds);
 
     // Bye: request, response, and the client's channel closes.
-    tofu::MessagePtr bye = ampe.get(tofu::AllocationStrategy::always);
-    bye->bhdr.proto.mtype = tofu::MessageType::bye;
-    bye->bhdr.proto.role = tofu::MessageRole::request;
-    bye->bhdr.channel_number = helloHdr.channel_number;
-    cli->enqueueToPeer(bye);
+    cli->enqueueToPeer(ampe.byeRequest(helloHdr.channel_number));
     tofu::MessagePtr byeReq = receive(*srv);
-    byeReq->bhdr.proto.role = tofu::MessageRole::response;
+    byeReq->asResponse();
     srv->enqueueToPeer(byeReq);
     tofu::MessagePtr byeResp = receive(*cli);
     fmt::print("[{}] client got:  {}\n", label, byeResp->bhdr);

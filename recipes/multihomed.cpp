@@ -38,7 +38,7 @@ void MultiHomed::startListener(const Configurator& cfg) {
         if (!msg) {
             throw AmpeError(AmpeStatus::listen_failed, "MultiHomed: no WelcomeResponse in 10 s");
         }
-        if (msg->bhdr.channel_number != listener) {
+        if (msg->channel() != listener) {
             // A client of a listener started before this one, or engine news: serve it later, in order.
             early_.push_back(std::move(msg));
             continue;
@@ -82,10 +82,10 @@ void MultiHomed::mainLoop() {
         if (!msg) {
             continue;
         }
-        if (raw_to_status(msg->bhdr.status) == AmpeStatus::receiver_update) {
+        if (msg->status() == AmpeStatus::receiver_update) {
             return;  // stop() asks (or another thread, with updateReceiver(msg))
         }
-        if (isListener(msg->bhdr.channel_number)) {
+        if (isListener(msg->channel())) {
             return;  // news from a listener is bad news (it closed): this server is no longer what it was
         }
         if (!services_.onMessage(msg)) {

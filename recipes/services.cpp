@@ -38,20 +38,20 @@ bool EchoService::onMessage(MessagePtr& msg) {
 
     // The engine's news: only pool_empty asks for something. Statuses of application messages belong to
     // the application; keep the two apart in your own services.
-    if (msg->bhdr.proto.origin == OriginFlag::engine) {
-        if (raw_to_status(msg->bhdr.status) == AmpeStatus::pool_empty) {
+    if (msg->fromEngine()) {
+        if (msg->status() == AmpeStatus::pool_empty) {
             MessagePtr fresh = Message::create(ampe_->getAllocator());  // grow the pool by one
             ampe_->put(fresh);
         }
         return true;  // channel_closed and the like: nothing to answer
     }
 
-    switch (msg->bhdr.proto.role) {
+    switch (msg->role()) {
         case MessageRole::request:
-            msg->bhdr.proto.role = MessageRole::response;  // same message: same id, headers and body
+            msg->asResponse();  // same message: same id, headers and body
             break;
         case MessageRole::signal:
-            if (msg->bhdr.proto.mtype == MessageType::bye) {
+            if (msg->type() == MessageType::bye) {
                 return true;  // a ByeSignal ends its channel on both sides: there is nobody to echo it to
             }
             break;  // back as it came
@@ -60,7 +60,7 @@ bool EchoService::onMessage(MessagePtr& msg) {
             // could stop it for everybody.
             return true;
     }
-    if (msg->bhdr.proto.mtype == MessageType::regular) {  // Hello and Bye cost nothing
+    if (msg->type() == MessageType::regular) {  // Hello and Bye cost nothing
         --rest_;
         ++echoed_;
     }
@@ -83,12 +83,12 @@ EchoClient::EchoClient(Ampe& ampe, const Configurator& cfg, std::uint16_t echoes
     channel_ = chnls_->enqueueToPeer(hello).channel_number;
 
     MessagePtr resp = next();
-    if (resp->bhdr.proto.origin == OriginFlag::engine) {
+    if (resp->fromEngine()) {
         // The Hello came back from the engine: connect failed (a channel_closed signal follows; the group's
         // destruction discards it).
-        throw AmpeError(raw_to_status(resp->bhdr.status), "echo client: connect failed");
+        throw AmpeError(resp->status(), "echo client: connect failed");
     }
-    if (resp->bhdr.proto.mtype != MessageType::hello || resp->bhdr.proto.role != MessageRole::response) {
+    if (resp->type() != MessageType::hello || resp->role() != MessageRole::response) {
         throw AmpeError(AmpeStatus::invalid_message, "echo client: HelloResponse expected");
     }
 }
@@ -99,8 +99,7 @@ MessagePtr EchoClient::next() {
         if (!msg) {
             throw AmpeError(AmpeStatus::communication_failed, "echo client: nothing received in 30 s");
         }
-        if (msg->bhdr.proto.origin == OriginFlag::engine &&
-            raw_to_status(msg->bhdr.status) == AmpeStatus::pool_empty) {
+        if (msg->fromEngine() && msg->status() == AmpeStatus::pool_empty) {
             continue;  // returning msg to the pool is the answer
         }
         return msg;
@@ -110,22 +109,17 @@ MessagePtr EchoClient::next() {
 AmpeStatus EchoClient::run() {
     try {
         for (std::uint16_t id = 1; id <= echoes_ && id != 0; ++id) {
-            MessagePtr req = ampe_.get(AllocationStrategy::always);
-            req->bhdr.proto.mtype = MessageType::regular;
-            req->bhdr.proto.role = MessageRole::request;
-            req->bhdr.channel_number = channel_;  // the channel the Hello opened
-            req->bhdr.message_id = id;            // our own ids: 1..N
             const std::string body = "echo " + std::to_string(id);
-            req->body.assign(body);
+            MessagePtr req = ampe_.request(channel_, body);  // on the channel the Hello opened
+            req->bhdr.message_id = id;                       // our own ids: 1..N
             chnls_->enqueueToPeer(req);
 
             MessagePtr resp = next();
-            if (resp->bhdr.proto.origin == OriginFlag::engine) {
-                status_ = raw_to_status(resp->bhdr.status);  // the channel closed under us
+            if (resp->fromEngine()) {
+                status_ = resp->status();  // the channel closed under us
                 return status_;
             }
-            if (resp->bhdr.proto.role != MessageRole::response || resp->bhdr.message_id != id ||
-                resp->body.view() != body) {
+            if (resp->role() != MessageRole::response || resp->id() != id || resp->body.view() != body) {
                 status_ = AmpeStatus::invalid_message;
                 return status_;
             }
@@ -134,15 +128,10 @@ AmpeStatus EchoClient::run() {
 
         // Close at once: nothing goes on the wire; the ByeSignal comes back from the engine with
         // channel_closed, then the channel_closed signal.
-        MessagePtr bye = ampe_.get(AllocationStrategy::always);
-        bye->bhdr.proto.mtype = MessageType::bye;
-        bye->bhdr.proto.role = MessageRole::signal;
-        bye->bhdr.proto.oob = Oob::on;
-        bye->bhdr.channel_number = channel_;
-        chnls_->enqueueToPeer(bye);
+        chnls_->enqueueToPeer(ampe_.byeSignal(channel_));  // ByeSignal, oob
         for (;;) {
             MessagePtr msg = next();
-            if (msg->isCloseNotice() && msg->bhdr.channel_number == channel_) {
+            if (msg->isCloseNotice() && msg->channel() == channel_) {
                 status_ = AmpeStatus::success;
                 return status_;
             }

@@ -1,4 +1,5 @@
 // Sample for docs/guide/advanced-topics.md: several groups, several listeners, and a clean shutdown.
+#include <chrono>
 #include <set>
 #include <string>
 
@@ -10,20 +11,15 @@ namespace {
 /// Closes every channel at once (ByeSignal, oob) and waits until the engine has confirmed each close.
 void closeAll(tofu::Ampe& ampe, tofu::ChannelGroup& chnls, std::set<tofu::ChannelNumber> open) {
     for (tofu::ChannelNumber ch : open) {
-        tofu::MessagePtr bye = ampe.get(tofu::AllocationStrategy::always);
-        bye->bhdr.proto.mtype = tofu::MessageType::bye;
-        bye->bhdr.proto.role = tofu::MessageRole::signal;
-        bye->bhdr.proto.oob = tofu::Oob::on;
-        bye->bhdr.channel_number = ch;
-        chnls.enqueueToPeer(bye);
+        chnls.enqueueToPeer(ampe.byeSignal(ch));  // ByeSignal, oob
     }
     while (!open.empty()) {
-        tofu::MessagePtr msg = chnls.waitReceive(5 * tofu::waitReceive_SEC_TIMEOUT);
+        tofu::MessagePtr msg = chnls.waitReceive(std::chrono::seconds(5));
         if (!msg) {
             break;  // give up waiting: destroying the group closes whatever is left
         }
         if (msg->isCloseNotice()) {  // not our ByeSignal coming back first: its header is the same
-            open.erase(msg->bhdr.channel_number);
+            open.erase(msg->channel());
         }
     }
 }
@@ -39,8 +35,8 @@ int main() {
         const std::string path = tofu::tempUdsPath();
 
         // --8<-- [start:groups]
-        tofu::DestroyChannels service(ampe);  // the main protocol
-        tofu::DestroyChannels admin(ampe);    // monitoring, on its own thread if you like
+        tofu::Group service = ampe.createGroup();  // the main protocol
+        tofu::Group admin = ampe.createGroup();    // monitoring, on its own thread if you like
         // Each group has its own queue: a channel's messages go to the group that opened it.
         // --8<-- [end:groups]
 
@@ -55,7 +51,7 @@ int main() {
         listeners.insert(service->enqueueToPeer(uds).channel_number);
         for (int i = 0; i < 2; ++i) {  // ...and both answers come back, in either order
             tofu::MessagePtr answer = samples::receive(*service);
-            tofu::raw_to_error(answer->bhdr.status);
+            tofu::raw_to_error(*answer);  // what failed, and why
         }
         // --8<-- [end:listeners]
 
@@ -64,11 +60,10 @@ int main() {
         const tofu::ChannelNumber adminCh = admin->enqueueToPeer(adminHello).channel_number;
         tofu::MessagePtr helloOnService =
             samples::receive(*service);  // the accepted channel belongs to service
-        bool ok = samples::expect(helloOnService->bhdr.proto.mtype == tofu::MessageType::hello, "hello");
-        helloOnService->bhdr.proto.role = tofu::MessageRole::response;
+        bool ok = samples::expect(helloOnService->is(tofu::ValidCombination::HelloRequest), "hello");
+        helloOnService->asResponse();
         service->enqueueToPeer(helloOnService);
-        ok = samples::expect(samples::receive(*admin)->bhdr.channel_number == adminCh, "admin connected") &&
-             ok;
+        ok = samples::expect(samples::receive(*admin)->channel() == adminCh, "admin connected") && ok;
 
         closeAll(ampe, *service, listeners);
         fmt::print("two groups, two listeners, closed\n");

@@ -27,6 +27,13 @@ void scopedLifetime(tofu::Ampe& ampe) {
 }  // destroyed here, even when an exception leaves the scope
 // --8<-- [end:raii]
 
+// --8<-- [start:raii-short]
+void scopedLifetimeShort(tofu::Ampe& ampe) {
+    tofu::Group chnls = ampe.createGroup();  // Group is DestroyChannels' C++ name; createGroup() makes one
+    // ... chnls->enqueueToPeer(...), chnls->waitReceive(...); chnls.get() is the ChannelGroup* ...
+}  // destroyed here
+// --8<-- [end:raii-short]
+
 // --8<-- [start:wake]
 bool wakeFromAnotherThread(tofu::ChannelGroup& chnls) {
     std::thread waker([&chnls] {
@@ -34,8 +41,7 @@ bool wakeFromAnotherThread(tofu::ChannelGroup& chnls) {
     });
     tofu::MessagePtr msg = chnls.waitReceive(tofu::waitReceive_INFINITE_TIMEOUT);
     waker.join();
-    return msg && msg->bhdr.proto.origin == tofu::OriginFlag::engine &&
-           tofu::raw_to_status(msg->bhdr.status) == tofu::AmpeStatus::receiver_update;
+    return msg && msg->fromEngine() && msg->status() == tofu::AmpeStatus::receiver_update;
 }
 // --8<-- [end:wake]
 
@@ -46,9 +52,8 @@ bool handOverAMessage(tofu::Ampe& ampe, tofu::ChannelGroup& chnls) {
     chnls.updateReceiver(note);  // note is empty now: the group's queue owns the message
 
     tofu::MessagePtr got = chnls.waitReceive(tofu::waitReceive_SEC_TIMEOUT);
-    return got && got->bhdr.proto.origin == tofu::OriginFlag::application &&
-           tofu::raw_to_status(got->bhdr.status) == tofu::AmpeStatus::receiver_update &&
-           got->body.view() == "reload the configuration";
+    return got && !got->fromEngine() && got->status() == tofu::AmpeStatus::receiver_update &&
+           got->text() == "reload the configuration";
 }
 // --8<-- [end:hand]
 
@@ -60,8 +65,9 @@ int main() {
         tofu::Ampe& ampe = reactor->ampe();
         explicitLifetime(ampe);
         scopedLifetime(ampe);
+        scopedLifetimeShort(ampe);
 
-        tofu::DestroyChannels chnls(ampe);
+        tofu::Group chnls = ampe.createGroup();
         const bool woken = wakeFromAnotherThread(*chnls);
         const bool handed = handOverAMessage(ampe, *chnls);
         fmt::print("woken: {}, handed over: {}\n", woken, handed);

@@ -1,5 +1,7 @@
 // Sample for docs/guide/error-handling.md: refusals (exceptions), failed listeners, bounded retries.
+#include <chrono>
 #include <optional>
+#include <system_error>
 
 #include "sample_support.hpp"
 
@@ -18,17 +20,28 @@ bool sendOrKeep(tofu::ChannelGroup& chnls, tofu::MessagePtr& msg) {
 }
 // --8<-- [end:refused]
 
+// --8<-- [start:refused-ec]
+bool sendOrKeepNoThrow(tofu::ChannelGroup& chnls, tofu::MessagePtr& msg) {
+    std::error_code ec;
+    chnls.enqueueToPeer(msg, ec);  // the same refusals, reported in ec instead of thrown
+    if (ec) {
+        fmt::print(stderr, "refused: {}\n", ec.message());  // ec == tofu::AmpeStatus::invalid_message_mode...
+    }
+    return !ec;
+}
+// --8<-- [end:refused-ec]
+
 // --8<-- [start:listen]
 tofu::AmpeStatus listen(tofu::Ampe& ampe, tofu::ChannelGroup& chnls, const tofu::Configurator& where) {
     tofu::MessagePtr welcome = ampe.get(tofu::AllocationStrategy::always);
     where.prepareRequest(*welcome);
     chnls.enqueueToPeer(welcome);
-    tofu::MessagePtr answer = chnls.waitReceive(5 * tofu::waitReceive_SEC_TIMEOUT);
+    tofu::MessagePtr answer = chnls.waitReceive(std::chrono::seconds(5));
     if (!answer) {
         return tofu::AmpeStatus::processing_failed;
     }
     // success; or, from the engine, listen_failed (address in use), invalid_address (not ours)...
-    return tofu::raw_to_status(answer->bhdr.status);
+    return answer->status();  // tofu::raw_to_status(answer->bhdr.status)
 }
 // --8<-- [end:listen]
 
@@ -41,14 +54,14 @@ std::optional<tofu::ChannelNumber> connectWithRetry(tofu::Ampe& ampe, tofu::Chan
         server.prepareRequest(*hello);
         const tofu::ChannelNumber ch = chnls.enqueueToPeer(hello).channel_number;
         for (;;) {
-            tofu::MessagePtr msg = chnls.waitReceive(5 * tofu::waitReceive_SEC_TIMEOUT);
+            tofu::MessagePtr msg = chnls.waitReceive(std::chrono::seconds(5));
             if (!msg) {
                 return std::nullopt;  // no answer at all: the caller decides
             }
-            if (msg->bhdr.channel_number != ch) {
+            if (msg->channel() != ch) {
                 continue;  // not about this attempt (a real client would handle it)
             }
-            if (msg->bhdr.proto.mtype == tofu::MessageType::hello && !msg->isReturned()) {
+            if (msg->type() == tofu::MessageType::hello && !msg->isReturned()) {
                 return ch;  // the HelloResponse
             }
             if (msg->isCloseNotice()) {
@@ -66,14 +79,15 @@ int main() {
     try {
         std::unique_ptr<tofu::Reactor> reactor = tofu::Reactor::Create();
         tofu::Ampe& ampe = reactor->ampe();
-        tofu::DestroyChannels chnls(ampe);
-        tofu::DestroyChannels other(ampe);
+        tofu::Group chnls = ampe.createGroup();
+        tofu::Group other = ampe.createGroup();
 
         tofu::MessagePtr noRole = ampe.get(tofu::AllocationStrategy::always);
         bool ok = samples::expect(!sendOrKeep(*chnls, noRole) && noRole != nullptr, "refused and kept");
-        ok = samples::expect(
-                 tofu::raw_to_status(noRole->bhdr.status) == tofu::AmpeStatus::invalid_message_mode,
-                 "reason in the header") &&
+        ok = samples::expect(noRole->status() == tofu::AmpeStatus::invalid_message_mode,
+                             "reason in the header") &&
+             ok;
+        ok = samples::expect(!sendOrKeepNoThrow(*chnls, noRole) && noRole != nullptr, "refused through ec") &&
              ok;
 
         const std::uint16_t port = tofu::findFreeTcpPort();

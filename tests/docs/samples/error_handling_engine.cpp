@@ -14,26 +14,24 @@ struct Tracker {
 
 // --8<-- [start:engine]
 void onEngineMessage(tofu::Ampe& ampe, const tofu::Message& msg, Tracker& t) {
-    const tofu::BinaryHeader& bh = msg.bhdr;
-    const tofu::AmpeStatus st = tofu::raw_to_status(bh.status);
+    const tofu::AmpeStatus st = msg.status();  // tofu::raw_to_status(msg.bhdr.status)
     if (msg.isCloseNotice()) {  // not the header: a signal of ours returned with channel_closed looks alike
-        t.channels.erase(bh.channel_number);  // the engine's last word about this channel
-        if (bh.channel_number == t.server) {
+        t.channels.erase(msg.channel());  // the engine's last word about this channel
+        if (msg.channel() == t.server) {
             t.server = 0;
             t.reconnect = true;  // send a new HelloRequest when it suits us
         }
         return;
     }
     if (msg.isReturned()) {  // one of our own messages, not sent; it may come even after the close notice
-        if (bh.proto.mtype == tofu::MessageType::hello || bh.proto.mtype == tofu::MessageType::welcome) {
+        if (msg.type() == tofu::MessageType::hello || msg.type() == tofu::MessageType::welcome) {
             // connect_failed, peer_disconnected, invalid_address, uds_path_not_found, listen_failed...:
             // the channel never opened; its close notice follows
-            fmt::print(stderr, "{} on channel {} failed: {}\n", bh.proto.mtype, bh.channel_number, st);
+            fmt::print(stderr, "{} on channel {} failed: {}\n", msg.type(), msg.channel(), st);
         } else {
             // send_failed, peer_disconnected, communication_failed, channel_closed, not_allowed...:
-            // bh and the body say which message; resend it (origin set back to application) or give up
-            fmt::print(stderr, "message {} on channel {} returned: {}\n", bh.message_id, bh.channel_number,
-                       st);
+            // header and body say which message; resend it (origin set back to application) or give up
+            fmt::print(stderr, "message {} on channel {} returned: {}\n", msg.id(), msg.channel(), st);
         }
         return;
     }

@@ -61,22 +61,21 @@ struct Outcome {
 };
 
 void onMessage(const tofu::Message& msg, PendingRequests& pending, Outcome& out) {
-    const tofu::BinaryHeader& bh = msg.bhdr;
     if (msg.isCloseNotice()) {
-        for (PendingRequests::Request& r : pending.takeChannel(bh.channel_number)) {
+        for (PendingRequests::Request& r : pending.takeChannel(msg.channel())) {
             // Written to the socket and never answered: the peer may or may not have acted on it.
             (r.idempotent ? out.resend : out.failed).push_back(std::move(r));
         }
         return;
     }
     if (msg.isReturned()) {
-        if (std::optional<PendingRequests::Request> r = pending.take(bh.message_id)) {
+        if (std::optional<PendingRequests::Request> r = pending.take(msg.id())) {
             out.resend.push_back(std::move(*r));  // never sent: safe to send again, idempotent or not
         }
         return;  // not pending: it came after the close notice, which already counted it as unknown
     }
-    if (bh.proto.origin == tofu::OriginFlag::application && bh.proto.role == tofu::MessageRole::response &&
-        pending.take(bh.message_id).has_value()) {
+    if (!msg.fromEngine() && msg.role() == tofu::MessageRole::response &&
+        pending.take(msg.id()).has_value()) {
         ++out.answered;
     }
 }
@@ -84,26 +83,21 @@ void onMessage(const tofu::Message& msg, PendingRequests& pending, Outcome& out)
 
 tofu::MessageID ask(tofu::Ampe& ampe, tofu::ChannelGroup& chnls, tofu::ChannelNumber ch,
                     const std::string& body) {
-    tofu::MessagePtr req = ampe.get(tofu::AllocationStrategy::always);
-    req->bhdr.proto.mtype = tofu::MessageType::regular;
-    req->bhdr.proto.role = tofu::MessageRole::request;
-    req->bhdr.channel_number = ch;
-    req->body.assign(body);
-    return chnls.enqueueToPeer(req).message_id;
+    return chnls.enqueueToPeer(ampe.request(ch, body)).message_id;
 }
 
 /// The next message a peer sent to the group (engine news skipped).
 tofu::MessagePtr fromPeer(tofu::ChannelGroup& chnls) {
     for (;;) {
         tofu::MessagePtr msg = samples::receive(chnls);
-        if (msg->bhdr.proto.origin == tofu::OriginFlag::application) {
+        if (!msg->fromEngine()) {
             return msg;
         }
     }
 }
 
 void answer(tofu::ChannelGroup& chnls, tofu::MessagePtr& msg) {
-    msg->bhdr.proto.role = tofu::MessageRole::response;
+    msg->asResponse();
     chnls.enqueueToPeer(msg);
 }
 
@@ -113,8 +107,8 @@ int main() {
     try {
         std::unique_ptr<tofu::Reactor> reactor = tofu::Reactor::Create();
         tofu::Ampe& ampe = reactor->ampe();
-        tofu::DestroyChannels server(ampe);
-        tofu::DestroyChannels client(ampe);
+        tofu::Group server = ampe.createGroup();
+        tofu::Group client = ampe.createGroup();
         const std::string path = tofu::tempUdsPath();
         const samples::Link link = samples::connect(ampe, *server, *client, tofu::UDSServerConfigurator(path),
                                                     tofu::UDSClientConfigurator(path));
@@ -138,13 +132,8 @@ int main() {
         while (out.answered == 0) {
             onMessage(*samples::receive(*client), pending, out);
         }
-        tofu::MessagePtr drop = ampe.get(tofu::AllocationStrategy::always);
-        drop->bhdr.proto.mtype = tofu::MessageType::bye;
-        drop->bhdr.proto.role = tofu::MessageRole::signal;
-        drop->bhdr.proto.oob = tofu::Oob::on;
-        drop->bhdr.channel_number = link.server;
-        server->enqueueToPeer(drop);
-        while (!pending.empty()) {  // until the close notice settles the rest
+        server->enqueueToPeer(ampe.byeSignal(link.server));  // the server drops the connection
+        while (!pending.empty()) {                           // until the close notice settles the rest
             onMessage(*samples::receive(*client), pending, out);
         }
 
@@ -154,7 +143,7 @@ int main() {
         const tofu::ChannelNumber again = client->enqueueToPeer(hello).channel_number;
         tofu::MessagePtr accept = fromPeer(*server);
         answer(*server, accept);
-        tofu::raw_to_error(samples::receive(*client)->bhdr.status);  // the HelloResponse
+        tofu::raw_to_error(*samples::receive(*client));  // the HelloResponse
         const std::vector<PendingRequests::Request> resend = std::exchange(out.resend, {});
         for (const PendingRequests::Request& r : resend) {
             pending.sent(ask(ampe, *client, again, r.body), {again, r.body, r.idempotent});

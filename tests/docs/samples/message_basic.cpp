@@ -19,6 +19,16 @@ void fillRequest(tofu::Message& msg, tofu::ChannelNumber peer, tofu::MessageID j
 }
 // --8<-- [end:fill]
 
+// --8<-- [start:fill-short]
+void fillRequestShort(tofu::Message& msg, tofu::ChannelNumber peer, tofu::MessageID job) {
+    msg.asRequest(peer, "hello tofu");  // regular + request on channel peer; header and body afresh
+    msg.bhdr.message_id = job;          // asRequest leaves it 0: tofu picks one unless we do
+
+    msg.thdrs.append("Content-Type", "text/plain");  // text headers after the shape
+    msg.thdrs.append("Job-ID", std::to_string(job));
+}
+// --8<-- [end:fill-short]
+
 // --8<-- [start:read]
 void printMessage(const tofu::Message& msg) {
     fmt::print("{}\n", msg.bhdr);  // channel, type/role/origin, id, lengths, status
@@ -102,6 +112,13 @@ int main() {
         ok = expect(vc == tofu::ValidCombination::AppRequest, "an AppRequest") && ok;
         ok = expect(msg->bhdr.bl == 10 && msg->bhdr.thl == msg->actual_headers_len(), "lengths set") && ok;
         ok = expect(tofu::BinaryHeader::from(wire) == msg->bhdr, "header round trip") && ok;
+        tofu::MessagePtr shortForm = tofu::Message::create();
+        fillRequestShort(*shortForm, 42, 7);
+        ok = expect(shortForm->check_and_prepare(vc) == tofu::AmpeStatus::success &&
+                        shortForm->bhdr == msg->bhdr && shortForm->text() == msg->text() &&
+                        shortForm->thdrs.view() == msg->thdrs.view(),
+                    "the short form fills the same request") &&
+             ok;
 
         // --8<-- [start:limits]
         msg->body.resize(70'000);  // more than a frame can carry
@@ -115,8 +132,7 @@ int main() {
         }
         // --8<-- [end:limits]
         ok = expect(tooBig == tofu::AmpeStatus::invalid_body_len, "invalid_body_len") && ok;
-        ok = expect(tofu::raw_to_status(msg->bhdr.status) == tofu::AmpeStatus::invalid_body_len,
-                    "status written into the header") &&
+        ok = expect(msg->status() == tofu::AmpeStatus::invalid_body_len, "status written into the header") &&
              ok;
 
         // --8<-- [start:clone]

@@ -2,13 +2,14 @@
 // One engine, a server group and a client group, over a Unix domain socket in the temp directory.
 #include <fmt/format.h>
 
+#include <chrono>
 #include <string>
 #include <tofu/tofu.hpp>
 
 namespace {
 
 tofu::MessagePtr receive(tofu::ChannelGroup& chnls) {
-    tofu::MessagePtr msg = chnls.waitReceive(5 * tofu::waitReceive_SEC_TIMEOUT);
+    tofu::MessagePtr msg = chnls.waitReceive(std::chrono::seconds(5));
     if (!msg) {
         throw tofu::AmpeError(tofu::AmpeStatus::communication_failed, "nothing within 5 s");
     }
@@ -21,8 +22,8 @@ int main() {
     try {
         std::unique_ptr<tofu::Reactor> reactor = tofu::Reactor::Create();
         tofu::Ampe& ampe = reactor->ampe();
-        tofu::DestroyChannels server(ampe);
-        tofu::DestroyChannels client(ampe);
+        tofu::Group server = ampe.createGroup();
+        tofu::Group client = ampe.createGroup();
         const std::string path = tofu::tempUdsPath();
 
         // --8<-- [start:welcome]
@@ -33,6 +34,7 @@ int main() {
 
         tofu::MessagePtr welcomed = receive(*server);  // the outcome, later, from the engine thread
         tofu::status_to_error(tofu::raw_to_status(welcomed->bhdr.status));  // throws unless success
+        // shorthand: tofu::raw_to_error(*welcomed), which also says why (its ~error header)
         // --8<-- [end:welcome]
 
         // --8<-- [start:hello]
@@ -46,7 +48,7 @@ int main() {
         tofu::MessagePtr helloRequest = receive(*server);  // the client's own HelloRequest, on a new channel
         // helloRequest->bhdr.channel_number is the server's channel to this client (not the listener's)
         helloRequest->bhdr.proto.role = tofu::MessageRole::response;  // accept: answer with the same message
-        server->enqueueToPeer(helloRequest);
+        server->enqueueToPeer(helloRequest);  // shorthand: helloRequest->asResponse(), then the same call
         // --8<-- [end:accept]
 
         // --8<-- [start:connected]
@@ -54,6 +56,7 @@ int main() {
         const bool connected = helloResponse->bhdr.proto.origin == tofu::OriginFlag::application &&
                                helloResponse->bhdr.channel_number == connecting.channel_number &&
                                helloResponse->bhdr.message_id == connecting.message_id;
+        // shorthand: !helloResponse->fromEngine() && helloResponse->channel() == ... && ->id() == ...
         // --8<-- [end:connected]
 
         fmt::print("listener {}, client channel {}, connected: {}\n", listening.channel_number,

@@ -25,7 +25,7 @@ void receiveLoop(Peer& peer, const std::atomic<bool>& running) {
             peer.housekeeping();  // a timeout: nothing arrived within a second
             continue;
         }
-        if (msg->bhdr.proto.origin == tofu::OriginFlag::engine) {
+        if (msg->bhdr.proto.origin == tofu::OriginFlag::engine) {  // shorthand: msg->fromEngine()
             peer.onEngineNews(msg);  // origin first: engine news is not a peer's message
         } else {
             peer.onPeerMessage(msg);
@@ -47,7 +47,7 @@ void Peer::onEngineNews(tofu::MessagePtr& msg) {
                    tofu::raw_to_status(bh.status));
         return;
     }
-    switch (tofu::raw_to_status(bh.status)) {
+    switch (tofu::raw_to_status(bh.status)) {  // shorthand: msg->status()
         case tofu::AmpeStatus::pool_empty:
             break;  // msg itself goes back to the pool when this returns, which already helps
         default:
@@ -72,7 +72,7 @@ void Peer::onPeerMessage(tofu::MessagePtr& msg) {
             break;  // compute the answer into msg->body here
     }
     bh.proto.role = tofu::MessageRole::response;  // same message back: same channel, same id
-    chnls.enqueueToPeer(msg);
+    chnls.enqueueToPeer(msg);                     // shorthand for the line above: msg->asResponse()
 }
 // --8<-- [end:peer]
 

@@ -15,9 +15,7 @@ void sendHeartbeat(tofu::Ampe& ampe, tofu::ChannelGroup& chnls, tofu::ChannelNum
     if (!hb) {
         return;  // no spare message right now: skip this beat rather than grow the pool
     }
-    hb->bhdr.proto.mtype = tofu::MessageType::regular;
-    hb->bhdr.proto.role = tofu::MessageRole::signal;  // an empty signal: "still here"
-    hb->bhdr.channel_number = peer;
+    hb->asSignal(peer);  // an empty signal: "still here" (regular, signal, channel peer)
     chnls.enqueueToPeer(hb);
 }
 // --8<-- [end:beat]
@@ -57,12 +55,7 @@ class PeerWatch {
 
 // --8<-- [start:loop]
 void closeNow(tofu::Ampe& ampe, tofu::ChannelGroup& chnls, tofu::ChannelNumber ch) {
-    tofu::MessagePtr bye = ampe.get(tofu::AllocationStrategy::always);
-    bye->bhdr.proto.mtype = tofu::MessageType::bye;
-    bye->bhdr.proto.role = tofu::MessageRole::signal;
-    bye->bhdr.proto.oob = tofu::Oob::on;  // close at once, send nothing
-    bye->bhdr.channel_number = ch;
-    chnls.enqueueToPeer(bye);
+    chnls.enqueueToPeer(ampe.byeSignal(ch));  // a ByeSignal with oob: close at once, send nothing
 }
 
 void runWithHeartbeats(tofu::Ampe& ampe, tofu::ChannelGroup& chnls, PeerWatch& watch,
@@ -70,12 +63,12 @@ void runWithHeartbeats(tofu::Ampe& ampe, tofu::ChannelGroup& chnls, PeerWatch& w
     constexpr Clock::duration beat = std::chrono::seconds(10);
     Clock::time_point nextBeat = Clock::now() + beat;
     while (running) {
-        tofu::MessagePtr msg = chnls.waitReceive(tofu::waitReceive_SEC_TIMEOUT);
-        if (msg && msg->bhdr.proto.origin == tofu::OriginFlag::application) {
-            watch.heard(msg->bhdr.channel_number);  // any message proves the peer is alive
+        tofu::MessagePtr msg = chnls.waitReceive(std::chrono::seconds(1));
+        if (msg && !msg->fromEngine()) {
+            watch.heard(msg->channel());  // any message proves the peer is alive
             // ... handle msg ...
         } else if (msg && msg->isCloseNotice()) {  // not a returned heartbeat: those look alike
-            watch.forget(msg->bhdr.channel_number);
+            watch.forget(msg->channel());
         }
         try {
             if (Clock::now() >= nextBeat) {

@@ -14,38 +14,24 @@ class Clients {
 
     /// One received message; answers through chnls. Whatever msg still holds afterwards is the caller's.
     void onMessage(tofu::ChannelGroup& chnls, tofu::MessagePtr& msg) {
-        tofu::BinaryHeader& bh = msg->bhdr;
-        if (bh.proto.origin == tofu::OriginFlag::engine) {
+        if (msg->fromEngine()) {
             if (msg->isCloseNotice()) {
-                clients_.erase(bh.channel_number);  // gone, however it ended
+                clients_.erase(msg->channel());  // gone, however it ended
             }
             return;  // our own messages returned (a refusing ByeSignal...), pool_empty: nothing to do
         }
-        if (bh.proto.role != tofu::MessageRole::request) {
+        if (msg->role() != tofu::MessageRole::request) {
             return;
         }
-        switch (bh.proto.mtype) {
-            case tofu::MessageType::hello:
-                if (clients_.size() >= max_) {
-                    bh.proto.mtype = tofu::MessageType::bye;  // refuse: close the new channel at once
-                    bh.proto.role = tofu::MessageRole::signal;
-                    bh.proto.oob = tofu::Oob::on;
-                } else {
-                    clients_[bh.channel_number] = Client{std::chrono::steady_clock::now(), 0};
-                    bh.proto.role = tofu::MessageRole::response;  // accept
-                }
-                break;
-            case tofu::MessageType::regular:
-                if (auto it = clients_.find(bh.channel_number); it != clients_.end()) {
-                    ++it->second.requests;
-                }
-                bh.proto.role = tofu::MessageRole::response;
-                break;
-            case tofu::MessageType::bye:
-                bh.proto.role = tofu::MessageRole::response;  // let it go; channel_closed follows
-                break;
-            default:
-                return;
+        if (msg->type() == tofu::MessageType::hello && clients_.size() >= max_) {
+            msg->asByeSignal(msg->channel());  // refuse: a ByeSignal with oob closes the new channel at once
+        } else {
+            if (msg->type() == tofu::MessageType::hello) {
+                clients_[msg->channel()] = Client{std::chrono::steady_clock::now(), 0};  // accepted
+            } else if (auto it = clients_.find(msg->channel()); it != clients_.end()) {
+                ++it->second.requests;
+            }
+            msg->asResponse();  // HelloResponse (accept), response, or ByeResponse (let it go)
         }
         chnls.enqueueToPeer(msg);
     }
@@ -74,22 +60,22 @@ int main() {
     try {
         std::unique_ptr<tofu::Reactor> reactor = tofu::Reactor::Create();
         tofu::Ampe& ampe = reactor->ampe();
-        tofu::DestroyChannels server(ampe);
-        tofu::DestroyChannels alice(ampe);
-        tofu::DestroyChannels bob(ampe);
+        tofu::Group server = ampe.createGroup();
+        tofu::Group alice = ampe.createGroup();
+        tofu::Group bob = ampe.createGroup();
         const std::string path = tofu::tempUdsPath();
         Clients clients(1);
 
         tofu::MessagePtr welcome = ampe.get(tofu::AllocationStrategy::always);
         tofu::UDSServerConfigurator(path).prepareRequest(*welcome);
         server->enqueueToPeer(welcome);
-        tofu::raw_to_error(samples::receive(*server)->bhdr.status);
+        tofu::raw_to_error(*samples::receive(*server));
 
         // Alice is accepted.
         const tofu::ChannelNumber a = sayHello(ampe, *alice, path);
         tofu::MessagePtr msg = samples::receive(*server);
         clients.onMessage(*server, msg);
-        bool ok = samples::expect(samples::receive(*alice)->bhdr.proto.role == tofu::MessageRole::response,
+        bool ok = samples::expect(samples::receive(*alice)->is(tofu::ValidCombination::HelloResponse),
                                   "alice accepted");
 
         // Bob is refused: his channel just closes.
@@ -99,7 +85,7 @@ int main() {
         for (;;) {
             tofu::MessagePtr m = samples::receive(*bob);
             if (m->isCloseNotice()) {
-                ok = samples::expect(m->bhdr.channel_number == b, "bob's channel closed") && ok;
+                ok = samples::expect(m->channel() == b, "bob's channel closed") && ok;
                 break;
             }
         }
@@ -111,21 +97,13 @@ int main() {
         ok = samples::expect(clients.count() == 1, "one client") && ok;
 
         // Alice asks once, then says bye.
-        tofu::MessagePtr req = ampe.get(tofu::AllocationStrategy::always);
-        req->bhdr.proto.role = tofu::MessageRole::request;
-        req->bhdr.channel_number = a;
-        alice->enqueueToPeer(req);
+        alice->enqueueToPeer(ampe.request(a));
         msg = samples::receive(*server);
         clients.onMessage(*server, msg);
-        ok = samples::expect(samples::receive(*alice)->bhdr.proto.role == tofu::MessageRole::response,
-                             "answer") &&
+        ok = samples::expect(samples::receive(*alice)->is(tofu::ValidCombination::AppResponse), "answer") &&
              ok;
 
-        tofu::MessagePtr bye = ampe.get(tofu::AllocationStrategy::always);
-        bye->bhdr.proto.mtype = tofu::MessageType::bye;
-        bye->bhdr.proto.role = tofu::MessageRole::request;
-        bye->bhdr.channel_number = a;
-        alice->enqueueToPeer(bye);
+        alice->enqueueToPeer(ampe.byeRequest(a));
         while (clients.count() != 0) {  // the ByeRequest, then the close notice
             msg = samples::receive(*server);
             clients.onMessage(*server, msg);

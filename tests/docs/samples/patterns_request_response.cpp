@@ -12,20 +12,15 @@ namespace {
 // --8<-- [start:request]
 tofu::MessageID sendRequest(tofu::Ampe& ampe, tofu::ChannelGroup& chnls, tofu::ChannelNumber server,
                             std::string_view question) {
-    tofu::MessagePtr req = ampe.get(tofu::AllocationStrategy::always);
-    req->bhdr.proto.mtype = tofu::MessageType::regular;
-    req->bhdr.proto.role = tofu::MessageRole::request;
-    req->bhdr.channel_number = server;
-    req->body.assign(question);
-    return chnls.enqueueToPeer(req).message_id;  // the id was 0, so tofu picked one: keep it
+    // ampe.request: get() and the header set (regular, request, channel server, id 0), body question
+    return chnls.enqueueToPeer(ampe.request(server, question)).message_id;  // tofu picked the id: keep it
 }
 // --8<-- [end:request]
 
 // --8<-- [start:answer]
 void answer(tofu::ChannelGroup& chnls, tofu::MessagePtr& req) {
     const std::string result = fmt::format("{} bytes received", req->actual_body_len());
-    req->bhdr.proto.role = tofu::MessageRole::response;  // channel and message id stay as they came
-    req->body.assign(result);
+    req->asResponse(result);  // role flipped, new body; channel and message id stay as they came
     chnls.enqueueToPeer(req);
 }
 // --8<-- [end:answer]
@@ -44,7 +39,7 @@ class Correlator {
 
     /// The request a response answers, or nullopt for a response nobody waits for (any more).
     std::optional<Pending> answered(const tofu::Message& resp) {
-        const auto it = pending_.find(resp.bhdr.message_id);
+        const auto it = pending_.find(resp.id());
         if (it == pending_.end()) {
             return std::nullopt;
         }

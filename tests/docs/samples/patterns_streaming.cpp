@@ -1,4 +1,5 @@
 // Sample for docs/guide/patterns.md: a request in parts, progress signals, and an answer in parts.
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -10,14 +11,10 @@ namespace {
 void uploadInParts(tofu::Ampe& ampe, tofu::ChannelGroup& chnls, tofu::ChannelNumber server,
                    tofu::MessageID job, const std::vector<std::string>& parts) {
     for (std::size_t i = 0; i < parts.size(); ++i) {
-        tofu::MessagePtr part = ampe.get(tofu::AllocationStrategy::always);
-        part->bhdr.proto.mtype = tofu::MessageType::regular;  // `more` is for regular messages only
-        part->bhdr.proto.role = tofu::MessageRole::request;
-        part->bhdr.channel_number = server;
-        part->bhdr.message_id = job;  // the same id on every part
+        tofu::MessagePtr part = ampe.request(server, parts[i]);  // regular: `more` is for regular only
+        part->bhdr.message_id = job;                             // the same id on every part
         part->bhdr.proto.more =
             i + 1 < parts.size() ? tofu::MoreMessagesFlag::more : tofu::MoreMessagesFlag::last;
-        part->body.assign(parts[i]);
         chnls.enqueueToPeer(part);  // parts of one channel arrive in the order they were enqueued
     }
 }
@@ -27,14 +24,14 @@ void uploadInParts(tofu::Ampe& ampe, tofu::ChannelGroup& chnls, tofu::ChannelNum
 /// Appends the parts of a request to `data` until its last part, which it returns.
 tofu::MessagePtr collectParts(tofu::ChannelGroup& chnls, std::string& data) {
     for (;;) {
-        tofu::MessagePtr part = chnls.waitReceive(5 * tofu::waitReceive_SEC_TIMEOUT);
+        tofu::MessagePtr part = chnls.waitReceive(std::chrono::seconds(5));
         if (!part) {
             throw tofu::AmpeError(tofu::AmpeStatus::communication_failed, "the upload stalled");
         }
-        if (part->bhdr.proto.origin == tofu::OriginFlag::engine) {
+        if (part->fromEngine()) {
             continue;  // engine news: see error-handling.md
         }
-        data.append(part->body.view());
+        data.append(part->text());
         if (part->bhdr.proto.more == tofu::MoreMessagesFlag::last) {
             return part;  // its header names the job: channel and message id
         }
@@ -44,12 +41,8 @@ tofu::MessagePtr collectParts(tofu::ChannelGroup& chnls, std::string& data) {
 
 // --8<-- [start:progress]
 void sendProgress(tofu::Ampe& ampe, tofu::ChannelGroup& chnls, const tofu::BinaryHeader& job, int percent) {
-    tofu::MessagePtr sig = ampe.get(tofu::AllocationStrategy::always);
-    sig->bhdr.proto.mtype = tofu::MessageType::regular;
-    sig->bhdr.proto.role = tofu::MessageRole::signal;  // news, not the answer
-    sig->bhdr.channel_number = job.channel_number;
+    tofu::MessagePtr sig = ampe.signal(job.channel_number, std::to_string(percent));  // news, not the answer
     sig->bhdr.message_id = job.message_id;  // ties the signal to the job
-    sig->body.assign(std::to_string(percent));
     chnls.enqueueToPeer(sig);
 }
 // --8<-- [end:progress]
@@ -78,19 +71,18 @@ void answerInParts(tofu::Ampe& ampe, tofu::ChannelGroup& chnls, const tofu::Bina
 std::string receiveAnswer(tofu::ChannelGroup& chnls, tofu::MessageID job) {
     std::string answer;
     for (;;) {
-        tofu::MessagePtr msg = chnls.waitReceive(5 * tofu::waitReceive_SEC_TIMEOUT);
+        tofu::MessagePtr msg = chnls.waitReceive(std::chrono::seconds(5));
         if (!msg) {
             throw tofu::AmpeError(tofu::AmpeStatus::communication_failed, "the answer stalled");
         }
-        const tofu::BinaryHeader& bh = msg->bhdr;
-        if (bh.proto.origin == tofu::OriginFlag::engine || bh.message_id != job) {
+        if (msg->fromEngine() || msg->id() != job) {
             continue;  // not about this job
         }
-        if (bh.proto.role == tofu::MessageRole::signal) {
-            fmt::print("job {}: {}% done\n", job, msg->body.view());
-        } else if (bh.proto.role == tofu::MessageRole::response) {
-            answer.append(msg->body.view());
-            if (bh.proto.more == tofu::MoreMessagesFlag::last) {
+        if (msg->role() == tofu::MessageRole::signal) {
+            fmt::print("job {}: {}% done\n", job, msg->text());
+        } else if (msg->role() == tofu::MessageRole::response) {
+            answer.append(msg->text());
+            if (msg->bhdr.proto.more == tofu::MoreMessagesFlag::last) {
                 return answer;
             }
         }

@@ -2,6 +2,7 @@
 //   your_first_client [HOST [PORT]]   connects to HOST:PORT (default 127.0.0.1:7099), asks once, says bye.
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <string>
 #include <tofu/tofu.hpp>
@@ -11,12 +12,11 @@ namespace {
 // --8<-- [start:next]
 tofu::MessagePtr next(tofu::ChannelGroup& chnls) {
     for (;;) {
-        tofu::MessagePtr msg = chnls.waitReceive(5 * tofu::waitReceive_SEC_TIMEOUT);
+        tofu::MessagePtr msg = chnls.waitReceive(std::chrono::seconds(5));  // 5 * waitReceive_SEC_TIMEOUT
         if (!msg) {
             throw tofu::AmpeError(tofu::AmpeStatus::communication_failed, "no answer within 5 s");
         }
-        if (msg->bhdr.proto.origin == tofu::OriginFlag::engine &&
-            tofu::raw_to_status(msg->bhdr.status) == tofu::AmpeStatus::pool_empty) {
+        if (msg->fromEngine() && msg->status() == tofu::AmpeStatus::pool_empty) {
             continue;  // the engine had to wait for a free message: nothing for us to do
         }
         return msg;
@@ -32,10 +32,10 @@ tofu::ChannelNumber connect(tofu::Ampe& ampe, tofu::ChannelGroup& chnls, const s
     const tofu::ChannelNumber server = chnls.enqueueToPeer(hello).channel_number;  // keep it
 
     tofu::MessagePtr answer = next(chnls);
-    if (answer->bhdr.proto.origin == tofu::OriginFlag::engine) {
-        tofu::raw_to_error(answer->bhdr.status);  // our Hello came back: connect_failed, invalid_address...
+    if (answer->fromEngine()) {
+        tofu::raw_to_error(*answer);  // our Hello came back: connect_failed, invalid_address... and why
     }
-    if (answer->bhdr.proto.mtype != tofu::MessageType::hello) {
+    if (answer->type() != tofu::MessageType::hello) {
         throw tofu::AmpeError(tofu::AmpeStatus::connect_failed, "the server refused us");
     }
     return server;  // connected: every message to the server carries this channel number
@@ -45,33 +45,24 @@ tofu::ChannelNumber connect(tofu::Ampe& ampe, tofu::ChannelGroup& chnls, const s
 // --8<-- [start:ask]
 std::string ask(tofu::Ampe& ampe, tofu::ChannelGroup& chnls, tofu::ChannelNumber server,
                 std::string_view text) {
-    tofu::MessagePtr req = ampe.get(tofu::AllocationStrategy::always);
-    req->bhdr.proto.mtype = tofu::MessageType::regular;
-    req->bhdr.proto.role = tofu::MessageRole::request;
-    req->bhdr.channel_number = server;
-    req->bhdr.message_id = 1;  // our own id; the response carries it back
-    req->body.assign(text);
-    chnls.enqueueToPeer(req);
+    // a request on the server's channel; the engine picks its id and returns it in the header
+    const tofu::MessageID id = chnls.enqueueToPeer(ampe.request(server, text)).message_id;
 
     tofu::MessagePtr resp = next(chnls);
-    if (resp->bhdr.proto.origin == tofu::OriginFlag::engine) {
-        tofu::raw_to_error(resp->bhdr.status);  // the request came back unsent, or the channel closed
+    if (resp->fromEngine()) {
+        tofu::raw_to_error(*resp);  // the request came back unsent, or the channel closed
         throw tofu::AmpeError(tofu::AmpeStatus::channel_closed, "the server went away");
     }
-    if (resp->bhdr.proto.role != tofu::MessageRole::response || resp->bhdr.message_id != 1) {
+    if (!resp->is(tofu::ValidCombination::AppResponse) || resp->id() != id) {
         throw tofu::AmpeError(tofu::AmpeStatus::invalid_message, "not our response");
     }
-    return std::string(resp->body.view());
+    return std::string(resp->text());
 }
 // --8<-- [end:ask]
 
 // --8<-- [start:bye]
 void sayBye(tofu::Ampe& ampe, tofu::ChannelGroup& chnls, tofu::ChannelNumber server) {
-    tofu::MessagePtr bye = ampe.get(tofu::AllocationStrategy::always);
-    bye->bhdr.proto.mtype = tofu::MessageType::bye;
-    bye->bhdr.proto.role = tofu::MessageRole::request;
-    bye->bhdr.channel_number = server;
-    chnls.enqueueToPeer(bye);
+    chnls.enqueueToPeer(ampe.byeRequest(server));  // a ByeRequest on the server's channel
 
     for (;;) {  // the ByeResponse, then the channel's close notice: the channel is gone
         tofu::MessagePtr msg = next(chnls);
@@ -91,7 +82,7 @@ int main(int argc, char** argv) {
     try {
         std::unique_ptr<tofu::Reactor> reactor = tofu::Reactor::Create();
         tofu::Ampe& ampe = reactor->ampe();
-        tofu::DestroyChannels chnls(ampe);
+        tofu::Group chnls = ampe.createGroup();  // the original's DestroyChannels chnls(ampe)
 
         const tofu::ChannelNumber server = connect(ampe, *chnls, host, port);
         fmt::print("connected on channel {}\n", server);

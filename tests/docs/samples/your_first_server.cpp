@@ -3,9 +3,11 @@
 //                                        exits after that many clients have come and gone.
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <system_error>
 #include <tofu/tofu.hpp>
 
 namespace {
@@ -16,22 +18,22 @@ tofu::ChannelNumber startListener(tofu::Ampe& ampe, tofu::ChannelGroup& chnls, s
     tofu::TCPServerConfigurator("127.0.0.1", port).prepareRequest(*welcome);  // "" would listen everywhere
     const tofu::ChannelNumber listener = chnls.enqueueToPeer(welcome).channel_number;
 
-    tofu::MessagePtr answer = chnls.waitReceive(10 * tofu::waitReceive_SEC_TIMEOUT);
+    tofu::MessagePtr answer = chnls.waitReceive(std::chrono::seconds(10));
     if (!answer) {
         throw tofu::AmpeError(tofu::AmpeStatus::listen_failed, "no answer to the WelcomeRequest");
     }
-    tofu::raw_to_error(answer->bhdr.status);  // throws AmpeError(listen_failed) when the port is taken
+    tofu::raw_to_error(*answer);  // throws AmpeError(listen_failed) when the port is taken, saying why
     return listener;
 }
 // --8<-- [end:listen]
 
 // --8<-- [start:reply]
 void reply(tofu::ChannelGroup& chnls, tofu::MessagePtr& msg) {
-    msg->bhdr.proto.role = tofu::MessageRole::response;  // same message back: same channel, same id
-    try {
-        chnls.enqueueToPeer(msg);
-    } catch (const tofu::AmpeError& e) {
-        fmt::print(stderr, "cannot answer channel {}: {}\n", msg->bhdr.channel_number, e.status());
+    msg->asResponse();  // role flipped: same message back, same channel, same id
+    std::error_code ec;
+    chnls.enqueueToPeer(msg, ec);  // without exceptions: the client may have left meanwhile
+    if (ec) {
+        fmt::print(stderr, "cannot answer channel {}: {}\n", msg->channel(), ec.message());
     }
 }
 // --8<-- [end:reply]
@@ -40,32 +42,30 @@ void reply(tofu::ChannelGroup& chnls, tofu::MessagePtr& msg) {
 void serve(tofu::ChannelGroup& chnls, tofu::ChannelNumber listener, int clientsToServe) {
     int departed = 0;
     while (clientsToServe == 0 || departed < clientsToServe) {
-        tofu::MessagePtr msg = chnls.waitReceive(tofu::waitReceive_INFINITE_TIMEOUT);
+        tofu::MessagePtr msg = chnls.waitReceive(tofu::waitReceive_FOREVER);
         if (!msg) {
             continue;
         }
-        const tofu::BinaryHeader& bh = msg->bhdr;
-
-        if (bh.proto.origin == tofu::OriginFlag::engine) {  // news from the engine, not from a client
-            if (msg->isCloseNotice()) {                     // a channel is gone (not a returned answer)
-                if (bh.channel_number == listener) {
+        if (msg->fromEngine()) {         // news from the engine, not from a client
+            if (msg->isCloseNotice()) {  // a channel is gone (not a returned answer)
+                if (msg->channel() == listener) {
                     return;  // the listener itself is gone
                 }
-                fmt::print("channel {} closed\n", bh.channel_number);
+                fmt::print("channel {} closed\n", msg->channel());
                 ++departed;
             }
             continue;  // pool_empty and the rest: msg returns to the pool here
         }
-        if (bh.proto.role != tofu::MessageRole::request) {
+        if (msg->role() != tofu::MessageRole::request) {
             continue;  // signals and responses: nothing to answer
         }
-        switch (bh.proto.mtype) {
+        switch (msg->type()) {
             case tofu::MessageType::hello:  // a new client, on a channel of its own
-                fmt::print("channel {} connected\n", bh.channel_number);
+                fmt::print("channel {} connected\n", msg->channel());
                 reply(chnls, msg);  // HelloResponse: accepted
                 break;
             case tofu::MessageType::regular: {
-                const std::string answer = fmt::format("echo: {}", msg->body.view());
+                const std::string answer = fmt::format("echo: {}", msg->text());
                 msg->body.assign(answer);
                 reply(chnls, msg);
                 break;
@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
     try {
         std::unique_ptr<tofu::Reactor> reactor = tofu::Reactor::Create();
         tofu::Ampe& ampe = reactor->ampe();
-        tofu::DestroyChannels chnls(ampe);
+        tofu::Group chnls = ampe.createGroup();  // the original's DestroyChannels chnls(ampe)
 
         const tofu::ChannelNumber listener = startListener(ampe, *chnls, port);
         fmt::print("listening on 127.0.0.1:{}\n", port);
