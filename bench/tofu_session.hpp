@@ -20,11 +20,17 @@
 
 namespace bench {
 
-/// Engine options for the benchmarks: defaults, except that a channel's send queue is not limited (the
-/// pipelined jobs queue up to 200,000 frames at once; ZeroMQ runs with its high-water marks off too).
+/// Engine options for the benchmarks: defaults, except that
+///  - a channel's send queue is not limited (the pipelined jobs queue up to 200,000 frames at once;
+///    ZeroMQ runs with its high-water marks off too);
+///  - the pool is sized for a stream as docs/guide/advanced-topics.md recommends ("Sizing the pool for a
+///    stream"): it keeps as many messages as a flood has in flight, so messages are reused instead of
+///    allocated and freed (ZeroMQ allocates every message above 33 bytes).
 inline tofu::Options benchOptions() {
     tofu::Options o = tofu::DefaultOptions;
     o.maxSendQueueBytes = std::numeric_limits<std::uint32_t>::max();
+    o.initialPoolMsgs = 256;
+    o.maxPoolMsgs = 4096;
     return o;
 }
 

@@ -320,44 +320,51 @@ void Connection::endAfterSignal() noexcept {
 std::size_t Connection::gather() {
     Loop::IoBuffers& b = loop_.buffers();
     std::size_t niov = 0;
-    std::size_t nmsg = 0;
     std::size_t staged = 0;
     std::size_t skip = out_.sentOff();
+    // n bytes at the end of the staging buffer, joined to the previous iovec when that ends there;
+    // nullptr when the part is large or the buffer full (the part is then sent from where it is).
+    auto stage = [&](std::size_t n) -> std::uint8_t* {
+        if (n > SmallPart || staged + n > b.stage.size()) {
+            return nullptr;
+        }
+        std::uint8_t* dst = b.stage.data() + staged;
+        staged += n;
+        if (niov > 0 &&
+            static_cast<std::uint8_t*>(b.iov[niov - 1].iov_base) + b.iov[niov - 1].iov_len == dst) {
+            b.iov[niov - 1].iov_len += n;
+        } else {
+            b.iov[niov] = iovec{dst, n};
+            ++niov;
+        }
+        return dst;
+    };
     auto add = [&](std::span<const std::uint8_t> part) {
-        if (part.empty()) {
+        if (skip >= part.size()) {
+            skip -= part.size();
             return;
         }
-        if (part.size() <= SmallPart && staged + part.size() <= b.stage.size()) {
-            std::uint8_t* dst = b.stage.data() + staged;
+        part = part.subspan(skip);
+        skip = 0;
+        if (std::uint8_t* dst = stage(part.size())) {
             std::memcpy(dst, part.data(), part.size());
-            staged += part.size();
-            if (niov > 0 &&
-                static_cast<std::uint8_t*>(b.iov[niov - 1].iov_base) + b.iov[niov - 1].iov_len == dst) {
-                b.iov[niov - 1].iov_len += part.size();
-                return;
-            }
-            b.iov[niov].iov_base = dst;
-        } else {
-            b.iov[niov].iov_base = const_cast<std::uint8_t*>(part.data());
+            return;
         }
-        b.iov[niov].iov_len = part.size();
+        b.iov[niov] = iovec{const_cast<std::uint8_t*>(part.data()), part.size()};
         ++niov;
     };
-    for (const Message* m = out_.front(); m != nullptr && nmsg < Loop::MaxSendBatch; m = m->next) {
-        b.headers[nmsg] = m->bhdr.toBytes();
-        const std::span<const std::uint8_t> parts[3] = {
-            std::span<const std::uint8_t>(b.headers[nmsg]),
-            std::span<const std::uint8_t>(m->thdrs.buffer.data(), m->bhdr.thl),
-            std::span<const std::uint8_t>(m->body.data(), m->bhdr.bl)};
-        for (const auto& part : parts) {
-            if (skip >= part.size()) {
-                skip -= part.size();
-                continue;
-            }
-            add(part.subspan(skip));
-            skip = 0;
+    std::size_t nmsg = 0;
+    for (const Message* m = out_.front(); m != nullptr && nmsg < Loop::MaxSendBatch; m = m->next, ++nmsg) {
+        std::uint8_t* hdr = skip == 0 ? stage(BinaryHeader::BHSIZE) : nullptr;
+        if (hdr != nullptr) {
+            m->bhdr.toBytes(
+                std::span<std::uint8_t, BinaryHeader::BHSIZE>(hdr, BinaryHeader::BHSIZE));  // in place
+        } else {
+            b.headers[nmsg] = m->bhdr.toBytes();  // partly written, or the staging buffer is full
+            add(b.headers[nmsg]);
         }
-        ++nmsg;
+        add(std::span<const std::uint8_t>(m->thdrs.buffer.data(), m->bhdr.thl));
+        add(std::span<const std::uint8_t>(m->body.data(), m->bhdr.bl));
         if (SendQueue::isBye(*m)) {
             break;  // nothing after a bye goes out
         }

@@ -1,46 +1,54 @@
 #include "inbox.hpp"
 
-#include "mchn_group.hpp"
+#include "delivery.hpp"
 
 namespace tofu::detail {
 
-bool Inbox::post(MchnGroup& g, Message* m) {
-    {
-        std::lock_guard lock(mutex_);
-        if (closed_ || g.destroying) {
-            return false;
-        }
-        msgs_.enqueue(m);
-    }
-    notifier_.notify();
-    return true;
-}
-
-bool Inbox::open() {
-    std::lock_guard lock(mutex_);
-    return !closed_;
+Inbox::~Inbox() {
+    IntrusiveQueue<Message> left;
+    takeMessages(left);
+    releaseAll(std::move(left));
 }
 
 void Inbox::destroy(MchnGroup& g) {
     DestroyCommand cmd{&g};
     std::unique_lock lock(mutex_);
-    g.destroying = true;
-    if (closed_) {
+    if (closed_.load(std::memory_order_acquire)) {
         return;
     }
     cmds_.push_back(&cmd);
+    commandWaiting_.store(true, std::memory_order_release);
     lock.unlock();
     notifier_.notify();
     lock.lock();
     completed_.wait(lock, [&cmd] { return cmd.done; });
 }
 
-void Inbox::take(IntrusiveQueue<Message>& msgs, std::vector<DestroyCommand*>& cmds) {
-    std::lock_guard lock(mutex_);
-    msgs_.move(msgs);
-    if (!cmds_.empty()) {
-        cmds.swap(cmds_);
+void Inbox::takeMessages(IntrusiveQueue<Message>& msgs) noexcept {
+    Message* newestFirst = head_.exchange(nullptr, std::memory_order_acquire);
+    Message* oldestFirst = nullptr;
+    while (newestFirst != nullptr) {
+        Message* next = newestFirst->next;
+        newestFirst->next = oldestFirst;
+        oldestFirst = newestFirst;
+        newestFirst = next;
     }
+    while (oldestFirst != nullptr) {
+        Message* next = oldestFirst->next;
+        msgs.enqueue(oldestFirst);
+        oldestFirst = next;
+    }
+}
+
+void Inbox::take(IntrusiveQueue<Message>& msgs, std::vector<DestroyCommand*>& cmds) {
+    // Commands first: a group's sends all happened before its destroy command was queued, so the messages
+    // taken after seeing the command include every one of them (they are handled before the command).
+    if (commandWaiting_.load(std::memory_order_acquire)) {
+        std::lock_guard lock(mutex_);
+        cmds.swap(cmds_);
+        commandWaiting_.store(false, std::memory_order_relaxed);
+    }
+    takeMessages(msgs);
 }
 
 void Inbox::complete(const std::vector<DestroyCommand*>& cmds) {
@@ -57,19 +65,19 @@ void Inbox::complete(const std::vector<DestroyCommand*>& cmds) {
 }
 
 void Inbox::close(IntrusiveQueue<Message>& msgs, std::vector<DestroyCommand*>& cmds) {
-    std::lock_guard lock(mutex_);
-    closed_ = true;
-    msgs_.move(msgs);
-    cmds.swap(cmds_);
+    {
+        std::lock_guard lock(mutex_);
+        closed_.store(true, std::memory_order_seq_cst);
+        cmds.swap(cmds_);
+        commandWaiting_.store(false, std::memory_order_relaxed);
+    }
+    takeMessages(msgs);
 }
 
 bool Inbox::rearm() {
-    notifier_.rearm();
-    if (refill_.load(std::memory_order_acquire)) {
-        return true;
-    }
-    std::lock_guard lock(mutex_);
-    return !msgs_.empty() || !cmds_.empty();
+    notifier_.rearm();  // seq_cst: the loads below cannot move before it
+    return refill_.load(std::memory_order_acquire) || head_.load(std::memory_order_acquire) != nullptr ||
+           commandWaiting_.load(std::memory_order_acquire);
 }
 
 }  // namespace tofu::detail

@@ -2,6 +2,10 @@
 // destroy commands, pool refills, the stop request — and the wake-up that tells it to look (the model is
 // libzmq's mailbox_t: a queue and its signaler in one class).
 //
+// Messages travel lock-free: post() pushes onto an intrusive stack with one compare-and-swap and wakes the
+// reactor only when the stack was empty; the reactor takes the whole stack with one exchange and reverses
+// it (FIFO per sender). Destroy commands, rare, use a mutex the reactor looks at only when one waits.
+//
 // Application threads: post, destroy, poolRefilled, stop, wake. Reactor thread: the rest.
 #pragma once
 
@@ -27,19 +31,36 @@ class Inbox {
     };
 
     explicit Inbox(WakeKind kind) : notifier_(kind) {}
+    /// Frees what a post racing the close left (after every group is retired: no post can follow).
+    ~Inbox();
+    Inbox(const Inbox&) = delete;
+    Inbox& operator=(const Inbox&) = delete;
 
     /// The descriptor the reactor polls: readable after a wake-up.
     [[nodiscard]] int wakeFd() const noexcept { return notifier_.receiver(); }
 
     // ---- application threads ----
 
-    /// Queues m (m->ctx names g) for the reactor. false when the inbox is closed or g is being
-    /// destroyed: m stays the caller's.
-    [[nodiscard]] bool post(MchnGroup& g, Message* m);
+    /// Queues m (m->ctx names its group) for the reactor. false once the inbox is closed: m stays the
+    /// caller's. The caller is inside a send call of the group (MchnGroup::Call): destroy() of the group
+    /// waits for it before its command, so the group's messages all come before the command.
+    [[nodiscard]] bool post(Message* m) noexcept {
+        if (closed_.load(std::memory_order_acquire)) {
+            return false;
+        }
+        Message* old = head_.load(std::memory_order_relaxed);
+        do {
+            m->next = old;
+        } while (!head_.compare_exchange_weak(old, m, std::memory_order_release, std::memory_order_relaxed));
+        if (old == nullptr) {
+            notifier_.notify();  // the stack was empty: the reactor may be asleep
+        }
+        return true;
+    }
     /// false once the reactor has stopped taking anything.
-    [[nodiscard]] bool open();
-    /// Refuses g's messages from now on, has the reactor close g's channels and waits until it did
-    /// (returns at once when the reactor has stopped).
+    [[nodiscard]] bool open() const noexcept { return !closed_.load(std::memory_order_acquire); }
+    /// Has the reactor close g's channels and mailbox and waits until it did (returns at once when the
+    /// reactor has stopped).
     void destroy(MchnGroup& g);
     /// A message came back to a pool a reader had found empty (called under the pool's mutex: never blocks).
     void poolRefilled() noexcept {
@@ -59,7 +80,7 @@ class Inbox {
     [[nodiscard]] bool stopRequested() const noexcept { return stop_.load(std::memory_order_acquire); }
     /// True once per refill.
     [[nodiscard]] bool takeRefill() noexcept { return refill_.exchange(false, std::memory_order_acq_rel); }
-    /// Moves every queued message and command out (in order).
+    /// Moves every queued message (in the order posted) and command out.
     void take(IntrusiveQueue<Message>& msgs, std::vector<DestroyCommand*>& cmds);
     /// The commands are carried out: their destroy() calls return.
     void complete(const std::vector<DestroyCommand*>& cmds);
@@ -72,11 +93,15 @@ class Inbox {
     [[nodiscard]] bool rearm();
 
   private:
+    /// Takes the whole stack, oldest first.
+    void takeMessages(IntrusiveQueue<Message>& msgs) noexcept;
+
+    std::atomic<Message*> head_{nullptr};  // newest first, linked by Message::next
+    std::atomic<bool> closed_{false};
+    std::atomic<bool> commandWaiting_{false};  // cmds_ is not empty: look under the mutex
     std::mutex mutex_;
     std::condition_variable completed_;
-    IntrusiveQueue<Message> msgs_;
     std::vector<DestroyCommand*> cmds_;
-    bool closed_ = false;
     std::atomic<bool> stop_{false};
     std::atomic<bool> refill_{false};
     Notifier notifier_;

@@ -7,25 +7,36 @@
 
 namespace tofu::detail {
 
-MchnGroup::Call::Call(MchnGroup& g) : g_(g) {
+MchnGroup::Call::Call(MchnGroup& g, Kind kind) : counter_(kind == Kind::send ? g.sends_ : g.calls_) {
     // seq_cst pairs with shut(): either destroy() sees this call and waits for it, or this call sees
     // the group shut and leaves before touching anything else.
-    g_.calls_.fetch_add(1, std::memory_order_seq_cst);
-    if (!g_.open_.load(std::memory_order_seq_cst)) {
-        g_.calls_.fetch_sub(1, std::memory_order_release);
+    counter_.fetch_add(1, std::memory_order_seq_cst);
+    if (!g.open_.load(std::memory_order_seq_cst)) {
+        counter_.fetch_sub(1, std::memory_order_release);
         throw AmpeError(AmpeStatus::shutdown_started, "channel group destroyed");
     }
 }
 
-void MchnGroup::waitCallsDone() const noexcept {
-    // Calls inside are short (a blocked waitReceive was woken by the mailbox's close).
-    for (int spins = 0; calls_.load(std::memory_order_acquire) != 0; ++spins) {
+namespace {
+// Calls inside are short (a blocked waitReceive was woken by the mailbox's close).
+void waitZero(const std::atomic<int>& n) noexcept {
+    for (int spins = 0; n.load(std::memory_order_acquire) != 0; ++spins) {
         if (spins < 64) {
             std::this_thread::yield();
         } else {
             std::this_thread::sleep_for(std::chrono::microseconds(50));
         }
     }
+}
+}  // namespace
+
+void MchnGroup::waitSendsDone() const noexcept {
+    waitZero(sends_);
+}
+
+void MchnGroup::waitCallsDone() const noexcept {
+    waitZero(sends_);
+    waitZero(calls_);
 }
 
 void MchnGroup::closeMailbox() noexcept {
@@ -35,7 +46,6 @@ void MchnGroup::closeMailbox() noexcept {
 void MchnGroup::reopen(Reactor::Impl& engine) noexcept {
     engine_ = &engine;
     mailbox.reopen();
-    destroying = false;
     dirty = false;
     channels.clear();
     open_.store(true, std::memory_order_seq_cst);
@@ -62,7 +72,7 @@ void GroupShelf::put(std::unique_ptr<MchnGroup> g) {
 }
 
 BinaryHeader MchnGroup::enqueueToPeer(MessagePtr& msg) {
-    const Call call(*this);
+    const Call call(*this, Call::Kind::send);
     if (!msg) {
         throw AmpeError(AmpeStatus::null_message, "enqueueToPeer: no message");
     }
@@ -100,7 +110,7 @@ BinaryHeader MchnGroup::enqueueToPeer(MessagePtr& msg) {
 
     const BinaryHeader sent = m.bhdr;
     m.ctx = this;
-    if (!engine_->inbox().post(*this, &m)) {
+    if (!engine_->inbox().post(&m)) {
         m.ctx = nullptr;
         if (allocated != 0) {
             engine_->channels().remove(allocated);

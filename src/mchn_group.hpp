@@ -30,9 +30,6 @@ class MchnGroup final : public ChannelGroup {
 
     Mailbox mailbox;
 
-    // Guarded by the inbox's mutex: set once destroy() starts; no message is accepted after.
-    bool destroying = false;
-
     // Reactor thread only: messages delivered during the current pass, pushed to the mailbox at its end.
     IntrusiveQueue<Message> outbox;
     bool dirty = false;
@@ -40,16 +37,19 @@ class MchnGroup final : public ChannelGroup {
     std::vector<Channel*> channels;
 
     /// Every API call holds one of these: destroy() waits for the calls already inside before it
-    /// retires the group, and calls that start later fail with shutdown_started.
+    /// retires the group, and calls that start later fail with shutdown_started. Sends are counted on their
+    /// own: destroy() lets them finish before it hands the reactor its command, so no message of the group
+    /// reaches the inbox after that command (a receive may be blocked until the command wakes it).
     class Call {
       public:
-        explicit Call(MchnGroup& g);
-        ~Call() { g_.calls_.fetch_sub(1, std::memory_order_release); }
+        enum class Kind : std::uint8_t { send, other };
+        explicit Call(MchnGroup& g, Kind kind = Kind::other);
+        ~Call() { counter_.fetch_sub(1, std::memory_order_release); }
         Call(const Call&) = delete;
         Call& operator=(const Call&) = delete;
 
       private:
-        MchnGroup& g_;
+        std::atomic<int>& counter_;
     };
 
     /// Closes the receive queue (a blocked waitReceive wakes and throws) and frees what it held.
@@ -57,14 +57,17 @@ class MchnGroup final : public ChannelGroup {
 
     /// destroy(): refuses new calls from now on.
     void shut() noexcept { open_.store(false, std::memory_order_seq_cst); }
+    /// destroy(): waits until no send is inside the group.
+    void waitSendsDone() const noexcept;
     /// destroy(): waits until no call is inside the group.
     void waitCallsDone() const noexcept;
     /// create(): makes a retired group usable again, for engine.
     void reopen(Reactor::Impl& engine) noexcept;
 
   private:
-    Reactor::Impl* engine_;  // only touched by a call that got past Call, so never a destroyed engine
-    std::atomic<int> calls_{0};
+    Reactor::Impl* engine_;      // only touched by a call that got past Call, so never a destroyed engine
+    std::atomic<int> calls_{0};  // calls inside other than sends
+    std::atomic<int> sends_{0};  // enqueueToPeer calls inside
     std::atomic<bool> open_{true};
 };
 

@@ -1,11 +1,13 @@
 #include "pool.hpp"
 
+#include <algorithm>
+
 namespace tofu::detail {
 
 namespace {
 // A pooled message keeps at most this much buffer capacity, so one large message does not pin
-// 64 KiB per pool slot forever (the original kept grown buffers: defect 10).
-constexpr std::size_t MaxKeptCapacity = std::size_t{16} * 1024;
+// 64 KiB per pool slot forever (the original kept grown buffers).
+constexpr std::size_t MaxKeptCapacity = 16 * 1024;
 
 void shrinkBuffers(Message& m) {
     if (m.body.capacity() > MaxKeptCapacity) {
@@ -27,35 +29,69 @@ PoolCore::PoolCore(Key, std::pmr::memory_resource* mr, std::uint16_t initialMsgs
     try {
         for (std::uint16_t i = 0; i < initialMsgs_; ++i) {
             Message* m = Message::allocate(mr_);
-            free_.pushFront(m);  // pooled messages hold no reference to the pool
+            m->next = free_;  // pooled messages hold no reference to the pool
+            free_ = m;
             // The initial messages get the original's capacities now, so steady state starts at once;
             // messages made later (AllocationStrategy::always) reserve at their first write.
             m->thdrs.buffer.reserve(TextHeaders::tlen);
             m->body.reserve(Message::blen);
         }
     } catch (...) {
-        freeChainLocked();
+        freeChain(free_);
         throw AmpeError(AmpeStatus::allocation_failed);
     }
+    pooled_.store(initialMsgs_, std::memory_order_relaxed);
 }
 
 PoolCore::~PoolCore() {
-    freeChainLocked();
+    freeChain(free_);
+    freeChain(returned_.exchange(nullptr, std::memory_order_acquire));
+}
+
+void PoolCore::freeChain(Message* m) noexcept {
+    while (m != nullptr) {
+        Message* next = m->next;
+        Message::destroy(m);
+        m = next;
+    }
+}
+
+Message* PoolCore::popLocked() noexcept {
+    if (free_ == nullptr) {
+        free_ = returned_.exchange(nullptr, std::memory_order_acquire);
+    }
+    Message* m = free_;
+    if (m != nullptr) {
+        free_ = m->next;
+        m->next = nullptr;
+        pooled_.fetch_sub(1, std::memory_order_relaxed);
+        m->home_ = shared_from_this();
+    }
+    return m;
+}
+
+Message* PoolCore::wantLocked() noexcept {
+    // Either this getter sees a message put back meanwhile, or that put sees wanted_ and alerts (seq_cst
+    // on both sides).
+    wanted_.store(true, std::memory_order_seq_cst);
+    if (returned_.load(std::memory_order_seq_cst) == nullptr) {
+        return nullptr;
+    }
+    wanted_.store(false, std::memory_order_relaxed);
+    return popLocked();
 }
 
 Message* PoolCore::get(AllocationStrategy strategy) {
     {
         std::lock_guard lock(mutex_);
-        if (closed_) {
+        if (closed_.load(std::memory_order_acquire)) {
             throw AmpeError(AmpeStatus::not_allowed);  // the original's closed Pool refuses with NotAllowed
         }
-        if (Message* m = free_.dequeue()) {  // kept reset since put(): nothing to clear here
-            m->home_ = shared_from_this();
+        if (Message* m = popLocked()) {  // kept reset since put(): nothing to clear here
             return m;
         }
         if (strategy == AllocationStrategy::poolOnly) {
-            emptyWasReturned_ = true;  // the next put() tells the alerter
-            return nullptr;
+            return wantLocked();
         }
     }
     return make();
@@ -72,45 +108,65 @@ Message* PoolCore::make() {
     return m;
 }
 
-void PoolCore::put(Message* msg) noexcept {
-    if (msg == nullptr) {
-        return;
+std::size_t PoolCore::admit(std::size_t n) noexcept {
+    if (closed_.load(std::memory_order_acquire)) {
+        return 0;
     }
-    // Dropped after the mutex is released: it may be the last reference to this pool.
-    std::shared_ptr<PoolCore> keep = std::move(msg->home_);
-    std::lock_guard lock(mutex_);
-    if (closed_ || free_.count() >= maxMsgs_) {
-        Message::destroy(msg);
-        return;
+    const std::size_t before = pooled_.fetch_add(n, std::memory_order_relaxed);
+    const std::size_t room = before >= maxMsgs_ ? 0 : std::min<std::size_t>(n, maxMsgs_ - before);
+    if (room < n) {
+        pooled_.fetch_sub(n - room, std::memory_order_relaxed);
     }
-    msg->reset();
-    shrinkBuffers(*msg);
-    const bool wasEmpty = free_.empty();
-    free_.pushFront(msg);
-    if (wasEmpty && emptyWasReturned_) {
-        emptyWasReturned_ = false;
+    return room;
+}
+
+void PoolCore::giveBack(Message* first, Message* last) noexcept {
+    Message* old = returned_.load(std::memory_order_relaxed);
+    do {
+        last->next = old;
+    } while (
+        !returned_.compare_exchange_weak(old, first, std::memory_order_seq_cst, std::memory_order_relaxed));
+    if (wanted_.load(std::memory_order_seq_cst) && wanted_.exchange(false, std::memory_order_acq_rel)) {
+        std::lock_guard lock(mutex_);
         if (alerter_) {
             alerter_();
         }
     }
 }
 
+void PoolCore::put(Message* msg) noexcept {
+    if (msg == nullptr) {
+        return;
+    }
+    // Dropped last: it may be the last reference to this pool.
+    const std::shared_ptr<PoolCore> keep = std::move(msg->home_);
+    if (admit(1) == 0) {
+        Message::destroy(msg);
+        return;
+    }
+    msg->reset();
+    shrinkBuffers(*msg);
+    giveBack(msg, msg);
+}
+
 std::size_t PoolCore::getBatch(IntrusiveQueue<Message>& out, std::size_t n) {
     std::size_t got = 0;
     std::lock_guard lock(mutex_);
-    if (closed_) {
+    if (closed_.load(std::memory_order_acquire)) {
         throw AmpeError(AmpeStatus::not_allowed);
     }
     for (; got < n; ++got) {
-        Message* m = free_.dequeue();
+        Message* m = popLocked();
         if (m == nullptr) {
             break;
         }
-        m->home_ = shared_from_this();
         out.enqueue(m);
     }
     if (got == 0) {
-        emptyWasReturned_ = true;
+        if (Message* m = wantLocked()) {
+            out.enqueue(m);
+            got = 1;
+        }
     }
     return got;
 }
@@ -119,36 +175,37 @@ void PoolCore::putAll(IntrusiveQueue<Message>& q) noexcept {
     if (q.empty()) {
         return;
     }
-    std::lock_guard lock(mutex_);
-    const bool wasEmpty = free_.empty();
+    std::size_t keep = admit(q.count());
+    Message* first = nullptr;
+    Message* last = nullptr;
     while (Message* m = q.dequeue()) {
         m->home_.reset();  // not the last reference: the caller holds one
-        if (closed_ || free_.count() >= maxMsgs_) {
+        if (keep == 0) {
             Message::destroy(m);
             continue;
         }
+        --keep;
         m->reset();
         shrinkBuffers(*m);
-        free_.pushFront(m);
-    }
-    if (wasEmpty && !free_.empty() && emptyWasReturned_) {
-        emptyWasReturned_ = false;
-        if (alerter_) {
-            alerter_();
+        m->next = first;
+        first = m;
+        if (last == nullptr) {
+            last = m;
         }
+    }
+    if (first != nullptr) {
+        giveBack(first, last);
     }
 }
 
 void PoolCore::close() noexcept {
     std::lock_guard lock(mutex_);
-    closed_ = true;
-    freeChainLocked();
-}
-
-void PoolCore::freeChainLocked() noexcept {
-    while (Message* m = free_.dequeue()) {
-        Message::destroy(m);
-    }
+    closed_.store(true, std::memory_order_seq_cst);
+    freeChain(free_);
+    free_ = nullptr;
+    freeChain(returned_.exchange(nullptr, std::memory_order_acquire));
+    pooled_.store(0,
+                  std::memory_order_relaxed);  // a put racing the close may still push: freed with the pool
 }
 
 void PoolCore::setAlerter(std::function<void()> alerter) {
@@ -156,14 +213,8 @@ void PoolCore::setAlerter(std::function<void()> alerter) {
     alerter_ = std::move(alerter);
 }
 
-std::uint16_t PoolCore::count() const {
-    std::lock_guard lock(mutex_);
-    return static_cast<std::uint16_t>(free_.count());
-}
-
-bool PoolCore::closed() const {
-    std::lock_guard lock(mutex_);
-    return closed_;
+std::uint16_t PoolCore::count() const noexcept {
+    return static_cast<std::uint16_t>(std::min<std::size_t>(pooled_.load(std::memory_order_relaxed), 0xFFFF));
 }
 
 Pool::Pool(std::uint16_t initialMsgs, std::uint16_t maxMsgs, std::pmr::memory_resource* mr)

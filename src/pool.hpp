@@ -1,6 +1,12 @@
 // The message pool: a thread-safe LIFO of ready messages with initial and maximum sizes.
+//
+// Putting back is lock-free (one compare-and-swap per message, or per batch): releases on the receiving
+// application thread never wait for the reactor, nor the reactor's batched returns for a sending thread.
+// Getting takes the mutex, which only getters share; when its own stack is empty it takes everything put
+// back so far with one exchange.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -32,15 +38,15 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
 
     /// Takes msg back: reset and kept while under the maximum, freed otherwise or once closed.
     /// When the pool was found empty by a poolOnly get(), the alerter is invoked (under the pool
-    /// mutex: it must not block nor call into the pool).
+    /// mutex: it must not block nor call into the pool). Lock-free otherwise.
     void put(Message* msg) noexcept;
 
     /// Up to n messages under one lock, appended to out; returns how many. poolOnly semantics: none
     /// from an empty pool, and the next put() tells the alerter. Throws like get() once closed.
     std::size_t getBatch(IntrusiveQueue<Message>& out, std::size_t n);
 
-    /// Takes back every message of q under one lock (q ends empty). Each must belong to this pool
-    /// (owns()), and the caller must hold its own reference to this pool meanwhile.
+    /// Takes back every message of q in one go (q ends empty). Each must belong to this pool (owns()), and
+    /// the caller must hold its own reference to this pool meanwhile.
     void putAll(IntrusiveQueue<Message>& q) noexcept;
 
     /// True when msg returns to this pool when released.
@@ -52,24 +58,35 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
     /// Sets (or clears with an empty function) the freed-memory hook.
     void setAlerter(std::function<void()> alerter);
 
-    [[nodiscard]] std::uint16_t count() const;
+    /// Messages pooled right now (a snapshot).
+    [[nodiscard]] std::uint16_t count() const noexcept;
     [[nodiscard]] std::uint16_t initialMsgs() const noexcept { return initialMsgs_; }
     [[nodiscard]] std::uint16_t maxMsgs() const noexcept { return maxMsgs_; }
-    [[nodiscard]] bool closed() const;
+    [[nodiscard]] bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }
     [[nodiscard]] std::pmr::memory_resource* resource() const noexcept { return mr_; }
 
     /// A new message that returns to this pool when released.
     [[nodiscard]] Message* make();
 
   private:
-    void freeChainLocked() noexcept;
+    /// Admits up to n more messages under the maximum; returns how many.
+    [[nodiscard]] std::size_t admit(std::size_t n) noexcept;
+    /// Pushes the chain first..last (linked by next) onto the returned stack; tells the alerter if wanted.
+    void giveBack(Message* first, Message* last) noexcept;
+    /// Under the mutex: the next free message, from the own stack or else from what was put back.
+    [[nodiscard]] Message* popLocked() noexcept;
+    /// Under the mutex: nothing left; the next put tells the alerter (unless one came meanwhile).
+    [[nodiscard]] Message* wantLocked() noexcept;
+    static void freeChain(Message* m) noexcept;
 
     std::pmr::memory_resource* mr_;
-    mutable std::mutex mutex_;
-    IntrusiveQueue<Message> free_;
+    mutable std::mutex mutex_;                 // getters and the alerter
+    Message* free_ = nullptr;                  // getters' stack (mutex), linked by next
+    std::atomic<Message*> returned_{nullptr};  // put back since, newest first, linked by next
+    std::atomic<std::size_t> pooled_{0};       // in both stacks, for the maximum
+    std::atomic<bool> closed_{false};
+    std::atomic<bool> wanted_{false};  // a poolOnly get found nothing: the next put tells the alerter
     std::function<void()> alerter_;
-    bool closed_ = false;
-    bool emptyWasReturned_ = false;
     std::uint16_t initialMsgs_;
     std::uint16_t maxMsgs_;
 };

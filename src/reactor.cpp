@@ -118,6 +118,7 @@ void Reactor::Impl::destroy(ChannelGroup* group) {
         throw AmpeError(AmpeStatus::invalid_mchn_group, "not a live group of this engine");
     }
     g->shut();           // calls starting from now on fail with shutdown_started
+    g->waitSendsDone();  // its messages in the inbox now all come before the command
     inbox_.destroy(*g);  // the reactor closes its channels and mailbox (unless it has stopped already)
     std::unique_ptr<MchnGroup> owned;
     {

@@ -160,3 +160,65 @@ TEST_CASE("pool: four threads get and put, then close", "[pool][mt]") {
     REQUIRE(got >= 2000);
     REQUIRE(unexpected == 0);
 }
+
+TEST_CASE("pool: a poolOnly get that finds nothing is always followed by an alert or a message", "[pool]") {
+    // The getter and a concurrent put race: either the getter takes the message put back, or the put
+    // sees that a getter went without and calls the alerter — never neither (a paused reader would wait
+    // for ever).
+    Pool pool(1, 4);
+    std::atomic<int> alerts{0};
+    pool.core().setAlerter([&alerts] { alerts.fetch_add(1, std::memory_order_relaxed); });
+    for (int round = 0; round < 2000; ++round) {
+        MessagePtr held = pool.get(AllocationStrategy::poolOnly);
+        REQUIRE(held);
+        const int before = alerts.load();
+        std::atomic<bool> go{false};
+        std::thread putter([&] {
+            while (!go.load(std::memory_order_acquire)) {
+            }
+            held.reset();  // back to the pool
+        });
+        go.store(true, std::memory_order_release);
+        MessagePtr got = pool.get(AllocationStrategy::poolOnly);
+        putter.join();
+        if (!got) {
+            REQUIRE(alerts.load() > before);
+            got = pool.get(AllocationStrategy::poolOnly);
+            REQUIRE(got);  // the alert was for a message that is there
+        }
+    }
+}
+
+TEST_CASE("pool: many threads getting and putting keep every message and the maximum", "[pool]") {
+    Pool pool(8, 32);
+    std::vector<std::thread> threads;
+    std::atomic<int> failures{0};
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&pool, &failures, t] {
+            IntrusiveQueue<Message> batch;
+            for (int i = 0; i < 5000; ++i) {
+                MessagePtr m = pool.get(AllocationStrategy::always);
+                if (!m || !m->body.empty() || m->bhdr.message_id != 0) {
+                    failures.fetch_add(1);
+                }
+                m->body.assign(std::string_view("x"));
+                m->bhdr.message_id = static_cast<MessageID>(i + 1);
+                if (t % 2 == 0) {
+                    m.reset();  // one by one
+                } else {
+                    batch.enqueue(m.release());  // or several at once, as the reactor does
+                    if (batch.count() == 8) {
+                        pool.core().putAll(batch);
+                    }
+                }
+            }
+            pool.core().putAll(batch);
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    CHECK(failures.load() == 0);
+    CHECK(pool.core().count() <= 32);
+    CHECK(pool.core().count() >= 8);
+}
