@@ -9,6 +9,7 @@
 #include "liveness.hpp"
 #include "loop.hpp"
 #include "mchn_group.hpp"
+#include "tofu/configurator.hpp"
 
 namespace tofu::detail {
 
@@ -143,6 +144,7 @@ Connection::Parse Connection::parse(std::span<const std::uint8_t>& in) {
                 m->bhdr.channel_number = number();  // the receiver's own number replaces the sender's
                 if (first && decoder_.accepted()) {
                     openMid_ = m->bhdr.message_id;  // the HelloRequest names the channel's conversation
+                    addPeerAddress(*m);
                 }
                 if (!deliverIncoming(m)) {
                     return Parse::closed;
@@ -199,6 +201,20 @@ void Connection::onRefill() {
         return;
     }
     updateInterest();
+}
+
+// The server learns who connected from the socket, not only from what the client wrote.
+void Connection::addPeerAddress(Message& hello) const noexcept {
+    try {
+        const std::string peer = peerAddress(fd_.get());
+        if (peer.empty() || hello.thdrs.buffer.size() + PeerAddressHeader.size() + peer.size() + 3 > 0xFFFF) {
+            return;
+        }
+        hello.thdrs.append(PeerAddressHeader, peer);
+        hello.bhdr.thl = static_cast<std::uint16_t>(hello.thdrs.buffer.size());
+    } catch (...) {
+        // No memory for it: the request arrives without.
+    }
 }
 
 // ---- sending ----
@@ -310,7 +326,7 @@ void Connection::onPeerGone() noexcept {
 void Connection::endAfterSignal() noexcept {
     ::shutdown(fd_.get(), SHUT_WR);
     unwatch();
-    loop_.linger(std::move(fd_));
+    loop_.lingerer().add(std::move(fd_));
     close(AmpeStatus::channel_closed);
 }
 
@@ -354,7 +370,8 @@ std::size_t Connection::gather() {
         ++niov;
     };
     std::size_t nmsg = 0;
-    for (const Message* m = out_.front(); m != nullptr && nmsg < Loop::MaxSendBatch; m = m->next, ++nmsg) {
+    for (const Message* m = out_.front(); m != nullptr && nmsg < Loop::MaxSendBatch;
+         m = MessageLinks::next(*m), ++nmsg) {
         std::uint8_t* hdr = skip == 0 ? stage(BinaryHeader::BHSIZE) : nullptr;
         if (hdr != nullptr) {
             m->bhdr.toBytes(

@@ -67,6 +67,7 @@ class Connection final : public Channel {
     [[nodiscard]] bool consume(std::span<const std::uint8_t> in);
     [[nodiscard]] Parse parse(std::span<const std::uint8_t>& in);
     [[nodiscard]] bool deliverIncoming(Message* m);
+    void addPeerAddress(Message& hello) const noexcept;
     void pause(std::span<const std::uint8_t> rest);
     void onPeerEnd();
 

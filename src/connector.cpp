@@ -10,11 +10,6 @@
 
 namespace tofu::detail {
 
-namespace {
-// How long a connect keeps retrying a UDS listener whose backlog is full.
-constexpr auto UdsBusyRetryLimit = std::chrono::seconds(20);
-}  // namespace
-
 void Connector::open(Loop& loop, MchnGroup& g, Message* m) {
     const Configurator cfg = Configurator::fromMessage(*m);
     const auto* tcp = cfg.get_if<TCPClientConfigurator>();
@@ -38,6 +33,12 @@ void Connector::open(Loop& loop, MchnGroup& g, Message* m) {
         direct = numericEndpoint(tcp->addr, tcp->port, false, ep);
     }
     Connector& c = loop.add<Connector>(g, m->bhdr.channel_number, m);
+    c.target_ = uds != nullptr ? std::string(UDSProto) + '|' + uds->path
+                               : std::string(TCPProto) + '|' + tcp->addr + '|' + std::to_string(tcp->port);
+    if (loop.connectTimeout().count() > 0) {
+        c.deadline_ = std::chrono::steady_clock::now() + loop.connectTimeout();
+        loop.schedule(c, c.deadline_);
+    }
     if (direct) {
         c.endpoints_.push_back(ep);
         c.connectNext();
@@ -79,16 +80,14 @@ void Connector::connectNext() {
         const AmpeStatus st =
             startConnect(ep, fd, inProgress, loop_.liveness().optionMs(), &busy, &failText_);
         const auto now = std::chrono::steady_clock::now();
-        if (busy && (retryDelay_.count() == 0 || now < retryDeadline_)) {
+        if (busy && now < deadline_) {
             // A UDS listener with a full backlog: the same address again a little later.
-            if (retryDelay_.count() == 0) {
-                retryDeadline_ = now + UdsBusyRetryLimit;
-            }
             retryDelay_ =
                 std::clamp(retryDelay_ * 2, std::chrono::milliseconds(2), std::chrono::milliseconds(100));
             --next_;
             state_ = State::retrying;
-            loop_.schedule(*this, now + retryDelay_);
+            retryAt_ = now + retryDelay_;
+            loop_.schedule(*this, retryAt_);
             return;
         }
         if (st != AmpeStatus::success) {
@@ -108,8 +107,16 @@ void Connector::connectNext() {
     close(lastStatus_);
 }
 
+// Two timers: the connect deadline, and (retrying) the next try.
 void Connector::onTimer() {
-    if (state_ == State::retrying) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline_) {
+        failText_ = "connect to " + target_ + ": no connection within " +
+                    std::to_string(loop_.connectTimeout().count()) + " ms (Options::connectTimeoutMs)";
+        close(AmpeStatus::connect_failed);
+        return;
+    }
+    if (state_ == State::retrying && now >= retryAt_) {
         connectNext();
     }
 }
@@ -170,7 +177,7 @@ std::uint32_t Connector::interest() const noexcept {
 
 IntrusiveQueue<Message> Connector::takeUnsent() noexcept {
     IntrusiveQueue<Message> unsent = out_.takeAll();
-    for (Message* m = unsent.front(); m != nullptr; m = m->next) {
+    for (Message* m = unsent.front(); m != nullptr; m = MessageLinks::next(*m)) {
         if (m->bhdr.proto.mtype == MessageType::hello) {
             m->bhdr.proto.role = MessageRole::response;  // the failed Hello answers itself
             explain(*m, failText_);

@@ -42,8 +42,10 @@ class Connector final : public Channel {
     std::size_t next_ = 0;  // the next endpoint to try
     AmpeStatus lastStatus_ = AmpeStatus::connect_failed;
     std::string failText_;  // the last failure's explanation, for the returned Hello's ~error header
+    std::string target_;    // the address asked for (tcp|HOST|PORT or uds|PATH), for the ~error header
     std::chrono::milliseconds retryDelay_{0};
-    std::chrono::steady_clock::time_point retryDeadline_{};
+    std::chrono::steady_clock::time_point retryAt_{};  // retrying: when the same address is tried again
+    std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
 };
 
 }  // namespace tofu::detail

@@ -9,7 +9,7 @@ namespace tofu::detail {
 
 void releaseMessage(Message* m) noexcept {
     if (m != nullptr) {
-        m->ctx = nullptr;
+        MessageLinks::ctx(*m) = nullptr;
         MessageDeleter{}(m);
     }
 }
@@ -33,7 +33,7 @@ Message* makeSignal(PoolCore& pool, AmpeStatus st, ChannelNumber cn, MessageID m
 }
 
 void Delivery::deliver(MchnGroup& g, Message* m) noexcept {
-    m->ctx = nullptr;
+    MessageLinks::ctx(*m) = nullptr;
     g.outbox.enqueue(m);
     if (!g.dirty) {
         g.dirty = true;

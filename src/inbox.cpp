@@ -28,13 +28,13 @@ void Inbox::takeMessages(IntrusiveQueue<Message>& msgs) noexcept {
     Message* newestFirst = head_.exchange(nullptr, std::memory_order_acquire);
     Message* oldestFirst = nullptr;
     while (newestFirst != nullptr) {
-        Message* next = newestFirst->next;
-        newestFirst->next = oldestFirst;
+        Message* next = MessageLinks::next(*newestFirst);
+        MessageLinks::next(*newestFirst) = oldestFirst;
         oldestFirst = newestFirst;
         newestFirst = next;
     }
     while (oldestFirst != nullptr) {
-        Message* next = oldestFirst->next;
+        Message* next = MessageLinks::next(*oldestFirst);
         msgs.enqueue(oldestFirst);
         oldestFirst = next;
     }

@@ -26,7 +26,7 @@ class Inbox {
   public:
     /// A destroy() waiting for the reactor to close its group's channels.
     struct DestroyCommand {
-        MchnGroup* group;
+        MchnGroup* group = nullptr;
         bool done = false;
     };
 
@@ -41,7 +41,7 @@ class Inbox {
 
     // ---- application threads ----
 
-    /// Queues m (m->ctx names its group) for the reactor. false once the inbox is closed: m stays the
+    /// Queues m (its context names its group) for the reactor. false once the inbox is closed: m stays the
     /// caller's. The caller is inside a send call of the group (MchnGroup::Call): destroy() of the group
     /// waits for it before its command, so the group's messages all come before the command.
     [[nodiscard]] bool post(Message* m) noexcept {
@@ -50,7 +50,7 @@ class Inbox {
         }
         Message* old = head_.load(std::memory_order_relaxed);
         do {
-            m->next = old;
+            MessageLinks::next(*m) = old;
         } while (!head_.compare_exchange_weak(old, m, std::memory_order_release, std::memory_order_relaxed));
         if (old == nullptr) {
             notifier_.notify();  // the stack was empty: the reactor may be asleep

@@ -1,12 +1,33 @@
-// Intrusive FIFO over T::prev / T::next: no allocation, O(1) enqueue, pushFront and dequeue.
+// Intrusive FIFO over each item's prev/next links: no allocation, O(1) enqueue, pushFront and dequeue.
 #pragma once
 
 #include <cstddef>
 
+#include "tofu/message.hpp"
+
 namespace tofu::detail {
+
+/// How the engine reaches an item's links: T::prev and T::next by default.
+template <class T>
+struct Links {
+    static T*& prev(T& t) noexcept { return t.prev; }
+    static T*& next(T& t) noexcept { return t.next; }
+};
+
+/// A Message keeps its links and the engine's context private (befriending this).
+template <>
+struct Links<Message> {
+    static Message*& prev(Message& m) noexcept { return m.prev_; }
+    static Message*& next(Message& m) noexcept { return m.next_; }
+    static Message* next(const Message& m) noexcept { return m.next_; }
+    static void*& ctx(Message& m) noexcept { return m.ctx_; }
+};
+using MessageLinks = Links<Message>;
 
 template <class T>
 class IntrusiveQueue {
+    using L = Links<T>;
+
   public:
     IntrusiveQueue() = default;
     ~IntrusiveQueue() = default;  // the items are not the queue's: nothing to free
@@ -28,10 +49,10 @@ class IntrusiveQueue {
     }
 
     void enqueue(T* item) noexcept {
-        item->next = nullptr;
-        item->prev = last_;
+        L::next(*item) = nullptr;
+        L::prev(*item) = last_;
         if (last_ != nullptr) {
-            last_->next = item;
+            L::next(*last_) = item;
         } else {
             first_ = item;
         }
@@ -40,10 +61,10 @@ class IntrusiveQueue {
     }
 
     void pushFront(T* item) noexcept {
-        item->prev = nullptr;
-        item->next = first_;
+        L::prev(*item) = nullptr;
+        L::next(*item) = first_;
         if (first_ != nullptr) {
-            first_->prev = item;
+            L::prev(*first_) = item;
         } else {
             last_ = item;
         }
@@ -57,14 +78,14 @@ class IntrusiveQueue {
             enqueue(item);
             return;
         }
-        item->next = pos;
-        item->prev = pos->prev;
-        if (pos->prev != nullptr) {
-            pos->prev->next = item;
+        L::next(*item) = pos;
+        L::prev(*item) = L::prev(*pos);
+        if (L::prev(*pos) != nullptr) {
+            L::next(*L::prev(*pos)) = item;
         } else {
             first_ = item;
         }
-        pos->prev = item;
+        L::prev(*pos) = item;
         ++count_;
     }
 
@@ -74,14 +95,14 @@ class IntrusiveQueue {
         if (item == nullptr) {
             return nullptr;
         }
-        first_ = item->next;
+        first_ = L::next(*item);
         if (first_ == nullptr) {
             last_ = nullptr;
         } else {
-            first_->prev = nullptr;
+            L::prev(*first_) = nullptr;
         }
-        item->prev = nullptr;
-        item->next = nullptr;
+        L::prev(*item) = nullptr;
+        L::next(*item) = nullptr;
         --count_;
         return item;
     }
@@ -92,8 +113,8 @@ class IntrusiveQueue {
             return;
         }
         if (dest.last_ != nullptr) {
-            dest.last_->next = first_;
-            first_->prev = dest.last_;
+            L::next(*dest.last_) = first_;
+            L::prev(*first_) = dest.last_;
         } else {
             dest.first_ = first_;
         }

@@ -19,16 +19,21 @@ constexpr std::uint64_t WakeToken = SpecialMaxChannelNumber;  // no channel has 
 
 Loop::Loop(const Options& options, PoolCore& pool, ChannelRegistry& registry, Inbox& inbox,
            Resolver& resolver)
-    : pool_(pool),
-      registry_(registry),
+    : registry_(registry),
       inbox_(inbox),
       resolver_(resolver),
       poller_(makePoller(options.poller)),
+      lingerer_(*poller_),
       delivery_(pool),
       batches_(pool),
       liveness_(options.deadPeerTimeoutMs),
       maxSendQueueBytes_(options.maxSendQueueBytes != 0 ? options.maxSendQueueBytes
                                                         : DefaultOptions.maxSendQueueBytes),
+      connectTimeout_(options.connectTimeoutMs == ConnectTimeoutOff
+                          ? std::chrono::milliseconds(0)
+                          : std::chrono::milliseconds(options.connectTimeoutMs != 0
+                                                          ? options.connectTimeoutMs
+                                                          : DefaultOptions.connectTimeoutMs)),
       table_(65536) {
     poller_->add(inbox_.wakeFd(), PollEvents::In, WakeToken);
 }
@@ -72,8 +77,8 @@ void Loop::dispatch(const PollEvent& ev) {
         inbox_.drain();  // the inbox itself is looked at every pass
         return;
     }
-    if ((ev.token & 0xFFFFu) == 0) {
-        onLingerEvent(ev.token);
+    if (Lingerer::owns(ev.token)) {
+        lingerer_.onEvent(ev.token, buffers_.recv);
         return;
     }
     if (Channel* ch = find(ev.token)) {
@@ -97,8 +102,8 @@ void Loop::processInbox() {
 
 // An application message: a Welcome or Hello opens a channel, anything else goes to its channel.
 void Loop::route(Message* m) {
-    MchnGroup& g = *static_cast<MchnGroup*>(m->ctx);
-    m->ctx = nullptr;
+    MchnGroup& g = *static_cast<MchnGroup*>(MessageLinks::ctx(*m));
+    MessageLinks::ctx(*m) = nullptr;
     if (m->bhdr.proto.mtype == MessageType::welcome && m->bhdr.proto.role == MessageRole::request) {
         Listener::open(*this, g, m);
         return;
@@ -140,7 +145,7 @@ void Loop::schedule(Channel& ch, Clock::time_point when) {
 
 int Loop::nextTimeoutMs() const {
     const int live = liveness_.timeoutMs();  // -1: nothing watched
-    if (timers_.empty() && lingering_.empty()) {
+    if (timers_.empty() && lingerer_.nextDue() == Clock::time_point::max()) {
         return live;  // -1 when nothing is watched either: sleep until something happens
     }
     const auto now = Clock::now();
@@ -148,9 +153,7 @@ int Loop::nextTimeoutMs() const {
     for (const Timer& t : timers_) {
         soonest = std::min(soonest, t.when);
     }
-    for (const Lingering& l : lingering_) {
-        soonest = std::min(soonest, l.until);
-    }
+    soonest = std::min(soonest, lingerer_.nextDue());
     const long long untilMs =
         soonest <= now ? 0 : std::chrono::ceil<std::chrono::milliseconds>(soonest - now).count();
     const int ms = static_cast<int>(std::min<long long>(untilMs, 1000));
@@ -163,7 +166,7 @@ void Loop::processTimers() {
         return ch != nullptr ? ch->asConnection() : nullptr;
     });
     const auto now = Clock::now();
-    dropLingering(now);
+    lingerer_.closeDue(now);
     if (timers_.empty()) {
         return;
     }
@@ -176,54 +179,6 @@ void Loop::processTimers() {
             ch->onTimer();
         }
     }
-}
-
-void Loop::linger(UniqueFd fd) noexcept {
-    if (!fd || lingering_.size() >= MaxLingering) {
-        return;  // closes now
-    }
-    const std::uint64_t token = ++lingerSeq_ << 16;  // channel number 0: never a channel's token
-    try {
-        poller_->add(fd.get(), PollEvents::In, token);
-        lingering_.push_back(Lingering{token, std::move(fd), Clock::now() + LingerLimit});
-    } catch (...) {
-        poller_->remove(fd.get());  // no-op when the add failed; fd closes
-    }
-}
-
-// Read and dropped until the peer's end of stream (or an error): then the socket closes without a reset.
-void Loop::onLingerEvent(std::uint64_t token) noexcept {
-    const auto it = std::find_if(lingering_.begin(), lingering_.end(),
-                                 [token](const Lingering& l) { return l.token == token; });
-    if (it == lingering_.end()) {
-        return;
-    }
-    std::vector<std::uint8_t>& buf = buffers_.recv;
-    for (;;) {
-        const ssize_t n = ::recv(it->fd.get(), buf.data(), buf.size(), 0);
-        if (n > 0) {
-            continue;
-        }
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            return;
-        }
-        break;  // end of stream or an error: the peer is done
-    }
-    poller_->remove(it->fd.get());
-    lingering_.erase(it);
-}
-
-void Loop::dropLingering(Clock::time_point now) noexcept {
-    std::erase_if(lingering_, [this, now](const Lingering& l) {
-        if (now < l.until) {
-            return false;
-        }
-        poller_->remove(l.fd.get());
-        return true;
-    });
 }
 
 void Loop::waitForPool(Channel& ch) {
@@ -312,7 +267,7 @@ void Loop::teardown(std::vector<Inbox::DestroyCommand*>& cmds) noexcept {
         }
     }
     graveyard_.clear();
-    dropLingering(Clock::time_point::max());
+    lingerer_.closeDue(Clock::time_point::max());
     delivery_.discardAll();
 }
 

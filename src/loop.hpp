@@ -17,6 +17,7 @@
 #include "channel_registry.hpp"
 #include "delivery.hpp"
 #include "inbox.hpp"
+#include "lingerer.hpp"
 #include "liveness.hpp"
 #include "poller/poller.hpp"
 #include "pool.hpp"
@@ -33,8 +34,9 @@ class Loop {
 
     /// Buffers every channel uses in turn (the loop runs one channel at a time).
     struct IoBuffers {
-        std::vector<std::uint8_t> recv = std::vector<std::uint8_t>(64 * 1024);
-        std::vector<std::uint8_t> stage = std::vector<std::uint8_t>(64 * 1024);  // small parts of a send
+        std::vector<std::uint8_t> recv = std::vector<std::uint8_t>(std::size_t{64} * 1024);
+        std::vector<std::uint8_t> stage =
+            std::vector<std::uint8_t>(std::size_t{64} * 1024);  // small parts of a send
         std::vector<iovec> iov = std::vector<iovec>(MaxSendBatch * 3);
         std::vector<BinaryHeader::Bytes> headers = std::vector<BinaryHeader::Bytes>(MaxSendBatch);
     };
@@ -58,6 +60,8 @@ class Loop {
     [[nodiscard]] LivenessWatch& liveness() noexcept { return liveness_; }
     [[nodiscard]] IoBuffers& buffers() noexcept { return buffers_; }
     [[nodiscard]] std::size_t maxSendQueueBytes() const noexcept { return maxSendQueueBytes_; }
+    /// Options::connectTimeoutMs resolved: 0 for no limit of the engine's own.
+    [[nodiscard]] std::chrono::milliseconds connectTimeout() const noexcept { return connectTimeout_; }
 
     /// A new channel of type T in slot cn, listed in g.
     template <class T, class... Args>
@@ -81,27 +85,15 @@ class Loop {
     void flushLater(Channel& ch);
     [[nodiscard]] std::uint32_t passNumber() const noexcept { return pass_; }
 
-    /// Keeps the socket of a channel that closed after writing its ByeSignal open until the peer closes
-    /// too (or LingerLimit passes), reading and dropping what comes.
-    void linger(UniqueFd fd) noexcept;
+    /// Keeps the socket of a channel that closed after writing its ByeSignal (lingerer.hpp).
+    [[nodiscard]] Lingerer& lingerer() noexcept { return lingerer_; }
 
     [[nodiscard]] PoolBatches& pool() noexcept { return batches_; }
 
   private:
-    struct Lingering {
-        std::uint64_t token;  // channel number 0: no channel's
-        UniqueFd fd;
-        Clock::time_point until;
-    };
-    static constexpr auto LingerLimit = std::chrono::seconds(30);
-    static constexpr std::size_t MaxLingering = 1024;
-
-    void onLingerEvent(std::uint64_t token) noexcept;
-    void dropLingering(Clock::time_point now) noexcept;
-
     struct Timer {
-        std::uint64_t token;
-        Clock::time_point when;
+        std::uint64_t token = 0;
+        Clock::time_point when{};
     };
 
     void pass();
@@ -118,21 +110,20 @@ class Loop {
     void install(std::unique_ptr<Channel> ch);
     [[nodiscard]] std::uint32_t nextGen() noexcept;
 
-    PoolCore& pool_;
     ChannelRegistry& registry_;
     Inbox& inbox_;
     Resolver& resolver_;
     std::unique_ptr<Poller> poller_;
+    Lingerer lingerer_;
     Delivery delivery_;
     PoolBatches batches_;
     LivenessWatch liveness_;  // dead-peer checks for TCP channels with unacknowledged data
     std::size_t maxSendQueueBytes_;
+    std::chrono::milliseconds connectTimeout_;
 
     std::vector<std::unique_ptr<Channel>> table_;  // indexed by channel number
     std::vector<std::unique_ptr<Channel>> graveyard_;
     std::vector<Timer> timers_;
-    std::vector<Lingering> lingering_;
-    std::uint64_t lingerSeq_ = 0;
     std::vector<std::uint64_t> waitingForPool_;
     std::vector<std::uint64_t> toFlush_;
     std::vector<Resolver::Result> resolved_;

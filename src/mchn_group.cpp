@@ -4,6 +4,7 @@
 #include "delivery.hpp"
 #include "engine.hpp"
 #include "message_mark.hpp"
+#include "tofu/configurator.hpp"
 
 namespace tofu::detail {
 
@@ -100,6 +101,10 @@ BinaryHeader MchnGroup::enqueueToPeer(MessagePtr& msg) {
         }
         m.bhdr.channel_number = allocated;
     } else {
+        if (vc == ValidCombination::HelloResponse) {
+            (void)removeHeader(m,
+                               PeerAddressHeader);  // the engine's note to this side, not the peer's business
+        }
         const AmpeStatus st = engine_->channels().check(m.bhdr.channel_number, this);
         if (st != AmpeStatus::success) {
             fail(st, "channel " + std::to_string(m.bhdr.channel_number) +
@@ -109,9 +114,9 @@ BinaryHeader MchnGroup::enqueueToPeer(MessagePtr& msg) {
     }
 
     const BinaryHeader sent = m.bhdr;
-    m.ctx = this;
+    MessageLinks::ctx(m) = this;
     if (!engine_->inbox().post(&m)) {
-        m.ctx = nullptr;
+        MessageLinks::ctx(m) = nullptr;
         if (allocated != 0) {
             engine_->channels().remove(allocated);
             m.bhdr.channel_number = SpecialMinChannelNumber;

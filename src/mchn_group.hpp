@@ -14,8 +14,7 @@
 #include "tofu/ampe.hpp"
 #include "tofu/reactor.hpp"
 
-namespace tofu {
-namespace detail {
+namespace tofu::detail {
 
 class Channel;
 
@@ -89,6 +88,4 @@ class GroupShelf {
     std::deque<std::unique_ptr<MchnGroup>> groups_;
 };
 
-}  // namespace detail
-
-}  // namespace tofu
+}  // namespace tofu::detail

@@ -197,7 +197,7 @@ MessagePtr Message::clone() const {
     out->thdrs.buffer.assign(thdrs.buffer.body());
     out->body.assign(body.body());
     out->user = nullptr;  // the original's clone leaves `<void*>` null too
-    out->ctx = nullptr;
+    out->ctx_ = nullptr;
     return out;
 }
 
@@ -221,9 +221,9 @@ void Message::reset() noexcept {
     thdrs.reset();
     body.reset();
     user = nullptr;
-    ctx = nullptr;
-    prev = nullptr;
-    next = nullptr;
+    ctx_ = nullptr;
+    prev_ = nullptr;
+    next_ = nullptr;
     mark_ = Mark::none;
 }
 

@@ -29,7 +29,7 @@ PoolCore::PoolCore(Key, std::pmr::memory_resource* mr, std::uint16_t initialMsgs
     try {
         for (std::uint16_t i = 0; i < initialMsgs_; ++i) {
             Message* m = Message::allocate(mr_);
-            m->next = free_;  // pooled messages hold no reference to the pool
+            MessageLinks::next(*m) = free_;  // pooled messages hold no reference to the pool
             free_ = m;
             // The initial messages get the original's capacities now, so steady state starts at once;
             // messages made later (AllocationStrategy::always) reserve at their first write.
@@ -50,7 +50,7 @@ PoolCore::~PoolCore() {
 
 void PoolCore::freeChain(Message* m) noexcept {
     while (m != nullptr) {
-        Message* next = m->next;
+        Message* next = MessageLinks::next(*m);
         Message::destroy(m);
         m = next;
     }
@@ -62,8 +62,8 @@ Message* PoolCore::popLocked() noexcept {
     }
     Message* m = free_;
     if (m != nullptr) {
-        free_ = m->next;
-        m->next = nullptr;
+        free_ = MessageLinks::next(*m);
+        MessageLinks::next(*m) = nullptr;
         pooled_.fetch_sub(1, std::memory_order_relaxed);
         m->home_ = shared_from_this();
     }
@@ -123,7 +123,7 @@ std::size_t PoolCore::admit(std::size_t n) noexcept {
 void PoolCore::giveBack(Message* first, Message* last) noexcept {
     Message* old = returned_.load(std::memory_order_relaxed);
     do {
-        last->next = old;
+        MessageLinks::next(*last) = old;
     } while (
         !returned_.compare_exchange_weak(old, first, std::memory_order_seq_cst, std::memory_order_relaxed));
     if (wanted_.load(std::memory_order_seq_cst) && wanted_.exchange(false, std::memory_order_acq_rel)) {
@@ -187,7 +187,7 @@ void PoolCore::putAll(IntrusiveQueue<Message>& q) noexcept {
         --keep;
         m->reset();
         shrinkBuffers(*m);
-        m->next = first;
+        MessageLinks::next(*m) = first;
         first = m;
         if (last == nullptr) {
             last = m;

@@ -31,7 +31,7 @@ class PoolBatches {
 
     /// A written message: back to its pool with the others of this write (freed when not the pool's).
     void sent(Message* m) noexcept {
-        m->ctx = nullptr;
+        MessageLinks::ctx(*m) = nullptr;
         if (pool_.owns(*m)) {
             tx_.enqueue(m);
         } else {

@@ -80,9 +80,9 @@ class SendQueue {
             if (byeWritten) {
                 return pos;  // our bye is out (nothing is half-written then): the answer goes next
             }
-            for (Message* q = pos; q != nullptr; q = q->next) {
+            for (Message* q = pos; q != nullptr; q = MessageLinks::next(*q)) {
                 if (isBye(*q) && q->bhdr.proto.role == MessageRole::request) {
-                    return q->next;
+                    return MessageLinks::next(*q);
                 }
             }
             return nullptr;
@@ -91,10 +91,10 @@ class SendQueue {
             return nullptr;
         }
         if (pos != nullptr && (sentOff_ > 0 || pos->bhdr.proto.mtype == MessageType::hello)) {
-            pos = pos->next;
+            pos = MessageLinks::next(*pos);
         }
         while (pos != nullptr && pos->bhdr.proto.oob == Oob::on) {
-            pos = pos->next;
+            pos = MessageLinks::next(*pos);
         }
         return pos;
     }

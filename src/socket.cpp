@@ -345,6 +345,37 @@ std::string boundUdsPath(int fd) {
     return {a.sun_path, ::strnlen(a.sun_path, max)};
 }
 
+std::string peerAddress(int fd) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
+        return {};
+    }
+    char buf[INET6_ADDRSTRLEN] = {};
+    switch (ss.ss_family) {
+        case AF_INET: {
+            const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
+            ::inet_ntop(AF_INET, &a->sin_addr, buf, sizeof buf);
+            return fmt::format("{}|{}|{}", TCPProto, buf, ntohs(a->sin_port));
+        }
+        case AF_INET6: {
+            const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
+            ::inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof buf);
+            return fmt::format("{}|{}|{}", TCPProto, buf, ntohs(a->sin6_port));
+        }
+        case AF_UNIX: {
+            const auto* a = reinterpret_cast<const sockaddr_un*>(&ss);
+            const std::size_t max =
+                len > offsetof(sockaddr_un, sun_path)
+                    ? std::min<std::size_t>(len - offsetof(sockaddr_un, sun_path), sizeof a->sun_path)
+                    : 0;
+            return std::string(UDSProto) + '|' + std::string(a->sun_path, ::strnlen(a->sun_path, max));
+        }
+        default:
+            return {};
+    }
+}
+
 bool removeHeader(Message& msg, std::string_view name) {
     if (!msg.thdrs.find(name)) {
         return false;

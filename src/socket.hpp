@@ -90,6 +90,10 @@ void unlinkUdsListener(int fd, UdsFileId id) noexcept;
 /// The path a UDS socket fd is bound to; empty for TCP or when it cannot be read.
 [[nodiscard]] std::string boundUdsPath(int fd);
 
+/// The peer of a connected socket as a configurator address: tcp|IP|PORT or uds|PATH (uds| when the
+/// peer's socket has no name); empty when it cannot be read.
+[[nodiscard]] std::string peerAddress(int fd);
+
 /// Removes every record named name from msg's text headers (thl follows); true when one was removed.
 bool removeHeader(Message& msg, std::string_view name);
 

@@ -917,3 +917,52 @@ TEST_CASE(
     }
     tally.checkAll(20);
 }
+
+TEST_CASE("contract: Options::connectTimeoutMs bounds a connect that cannot complete", "[contract][uds]") {
+    const std::string path = tempUdsPath();
+    const FullUdsListener lst(path);  // never accepts: the connect is retried until the deadline
+    Options opts = DefaultOptions;
+    opts.connectTimeoutMs = 300;
+    auto rtr = Reactor::Create(opts);
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels cli(ampe);
+    MessagePtr hello = ampe.get(AllocationStrategy::always);
+    UDSClientConfigurator(path).prepareRequest(*hello);
+    const auto t0 = std::chrono::steady_clock::now();
+    const BinaryHeader sent = cli->enqueueToPeer(hello);
+    MessagePtr back = expectMessage(*cli);
+    const auto waited = std::chrono::steady_clock::now() - t0;
+    CHECK(back->isReturned());
+    CHECK(statusOf(*back) == AmpeStatus::connect_failed);
+    CHECK(back->bhdr.message_id == sent.message_id);
+    const std::optional<std::string_view> why = back->thdrs.find(ErrorHeader);
+    REQUIRE(why.has_value());
+    CHECK(why->find("no connection within 300 ms") != std::string_view::npos);
+    CHECK(why->find(path) != std::string_view::npos);
+    CHECK(waited >= std::chrono::milliseconds(300));
+    CHECK(waited < std::chrono::seconds(10));  // not the 20 s default
+    expectClosedSignal(*cli, sent.channel_number);
+    ::unlink(path.c_str());
+}
+
+TEST_CASE("contract: an accepted HelloRequest says who connected, and the note is not sent back",
+          "[contract][hello]") {
+    auto rtr = Reactor::Create();
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels srv(ampe);
+    DestroyChannels cli(ampe);
+    const std::string path = tempUdsPath();
+    startListener(ampe, *srv, UDSServerConfigurator(path));
+    MessagePtr hello = ampe.get(AllocationStrategy::always);
+    UDSClientConfigurator(path).prepareRequest(*hello);
+    (void)cli->enqueueToPeer(hello);
+    MessagePtr req = expectMessage(*srv);
+    REQUIRE(vcOf(*req) == ValidCombination::HelloRequest);
+    CHECK(req->thdrs.find(PeerAddressHeader) == std::optional<std::string_view>("uds|"));  // unnamed client
+    req->bhdr.proto.role = MessageRole::response;
+    (void)srv->enqueueToPeer(req);
+    MessagePtr resp = expectMessage(*cli);
+    REQUIRE(vcOf(*resp) == ValidCombination::HelloResponse);
+    CHECK_FALSE(resp->thdrs.find(PeerAddressHeader).has_value());
+    CHECK(resp->thdrs.find(ConnectToHeader).has_value());  // the rest of the request's headers travel
+}

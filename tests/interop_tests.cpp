@@ -83,19 +83,20 @@ TEST_CASE("interop: asio client against a tofu listener", "[interop][tcp]") {
     REQUIRE(vcOf(*req) == ValidCombination::HelloRequest);
     REQUIRE(req->bhdr.message_id == 77);
     REQUIRE(req->bhdr.channel_number != 0x0102);  // replaced by the receiver's own number
-    REQUIRE(req->thdrs.view() == hello);
+    // The client's line as sent, then the engine's note of who connected (from the socket itself).
+    const std::string peer = "tcp|127.0.0.1|" + std::to_string(sock.local_endpoint().port());
+    REQUIRE(req->thdrs.view() == hello + std::string(PeerAddressHeader) + ":" + peer + "\r\n");
     const ChannelNumber serverCn = req->bhdr.channel_number;
     req->bhdr.proto.role = MessageRole::response;
-    req->thdrs.reset();
     req->body.assign(std::string_view("welcome"));
-    srv->enqueueToPeer(req);
+    srv->enqueueToPeer(req);  // the request's headers go back, the engine's note does not
 
     RawFrame resp = readFrame(sock);
     CHECK(resp.ch == serverCn);  // the sender's channel number travels
     CHECK(resp.proto == HelloResponseProto);
     CHECK(resp.status == 0);
     CHECK(resp.id == 77);
-    CHECK(resp.headers.empty());
+    CHECK(resp.headers == hello);
     CHECK(resp.body == "welcome");
 
     // Two requests in one write: both delivered, answered in order.

@@ -29,6 +29,11 @@ inline constexpr std::string_view ConnectToHeader = "~connect_to";
 /// Server side: `~listen_on:tcp|IP|PORT` (empty IP: every interface) or `~listen_on:uds|PATH` (in a
 /// WelcomeRequest).
 inline constexpr std::string_view ListenOnHeader = "~listen_on";
+/// Engine header on an accepted HelloRequest: the peer's address as the socket sees it (getpeername),
+/// `~peer_address:tcp|IP|PORT` or `~peer_address:uds|PATH` (`uds|` for the usual unnamed client socket),
+/// whatever the client wrote in its own headers. Not sent on: enqueueToPeer() drops it from a HelloResponse
+/// made from the request.
+inline constexpr std::string_view PeerAddressHeader = "~peer_address";
 
 /// Longest UDS path (sun_path less its terminating NUL on Linux).
 inline constexpr std::size_t MaxUdsPathLen = 107;

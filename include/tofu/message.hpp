@@ -310,6 +310,8 @@ class Message;
 namespace detail {
 class PoolCore;
 struct MessageMark;
+template <class T>
+struct Links;
 }  // namespace detail
 
 /// Returns a message to its pool, or frees it when it has none or the pool is closed or full.
@@ -409,11 +411,6 @@ class TOFU_API Message {
     /// Next value of the process-wide message id counter (starts at 1).
     [[nodiscard]] static MessageID next_mid() noexcept;
 
-    /// Intrusive link to the previous message, used by the engine's queues and the pool.
-    Message* prev = nullptr;
-    /// Intrusive link to the next message, used by the engine's queues and the pool.
-    Message* next = nullptr;
-
     /// The binary header: channel, proto, status, message id, lengths.
     BinaryHeader bhdr{};
     /// The text headers: `name:value` records.
@@ -423,8 +420,6 @@ class TOFU_API Message {
 
     /// The application's own pointer; the engine never touches it (the original's `<void*>` field).
     void* user = nullptr;
-    /// Engine-private context (the original's `<ctx>` field); do not touch.
-    void* ctx = nullptr;
 
     /// The engine's close notice: the channel named by bhdr.channel_number is gone (regular, signal,
     /// origin engine, status channel_closed, the id of the Welcome/Hello that opened it). Only the
@@ -513,6 +508,13 @@ class TOFU_API Message {
 
     static Message* allocate(std::pmr::memory_resource* mr);
 
+    // The engine's links for its queues and the pool, and its context (the original's `<ctx>`): not the
+    // application's business, reached through detail::Links<Message>.
+    template <class T>
+    friend struct detail::Links;
+    Message* prev_ = nullptr;
+    Message* next_ = nullptr;
+    void* ctx_ = nullptr;
     std::pmr::memory_resource* mr_;
     std::shared_ptr<detail::PoolCore> home_;
 };

@@ -59,15 +59,24 @@ struct Options {
     /// pool_empty) answers the kernel's window probes and is never closed, however long it pauses.
     /// Unix sockets need none of this: a local peer's death is seen at once.
     std::uint32_t deadPeerTimeoutMs = 0;
+    /// How long a HelloRequest may take to connect, in milliseconds, from enqueueToPeer() to a connected
+    /// socket: name resolution, each address tried, and retries while a UDS listener's backlog is full.
+    /// 0 means the default (20 s); ConnectTimeoutOff leaves it to the kernel (a TCP connect gives up after
+    /// about 2 minutes of SYN retries; a full UDS backlog is retried for ever). On expiry the Hello comes
+    /// back with connect_failed and an ~error header saying so, then the channel's close notice.
+    std::uint32_t connectTimeoutMs = 0;
 };
 
 /// Options::deadPeerTimeoutMs value that turns dead-peer detection off: no keepalive, and a busy link
 /// to a vanished peer stays open until the kernel gives up retransmitting (about 15 min on Linux).
 inline constexpr std::uint32_t DeadPeerTimeoutOff = std::numeric_limits<std::uint32_t>::max();
 
+/// Options::connectTimeoutMs value that sets no limit of the engine's own.
+inline constexpr std::uint32_t ConnectTimeoutOff = std::numeric_limits<std::uint32_t>::max();
+
 /// The defaults spelled out: pool of 16 to 64 messages, default resource, automatic poller, 4 MiB,
-/// dead peers noticed within 30 s.
-inline constexpr Options DefaultOptions{16, 64, nullptr, PollerKind::automatic, 4U << 20, 30'000};
+/// dead peers noticed within 30 s, connects given 20 s.
+inline constexpr Options DefaultOptions{16, 64, nullptr, PollerKind::automatic, 4U << 20, 30'000, 20'000};
 
 /// waitReceive() timeout that waits for ever.
 inline constexpr std::uint64_t waitReceive_INFINITE_TIMEOUT = std::numeric_limits<std::uint64_t>::max();
