@@ -196,59 +196,73 @@ void Client::handle(MessagePtr& m) {
     const ChannelNumber ch = m->channel();
     std::unique_lock lk(mu_);
     if (helloCh_ != 0 && ch == helloCh_) {
-        if (!m->fromEngine() && m->is(ValidCombination::HelloResponse) && m->ok()) {
-            channel_ = ch;
-            helloCh_ = 0;
-            failures_ = 0;
-            backoff_ = std::chrono::milliseconds(0);
-            cv_.notify_all();
-            lk.unlock();
-            if (options_.onConnected) {
-                options_.onConnected(ch);
-            }
-        } else if (m->isCloseNotice()) {  // the Hello failed (it came back first): retry later
-            helloCh_ = 0;
-            ++failures_;
-            if (options_.maxAttempts != 0 && failures_ >= options_.maxAttempts) {
-                gaveUp_ = true;
-                failAllPending(AmpeStatus::connect_failed);
-                cv_.notify_all();
-                return;
-            }
-            backoff_ =
-                backoff_.count() == 0 ? options_.initialBackoff : std::min(backoff_ * 2, options_.maxBackoff);
-            nextAttempt_ = std::chrono::steady_clock::now() + backoff_;
+        onHandshake(m, lk);
+    } else if (channel_ == 0 || ch != channel_ || !onChannel(m, lk)) {
+        completeCall(m);
+    }
+}
+
+// What comes back for our Hello: the HelloResponse (connected) or, once it failed, its close notice.
+void Client::onHandshake(MessagePtr& m, std::unique_lock<std::mutex>& lk) {
+    const ChannelNumber ch = m->channel();
+    if (!m->fromEngine() && m->is(ValidCombination::HelloResponse) && m->ok()) {
+        channel_ = ch;
+        helloCh_ = 0;
+        failures_ = 0;
+        backoff_ = std::chrono::milliseconds(0);
+        cv_.notify_all();
+        lk.unlock();
+        if (options_.onConnected) {
+            options_.onConnected(ch);
         }
         return;
     }
-    if (channel_ != 0 && ch == channel_) {
-        if (m->isCloseNotice()) {
-            channel_ = 0;
-            failPending(ch, AmpeStatus::channel_closed);
-            nextAttempt_ = std::chrono::steady_clock::now();  // reconnect at once, then back off
-            cv_.notify_all();
-            lk.unlock();
-            if (options_.onDisconnected) {
-                options_.onDisconnected(ch);
-            }
-            return;
-        }
-        if (!m->fromEngine() && m->is(ValidCombination::ByeRequest)) {  // the server leaves: agree
-            lk.unlock();
-            std::error_code ec;
-            m->asResponse();
-            group_->enqueueToPeer(m, ec);
-            return;
-        }
-        if (!m->fromEngine() && !m->is(ValidCombination::AppResponse)) {
-            lk.unlock();
-            if (options_.onMessage && !m->is(ValidCombination::ByeResponse)) {
-                options_.onMessage(m);
-            }
-            return;
-        }
+    if (!m->isCloseNotice()) {
+        return;  // the Hello itself, returned: its close notice follows
     }
-    // A response, or a request of ours returned unsent (also after its channel's close notice).
+    helloCh_ = 0;  // the Hello failed: retry later, or give up
+    ++failures_;
+    if (options_.maxAttempts != 0 && failures_ >= options_.maxAttempts) {
+        gaveUp_ = true;
+        failAllPending(AmpeStatus::connect_failed);
+        cv_.notify_all();
+        return;
+    }
+    backoff_ = backoff_.count() == 0 ? options_.initialBackoff : std::min(backoff_ * 2, options_.maxBackoff);
+    nextAttempt_ = std::chrono::steady_clock::now() + backoff_;
+}
+
+// On the connected channel: its close, the server's bye, or a message the server sent of its own accord.
+// False for a response (or a returned request): completeCall() takes it.
+bool Client::onChannel(MessagePtr& m, std::unique_lock<std::mutex>& lk) {
+    const ChannelNumber ch = m->channel();
+    if (m->isCloseNotice()) {
+        channel_ = 0;
+        failPending(ch, AmpeStatus::channel_closed);
+        nextAttempt_ = std::chrono::steady_clock::now();  // reconnect at once, then back off
+        cv_.notify_all();
+        lk.unlock();
+        if (options_.onDisconnected) {
+            options_.onDisconnected(ch);
+        }
+        return true;
+    }
+    if (m->fromEngine() || m->is(ValidCombination::AppResponse)) {
+        return false;
+    }
+    lk.unlock();
+    if (m->is(ValidCombination::ByeRequest)) {  // the server leaves: agree
+        std::error_code ec;
+        m->asResponse();
+        group_->enqueueToPeer(m, ec);
+    } else if (options_.onMessage && !m->is(ValidCombination::ByeResponse)) {
+        options_.onMessage(m);
+    }
+    return true;
+}
+
+// A response, or a request of ours returned unsent (also after its channel's close notice). Under mu_.
+void Client::completeCall(MessagePtr& m) {
     const auto it = pending_.find(m->id());
     if (it == pending_.end() || (!m->fromEngine() && !m->is(ValidCombination::AppResponse))) {
         return;  // late: its call timed out or already failed

@@ -20,7 +20,7 @@ namespace PE = PollEvents;
 }  // namespace
 
 void Connection::accepted(Loop& loop, MchnGroup& g, ChannelNumber cn, UniqueFd fd) {
-    Connection& c = loop.add<Connection>(g, cn, std::move(fd));
+    auto& c = loop.add<Connection>(g, cn, std::move(fd));
     (void)c.watch(PE::In);  // a failure closes it silently: unknown to the application yet
 }
 

@@ -32,7 +32,7 @@ void Connector::open(Loop& loop, MchnGroup& g, Message* m) {
     } else {
         direct = numericEndpoint(tcp->addr, tcp->port, false, ep);
     }
-    Connector& c = loop.add<Connector>(g, m->bhdr.channel_number, m);
+    auto& c = loop.add<Connector>(g, m->bhdr.channel_number, m);
     c.target_ = uds != nullptr ? std::string(UDSProto) + '|' + uds->path
                                : std::string(TCPProto) + '|' + tcp->addr + '|' + std::to_string(tcp->port);
     if (loop.connectTimeout().count() > 0) {

@@ -33,7 +33,7 @@ void Listener::open(Loop& loop, MchnGroup& g, Message* m) {
         failOpening(loop, g, m, st, why);
         return;
     }
-    Listener& l =
+    auto& l =
         loop.add<Listener>(g, m->bhdr.channel_number, m->bhdr.message_id, std::move(fd), uds != nullptr);
     if (!l.watch(PollEvents::In, true)) {
         failOpening(loop, g, m, AmpeStatus::processing_failed);

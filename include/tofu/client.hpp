@@ -97,6 +97,9 @@ class TOFU_API Client {
     struct Pending;
     void run() noexcept;
     void handle(MessagePtr& m);
+    void onHandshake(MessagePtr& m, std::unique_lock<std::mutex>& lk);
+    [[nodiscard]] bool onChannel(MessagePtr& m, std::unique_lock<std::mutex>& lk);
+    void completeCall(MessagePtr& m);
     void sayHello();
     void failPending(ChannelNumber ch, AmpeStatus why);  // mu_ held
     void failAllPending(AmpeStatus why);                 // mu_ held
