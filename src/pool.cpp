@@ -7,7 +7,7 @@ namespace tofu::detail {
 namespace {
 // A pooled message keeps at most this much buffer capacity, so one large message does not pin
 // 64 KiB per pool slot forever (the original kept grown buffers).
-constexpr std::size_t MaxKeptCapacity = 16 * 1024;
+constexpr std::size_t MaxKeptCapacity = std::size_t{16} * 1024;
 
 void shrinkBuffers(Message& m) {
     if (m.body.capacity() > MaxKeptCapacity) {

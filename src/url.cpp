@@ -22,35 +22,22 @@ bool unsafe(std::string_view s) noexcept {
     return false;
 }
 
-// Parses url; returns the reason it is malformed, or empty with out set.
-std::string parse(std::string_view url, UrlRole role, Configurator& out) {
-    const bool listen = role == UrlRole::listen;
-    if (url.empty()) {
-        return "empty URL (tcp://HOST:PORT, tcp://[IPv6]:PORT or uds://PATH expected)";
+std::string parseUds(std::string_view path, bool listen, Configurator& out) {
+    if (path.empty()) {
+        return "uds:// needs a socket path";
     }
-    if (url.starts_with(UdsScheme)) {
-        const std::string_view path = url.substr(UdsScheme.size());
-        if (path.empty()) {
-            return "uds:// needs a socket path";
-        }
-        if (path.size() > MaxUdsPathLen) {
-            return "socket path longer than " + std::to_string(MaxUdsPathLen) + " bytes";
-        }
-        if (unsafe(path)) {
-            return "socket path holds '|' or a control character";
-        }
-        out = listen ? Configurator(UDSServerConfigurator(path)) : Configurator(UDSClientConfigurator(path));
-        return {};
+    if (path.size() > MaxUdsPathLen) {
+        return "socket path longer than " + std::to_string(MaxUdsPathLen) + " bytes";
     }
-    if (!url.starts_with(TcpScheme)) {
-        const std::size_t sep = url.find("://");
-        if (sep == std::string_view::npos) {
-            return "no scheme (tcp:// or uds:// expected)";
-        }
-        return "unknown scheme '" + std::string(url.substr(0, sep)) + "' (tcp:// or uds:// expected)";
+    if (unsafe(path)) {
+        return "socket path holds '|' or a control character";
     }
-    std::string_view rest = url.substr(TcpScheme.size());
-    std::string_view host;
+    out = listen ? Configurator(UDSServerConfigurator(path)) : Configurator(UDSClientConfigurator(path));
+    return {};
+}
+
+// HOST:PORT or [IPv6]:PORT into host and the port's text; returns the reason it is malformed.
+std::string splitHostPort(std::string_view rest, std::string_view& host, std::string_view& port) {
     if (rest.starts_with('[')) {
         const std::size_t close = rest.find(']');
         if (close == std::string_view::npos) {
@@ -64,25 +51,35 @@ std::string parse(std::string_view url, UrlRole role, Configurator& out) {
         if (!rest.starts_with(':')) {
             return "missing ':PORT' after the IPv6 address";
         }
-        rest.remove_prefix(1);
-    } else {
-        const std::size_t colon = rest.find(':');
-        if (colon == std::string_view::npos) {
-            return "missing ':PORT'";
-        }
-        host = rest.substr(0, colon);
-        rest = rest.substr(colon + 1);
-        if (rest.find(':') != std::string_view::npos) {
-            return "an IPv6 address goes in brackets (tcp://[::1]:PORT)";
-        }
+        port = rest.substr(1);
+        return {};
+    }
+    const std::size_t colon = rest.find(':');
+    if (colon == std::string_view::npos) {
+        return "missing ':PORT'";
+    }
+    host = rest.substr(0, colon);
+    port = rest.substr(colon + 1);
+    if (port.find(':') != std::string_view::npos) {
+        return "an IPv6 address goes in brackets (tcp://[::1]:PORT)";
+    }
+    return {};
+}
+
+std::string parseTcp(std::string_view rest, bool listen, Configurator& out) {
+    std::string_view host;
+    std::string_view portText;
+    if (std::string why = splitHostPort(rest, host, portText); !why.empty()) {
+        return why;
     }
     if (unsafe(host) || host.find('/') != std::string_view::npos) {
         return "host '" + std::string(host) + "' holds '|', '/' or a control character";
     }
     unsigned port = 0;
-    const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), port);
-    if (rest.empty() || ec != std::errc{} || end != rest.data() + rest.size() || port == 0 || port > 65535) {
-        return "port '" + std::string(rest) + "' is not a number 1-65535";
+    const char* const last = portText.data() + portText.size();
+    const auto [end, ec] = std::from_chars(portText.data(), last, port);
+    if (portText.empty() || ec != std::errc{} || end != last || port == 0 || port > 65535) {
+        return "port '" + std::string(portText) + "' is not a number 1-65535";
     }
     const auto prt = static_cast<std::uint16_t>(port);
     if (listen) {
@@ -94,6 +91,25 @@ std::string parse(std::string_view url, UrlRole role, Configurator& out) {
     }
     out = Configurator(TCPClientConfigurator(host, prt));
     return {};
+}
+
+// Parses url; returns the reason it is malformed, or empty with out set.
+std::string parse(std::string_view url, UrlRole role, Configurator& out) {
+    const bool listen = role == UrlRole::listen;
+    if (url.empty()) {
+        return "empty URL (tcp://HOST:PORT, tcp://[IPv6]:PORT or uds://PATH expected)";
+    }
+    if (url.starts_with(UdsScheme)) {
+        return parseUds(url.substr(UdsScheme.size()), listen, out);
+    }
+    if (url.starts_with(TcpScheme)) {
+        return parseTcp(url.substr(TcpScheme.size()), listen, out);
+    }
+    const std::size_t sep = url.find("://");
+    if (sep == std::string_view::npos) {
+        return "no scheme (tcp:// or uds:// expected)";
+    }
+    return "unknown scheme '" + std::string(url.substr(0, sep)) + "' (tcp:// or uds:// expected)";
 }
 
 std::string tcpUrl(std::string_view host, std::uint16_t port) {
