@@ -55,6 +55,9 @@ void ChannelGroup::updateReceiver(MessagePtr& msg, std::error_code& ec) noexcept
 MessagePtr Ampe::get(AllocationStrategy strategy, std::error_code& ec) noexcept {
     MessagePtr msg;
     ec = capture([&] { msg = get(strategy); });
+    if (!ec && !msg) {
+        ec = AmpeStatus::pool_empty;  // poolOnly and nothing pooled: no message, and ec says so
+    }
     return msg;
 }
 

@@ -13,8 +13,29 @@ struct Client::Pending {
     MessagePtr response;
 };
 
+namespace {
+// now + timeout without overflow: a timeout beyond ~100 years means for ever.
+std::chrono::steady_clock::time_point deadlineAfter(std::chrono::milliseconds timeout) noexcept {
+    const auto now = std::chrono::steady_clock::now();
+    constexpr auto Forever = std::chrono::hours(24 * 365 * 100);
+    if (timeout >= Forever) {
+        return now + Forever;
+    }
+    return now + timeout;
+}
+
+const Configurator& clientOnly(const Configurator& cfg) {
+    if (cfg.get_if<TCPServerConfigurator>() != nullptr || cfg.get_if<UDSServerConfigurator>() != nullptr) {
+        throw AmpeError(
+            AmpeStatus::wrong_configuration,
+            "tofu::Client needs a TCPClientConfigurator or UDSClientConfigurator, not a server's");
+    }
+    return cfg;
+}
+}  // namespace
+
 Client::Client(Ampe& ampe, Configurator server, ClientOptions options)
-    : group_(ampe.createGroup()), server_(std::move(server)), options_(std::move(options)) {
+    : group_(ampe.createGroup()), server_(clientOnly(server)), options_(std::move(options)) {
     thread_ = std::thread([this] { run(); });
 }
 
@@ -24,7 +45,8 @@ Client::~Client() {
 
 ChannelNumber Client::waitConnected(std::chrono::milliseconds timeout) {
     std::unique_lock lk(mu_);
-    cv_.wait_for(lk, timeout, [this] { return channel_ != 0 || gaveUp_ || closing_ || stopped_; });
+    cv_.wait_until(lk, deadlineAfter(timeout),
+                   [this] { return channel_ != 0 || gaveUp_ || closing_ || stopped_; });
     return channel_;
 }
 
@@ -60,7 +82,7 @@ MessagePtr Client::call(MessagePtr request, std::chrono::milliseconds timeout, s
             ec = AmpeStatus::null_message;
             return {};
         }
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        const auto deadline = deadlineAfter(timeout);
         std::unique_lock lk(mu_);
         cv_.wait_until(lk, deadline, [this] { return channel_ != 0 || gaveUp_ || closing_ || stopped_; });
         if (closing_ || stopped_) {

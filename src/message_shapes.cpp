@@ -19,7 +19,8 @@ Message& fresh(Message& m, MessageType mt, MessageRole role, ChannelNumber ch) n
 }
 
 void requireRequestFromPeer(const Message& m) {
-    if (m.bhdr.proto.origin != OriginFlag::application || m.bhdr.proto.role != MessageRole::request) {
+    if (m.bhdr.proto.origin != OriginFlag::application || m.bhdr.proto.role != MessageRole::request ||
+        m.bhdr.proto.mtype == MessageType::welcome) {  // the engine answers a Welcome, not the peer
         throw AmpeError(AmpeStatus::not_allowed, "asResponse: not a request from a peer");
     }
 }

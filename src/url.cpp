@@ -12,6 +12,42 @@ namespace {
 constexpr std::string_view TcpScheme = "tcp://";
 constexpr std::string_view UdsScheme = "uds://";
 
+bool nameChar(char c) noexcept {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_';
+}
+
+// A host name or IPv4 address: letters, digits, '-', '.', '_'.
+bool validName(std::string_view host) noexcept {
+    for (const char c : host) {
+        if (!nameChar(c)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// An IPv6 literal (what goes between the brackets): hex digits, ':' (at least one) and '.', then an
+// optional %zone of name characters.
+bool validV6(std::string_view host) noexcept {
+    const std::size_t pct = host.find('%');
+    const std::string_view addr = host.substr(0, pct);
+    if (addr.find(':') == std::string_view::npos) {
+        return false;
+    }
+    for (const char c : addr) {
+        const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+        if (!hex && c != ':' && c != '.') {
+            return false;
+        }
+    }
+    if (pct == std::string_view::npos) {
+        return true;
+    }
+    const std::string_view zone = host.substr(pct + 1);
+    return !zone.empty() && validName(zone);
+}
+
 // Characters that cannot go into a configuration header: its field separator and control bytes.
 bool unsafe(std::string_view s) noexcept {
     for (const char c : s) {
@@ -23,8 +59,8 @@ bool unsafe(std::string_view s) noexcept {
 }
 
 std::string parseUds(std::string_view path, bool listen, Configurator& out) {
-    if (path.empty()) {
-        return "uds:// needs a socket path";
+    if (path.empty() && !listen) {
+        return "uds:// needs a socket path to connect to";  // a listener's empty path: the engine picks one
     }
     if (path.size() > MaxUdsPathLen) {
         return "socket path longer than " + std::to_string(MaxUdsPathLen) + " bytes";
@@ -47,6 +83,9 @@ std::string splitHostPort(std::string_view rest, std::string_view& host, std::st
         if (host.empty()) {
             return "empty IPv6 address in brackets";
         }
+        if (!validV6(host)) {
+            return "'" + std::string(host) + "' in brackets is not an IPv6 address";
+        }
         rest = rest.substr(close + 1);
         if (!rest.starts_with(':')) {
             return "missing ':PORT' after the IPv6 address";
@@ -63,6 +102,10 @@ std::string splitHostPort(std::string_view rest, std::string_view& host, std::st
     if (port.find(':') != std::string_view::npos) {
         return "an IPv6 address goes in brackets (tcp://[::1]:PORT)";
     }
+    if (!validName(host)) {
+        return "host '" + std::string(host) +
+               "' is not a name or an IPv4 address (letters, digits, '-', '.', '_')";
+    }
     return {};
 }
 
@@ -71,9 +114,6 @@ std::string parseTcp(std::string_view rest, bool listen, Configurator& out) {
     std::string_view portText;
     if (std::string why = splitHostPort(rest, host, portText); !why.empty()) {
         return why;
-    }
-    if (unsafe(host) || host.find('/') != std::string_view::npos) {
-        return "host '" + std::string(host) + "' holds '|', '/' or a control character";
     }
     unsigned port = 0;
     const char* const last = portText.data() + portText.size();
@@ -114,6 +154,9 @@ std::string parse(std::string_view url, UrlRole role, Configurator& out) {
 
 std::string tcpUrl(std::string_view host, std::uint16_t port) {
     const bool v6 = host.find(':') != std::string_view::npos;
+    if (v6 ? !validV6(host) : !validName(host)) {
+        return {};  // no URL names it
+    }
     return std::string(TcpScheme) + (v6 ? "[" : "") + std::string(host) + (v6 ? "]" : "") + ":" +
            std::to_string(port);
 }

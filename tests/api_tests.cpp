@@ -289,7 +289,7 @@ TEST_CASE("api: parseUrl refuses malformed URLs with a reason", "[api][url]") {
         {"", UrlRole::connect, "empty URL"},
         {"127.0.0.1:80", UrlRole::connect, "no scheme"},
         {"http://h:80", UrlRole::connect, "unknown scheme 'http'"},
-        {"uds://", UrlRole::listen, "needs a socket path"},
+        {"uds://", UrlRole::connect, "needs a socket path"},
         {longPath.c_str(), UrlRole::connect, "longer than 107 bytes"},
         {"uds://a|b", UrlRole::connect, "'|'"},
         {"tcp://", UrlRole::connect, "missing ':PORT'"},
@@ -305,7 +305,12 @@ TEST_CASE("api: parseUrl refuses malformed URLs with a reason", "[api][url]") {
         {"tcp://[::1]80", UrlRole::connect, "missing ':PORT' after"},
         {"tcp://[]:80", UrlRole::connect, "empty IPv6"},
         {"tcp://:80", UrlRole::connect, "a client needs a host"},
-        {"tcp://a|b:80", UrlRole::connect, "holds '|'"},
+        {"tcp://a|b:80", UrlRole::connect, "is not a name or an IPv4 address"},
+        {"tcp://a@b:80", UrlRole::connect, "is not a name or an IPv4 address"},
+        {"tcp://ho st:80", UrlRole::connect, "is not a name or an IPv4 address"},
+        {"tcp://[1.2.3.4]:80", UrlRole::connect, "is not an IPv6 address"},
+        {"tcp://[::1%]:80", UrlRole::connect, "is not an IPv6 address"},
+        {"tcp://[::1]x:80", UrlRole::connect, "missing ':PORT' after"},
     };
     for (const Bad& b : bad) {
         INFO(b.url);
@@ -323,6 +328,50 @@ TEST_CASE("api: parseUrl refuses malformed URLs with a reason", "[api][url]") {
                                        Catch::Matchers::Contains(std::string("'") + b.url + "'"));
         }
     }
+}
+
+TEST_CASE("api: toUrl is the inverse of parseUrl, and names nothing a URL cannot carry", "[api][url]") {
+    for (const char* url :
+         {"tcp://host.example:80", "tcp://[fe80::1%eth0]:7099", "tcp://[::1]:1", "uds:///tmp/x.sock"}) {
+        INFO(url);
+        CHECK(toUrl(parseUrl(url, UrlRole::connect)) == url);
+    }
+    const Configurator any = parseUrl("uds://", UrlRole::listen);  // the engine picks the path
+    REQUIRE(any.get_if<UDSServerConfigurator>() != nullptr);
+    CHECK(any.get_if<UDSServerConfigurator>()->path.empty());
+    CHECK(toUrl(any) == "uds://");
+    CHECK(toUrl(TCPClientConfigurator("h|x", 80)).empty());
+    CHECK(toUrl(Configurator(WrongConfigurator{AmpeStatus::invalid_address})).empty());
+}
+
+TEST_CASE("api: get(poolOnly, ec) says pool_empty when it gives nothing", "[api]") {
+    Options o = DefaultOptions;
+    o.initialPoolMsgs = 1;
+    o.maxPoolMsgs = 1;
+    auto rtr = Reactor::Create(o);
+    Ampe& ampe = rtr->ampe();
+    std::error_code ec;
+    MessagePtr only = ampe.get(AllocationStrategy::poolOnly, ec);
+    REQUIRE(only);
+    CHECK_FALSE(ec);
+    MessagePtr none = ampe.get(AllocationStrategy::poolOnly, ec);
+    CHECK_FALSE(none);
+    CHECK(ec == AmpeStatus::pool_empty);
+    MessagePtr made = ampe.get(AllocationStrategy::always, ec);
+    CHECK(made);
+    CHECK_FALSE(ec);
+}
+
+TEST_CASE("api: asResponse refuses a WelcomeRequest (the engine answers it)", "[api]") {
+    MessagePtr m = Message::create();
+    TCPServerConfigurator("127.0.0.1", 7099).prepareRequest(*m);
+    try {
+        m->asResponse();
+        FAIL("no exception");
+    } catch (const AmpeError& e) {
+        CHECK(e.status() == AmpeStatus::not_allowed);
+    }
+    CHECK(m->role() == MessageRole::request);
 }
 
 TEST_CASE("api: a parsed URL listens and connects over TCP and UDS", "[api][url][tcp][uds]") {

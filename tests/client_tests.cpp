@@ -213,3 +213,24 @@ TEST_CASE("client: a call without an answer times out, close() fails calls and s
     REQUIRE(client.channel() == 0);
     REQUIRE_THROWS_AS(client.call("after close", 1s), AmpeError);
 }
+
+TEST_CASE("client: a timeout too long for the clock waits instead of failing at once", "[client][uds]") {
+    const std::string path = tempUdsPath();
+    auto rtr = Reactor::Create();
+    TestServer server(UDSServerConfigurator(path), /*answer=*/true);
+    Client client(rtr->ampe(), UDSClientConfigurator(path));
+    REQUIRE(client.waitConnected(std::chrono::milliseconds::max()) != 0);
+    MessagePtr answer = client.call("ping", std::chrono::milliseconds::max());
+    REQUIRE(answer);
+    CHECK(answer->text() == "re: ping");
+}
+
+TEST_CASE("client: a server's configurator is refused", "[client]") {
+    auto rtr = Reactor::Create();
+    try {
+        Client client(rtr->ampe(), TCPServerConfigurator("127.0.0.1", 7099));
+        FAIL("no exception");
+    } catch (const AmpeError& e) {
+        CHECK(e.status() == AmpeStatus::wrong_configuration);
+    }
+}

@@ -148,7 +148,8 @@ class TOFU_API Ampe {
     /// Throws AmpeError(allocation_failed) when a new message cannot be allocated.
     [[nodiscard]] virtual MessagePtr get(AllocationStrategy strategy) = 0;
 
-    /// get() without exceptions: empty with ec set (allocation_failed) when no message can be had.
+    /// get() without exceptions: empty with ec set when no message can be had — pool_empty (poolOnly and
+    /// the pool is empty) or allocation_failed.
     [[nodiscard]] MessagePtr get(AllocationStrategy strategy, std::error_code& ec) noexcept;
 
     /// Puts msg into this engine's pool — also a message from Message::create() or another engine, which is

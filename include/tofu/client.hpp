@@ -34,6 +34,8 @@ struct ClientOptions {
     std::function<void(ChannelNumber)> onDisconnected;
     /// Called with every message from the server that is not an answer to a call (its requests and
     /// signals); the message may be answered with group()->enqueueToPeer. Unset: such messages are dropped.
+    /// The callbacks run on the client's receive thread: do not call() from them (its answer could only
+    /// be received by that same thread, so the call would wait out its timeout).
     std::function<void(MessagePtr&)> onMessage;
 };
 

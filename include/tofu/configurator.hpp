@@ -198,10 +198,12 @@ class TOFU_API Configurator {
 enum class UrlRole : std::uint8_t { connect, listen };
 
 /// The configurator a URL names:
-/// - `tcp://HOST:PORT`: HOST a name or an IPv4 address; for `listen` an empty HOST (`tcp://:PORT`) means
-///   every interface;
+/// - `tcp://HOST:PORT`: HOST a name or an IPv4 address (letters, digits, '-', '.', '_'); for `listen` an
+///   empty HOST (`tcp://:PORT`) means every interface;
 /// - `tcp://[IPv6]:PORT`: an IPv6 literal in brackets (`tcp://[::1]:7099`);
-/// - `uds://PATH`: a Unix domain socket, PATH at most MaxUdsPathLen bytes (`uds:///tmp/echo.sock`).
+/// - `tcp://[IPv6]:PORT` may carry a zone: `tcp://[fe80::1%eth0]:7099`;
+/// - `uds://PATH`: a Unix domain socket, PATH at most MaxUdsPathLen bytes (`uds:///tmp/echo.sock`); for
+///   `listen`, `uds://` alone asks the engine to pick a path (the WelcomeResponse tells which).
 ///
 /// PORT is 1..65535. For `connect` the result holds a TCPClientConfigurator or UDSClientConfigurator,
 /// for `listen` a TCPServerConfigurator or UDSServerConfigurator. Throws AmpeError(invalid_address)
@@ -213,8 +215,9 @@ enum class UrlRole : std::uint8_t { connect, listen };
 /// writes the explanation into why (left untouched on success).
 [[nodiscard]] TOFU_API Configurator parseUrl(std::string_view url, UrlRole role, std::string& why);
 
-/// The URL of cfg, the inverse of parseUrl(): `tcp://HOST:PORT` (`[..]` around an IPv6 literal, an
-/// empty HOST for a server on every interface) or `uds://PATH`; empty for a WrongConfigurator.
+/// The URL of cfg, the inverse of parseUrl() (toUrl(parseUrl(u)) == u for every URL parseUrl accepts):
+/// `tcp://HOST:PORT` (`[..]` around an IPv6 literal, an empty HOST for a server on every interface) or
+/// `uds://PATH`; empty for a WrongConfigurator and for a host no URL can carry (e.g. one holding '|').
 [[nodiscard]] TOFU_API std::string toUrl(const Configurator& cfg);
 
 /// Upstream's later name for Configurator (same type, same wire text).

@@ -61,7 +61,7 @@ waitfor "$work/echo.log" "disconnected channel" 4
 grep -q "connected channel .*(tcp|127.0.0.1|$port)" "$work/echo.log" || fail "no peer address in the connect line"
 
 # --- arguments: clear message, exit 2; help exits 0
-for args in "--bogus" "--connect tcp://x" "--connect nourl --request x" "--listen uds:// --echo" "--count x" \
+for args in "--bogus" "--connect tcp://x" "--connect nourl --request x" "--connect uds:// --request x" "--count x" \
     "--connect tcp://h:1 --request x --timeout 0" "--connect tcp://h:1 --request x --echo" \
     "--connect tcp://h:1 --listen tcp://h:2 --request x" "--connect" "--header nocolon"; do
     set +e
