@@ -11,6 +11,7 @@ void Channel::close(AmpeStatus reason, bool silent) noexcept {
     }
     closed_ = true;
     silent = silent || unknownToApplication();
+    loop_.cancelTimers(*this);
     unwatch();
     beforeClose();
     fd_.reset();

@@ -147,6 +147,7 @@ void Connector::connected() {
         return;
     }
     Connection& c = *conn;
+    loop_.cancelTimers(*this);  // the connect deadline: met
     loop_.replace(*this, std::move(conn));
     c.start();
 }

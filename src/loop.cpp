@@ -170,15 +170,25 @@ void Loop::processTimers() {
     if (timers_.empty()) {
         return;
     }
-    std::vector<Timer> due;
-    due.swap(timers_);  // what fires may schedule itself again
-    for (const Timer& t : due) {
+    // Due ones out first (what fires may schedule again); both vectors keep their capacity.
+    dueTokens_.clear();
+    std::erase_if(timers_, [this, now](const Timer& t) {
         if (now < t.when) {
-            timers_.push_back(t);
-        } else if (Channel* ch = find(t.token)) {
+            return false;
+        }
+        dueTokens_.push_back(t.token);
+        return true;
+    });
+    for (const std::uint64_t token : dueTokens_) {
+        if (Channel* ch = find(token)) {
             ch->onTimer();
         }
     }
+}
+
+void Loop::cancelTimers(const Channel& ch) noexcept {
+    const std::uint64_t token = ch.token();
+    std::erase_if(timers_, [token](const Timer& t) { return t.token == token; });
 }
 
 void Loop::waitForPool(Channel& ch) {
@@ -186,9 +196,9 @@ void Loop::waitForPool(Channel& ch) {
 }
 
 void Loop::resumePaused() {
-    std::vector<std::uint64_t> list;
-    list.swap(waitingForPool_);
-    for (std::uint64_t token : list) {
+    refilling_.clear();
+    refilling_.swap(waitingForPool_);  // both keep their capacity: no allocation per refill
+    for (const std::uint64_t token : refilling_) {
         if (Channel* ch = find(token)) {
             ch->onRefill();
         }

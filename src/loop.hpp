@@ -78,6 +78,8 @@ class Loop {
 
     /// ch->onTimer() at `when` (or soon after).
     void schedule(Channel& ch, Clock::time_point when);
+    /// Drops ch's timers (it closed, or another object took its token).
+    void cancelTimers(const Channel& ch) noexcept;
     /// ch->onRefill() once messages come back to the pool.
     void waitForPool(Channel& ch);
     /// ch->onFlush() before this pass ends (after the inbox is taken: many sends, one write). Once per
@@ -125,6 +127,8 @@ class Loop {
     std::vector<std::unique_ptr<Channel>> graveyard_;
     std::vector<Timer> timers_;
     std::vector<std::uint64_t> waitingForPool_;
+    std::vector<std::uint64_t> refilling_;  // resumePaused's list, kept for its capacity
+    std::vector<std::uint64_t> dueTokens_;  // processTimers' list, kept for its capacity
     std::vector<std::uint64_t> toFlush_;
     std::vector<Resolver::Result> resolved_;
     std::vector<Inbox::DestroyCommand*> commands_;  // taken from the inbox, completed after the pass's sends
