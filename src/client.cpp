@@ -24,7 +24,7 @@ std::chrono::steady_clock::time_point deadlineAfter(std::chrono::milliseconds ti
     return now + timeout;
 }
 
-const Configurator& clientOnly(const Configurator& cfg) {
+Configurator clientOnly(Configurator cfg) {
     if (cfg.get_if<TCPServerConfigurator>() != nullptr || cfg.get_if<UDSServerConfigurator>() != nullptr) {
         throw AmpeError(
             AmpeStatus::wrong_configuration,
@@ -35,7 +35,7 @@ const Configurator& clientOnly(const Configurator& cfg) {
 }  // namespace
 
 Client::Client(Ampe& ampe, Configurator server, ClientOptions options)
-    : group_(ampe.createGroup()), server_(clientOnly(server)), options_(std::move(options)) {
+    : group_(ampe.createGroup()), server_(clientOnly(std::move(server))), options_(std::move(options)) {
     thread_ = std::thread([this] { run(); });
 }
 
