@@ -34,6 +34,7 @@ class Lingerer {
     void onEvent(std::uint64_t token, std::span<std::uint8_t> scratch) noexcept;
     /// Closes the sockets whose time is up (all of them with time_point::max()).
     void closeDue(Clock::time_point now) noexcept;
+    [[nodiscard]] bool empty() const noexcept { return sockets_.empty(); }
     /// The earliest time a socket is closed anyway; time_point::max() when none lingers.
     [[nodiscard]] Clock::time_point nextDue() const noexcept;
 

@@ -145,7 +145,7 @@ void Loop::schedule(Channel& ch, Clock::time_point when) {
 
 int Loop::nextTimeoutMs() const {
     const int live = liveness_.timeoutMs();  // -1: nothing watched
-    if (timers_.empty() && lingerer_.nextDue() == Clock::time_point::max()) {
+    if (timers_.empty() && lingerer_.empty()) {
         return live;  // -1 when nothing is watched either: sleep until something happens
     }
     const auto now = Clock::now();
@@ -165,11 +165,11 @@ void Loop::processTimers() {
         Channel* ch = find(token);
         return ch != nullptr ? ch->asConnection() : nullptr;
     });
+    if (timers_.empty() && lingerer_.empty()) {
+        return;  // the common pass: no clock read
+    }
     const auto now = Clock::now();
     lingerer_.closeDue(now);
-    if (timers_.empty()) {
-        return;
-    }
     // Due ones out first (what fires may schedule again); both vectors keep their capacity.
     dueTokens_.clear();
     std::erase_if(timers_, [this, now](const Timer& t) {

@@ -25,11 +25,14 @@ void requireRequestFromPeer(const Message& m) {
     }
 }
 
+std::span<const std::uint8_t> bytesOf(std::string_view s) noexcept {
+    return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
 }  // namespace
 
 Message& Message::asRequest(ChannelNumber ch, std::string_view b) {
-    fresh(*this, MessageType::regular, MessageRole::request, ch).body.assign(b);
-    return *this;
+    return asRequest(ch, bytesOf(b));
 }
 
 Message& Message::asRequest(ChannelNumber ch, std::span<const std::uint8_t> b) {
@@ -38,8 +41,7 @@ Message& Message::asRequest(ChannelNumber ch, std::span<const std::uint8_t> b) {
 }
 
 Message& Message::asSignal(ChannelNumber ch, std::string_view b) {
-    fresh(*this, MessageType::regular, MessageRole::signal, ch).body.assign(b);
-    return *this;
+    return asSignal(ch, bytesOf(b));
 }
 
 Message& Message::asSignal(ChannelNumber ch, std::span<const std::uint8_t> b) {

@@ -74,25 +74,46 @@ void tuneTcp(int fd, int family, std::uint32_t deadPeerTimeoutMs) noexcept {
 
 }  // namespace
 
-std::string Endpoint::toString() const {
+std::string Endpoint::host() const {
     char buf[INET6_ADDRSTRLEN] = {};
     switch (family()) {
-        case AF_INET: {
-            const auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
-            ::inet_ntop(AF_INET, &a->sin_addr, buf, sizeof buf);
-            return fmt::format("{}:{}", buf, ntohs(a->sin_port));
-        }
-        case AF_INET6: {
-            const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
-            ::inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof buf);
-            return fmt::format("[{}]:{}", buf, ntohs(a->sin6_port));
-        }
+        case AF_INET:
+            ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&addr)->sin_addr, buf, sizeof buf);
+            return buf;
+        case AF_INET6:
+            ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_addr, buf, sizeof buf);
+            return buf;
         case AF_UNIX: {
             const auto* a = reinterpret_cast<const sockaddr_un*>(&addr);
-            return {a->sun_path};
+            constexpr std::size_t off = offsetof(sockaddr_un, sun_path);
+            const std::size_t max =
+                len > off ? std::min<std::size_t>(len - off, sizeof a->sun_path) : sizeof a->sun_path;
+            return {a->sun_path, ::strnlen(a->sun_path, max)};
         }
         default:
             return "?";
+    }
+}
+
+std::uint16_t Endpoint::port() const noexcept {
+    switch (family()) {
+        case AF_INET:
+            return ntohs(reinterpret_cast<const sockaddr_in*>(&addr)->sin_port);
+        case AF_INET6:
+            return ntohs(reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_port);
+        default:
+            return 0;
+    }
+}
+
+std::string Endpoint::toString() const {
+    switch (family()) {
+        case AF_INET:
+            return fmt::format("{}:{}", host(), port());
+        case AF_INET6:
+            return fmt::format("[{}]:{}", host(), port());
+        default:
+            return host();
     }
 }
 
@@ -335,42 +356,28 @@ void unlinkUdsListener(int fd, UdsFileId id) noexcept {
 }
 
 std::string boundUdsPath(int fd) {
-    sockaddr_un a{};
-    socklen_t len = sizeof a;
-    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0 || a.sun_family != AF_UNIX ||
-        len <= offsetof(sockaddr_un, sun_path) || a.sun_path[0] == '\0') {
-        return {};
+    Endpoint self;
+    self.len = sizeof self.addr;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&self.addr), &self.len) != 0 ||
+        self.family() != AF_UNIX || self.len <= offsetof(sockaddr_un, sun_path) ||
+        reinterpret_cast<const sockaddr_un*>(&self.addr)->sun_path[0] == '\0') {
+        return {};  // not a Unix socket, unnamed, or abstract
     }
-    const std::size_t max = std::min<std::size_t>(len - offsetof(sockaddr_un, sun_path), sizeof a.sun_path);
-    return {a.sun_path, ::strnlen(a.sun_path, max)};
+    return self.host();
 }
 
 std::string peerAddress(int fd) {
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
+    Endpoint peer;
+    peer.len = sizeof peer.addr;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer.addr), &peer.len) != 0) {
         return {};
     }
-    char buf[INET6_ADDRSTRLEN] = {};
-    switch (ss.ss_family) {
-        case AF_INET: {
-            const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
-            ::inet_ntop(AF_INET, &a->sin_addr, buf, sizeof buf);
-            return fmt::format("{}|{}|{}", TCPProto, buf, ntohs(a->sin_port));
-        }
-        case AF_INET6: {
-            const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
-            ::inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof buf);
-            return fmt::format("{}|{}|{}", TCPProto, buf, ntohs(a->sin6_port));
-        }
-        case AF_UNIX: {
-            const auto* a = reinterpret_cast<const sockaddr_un*>(&ss);
-            const std::size_t max =
-                len > offsetof(sockaddr_un, sun_path)
-                    ? std::min<std::size_t>(len - offsetof(sockaddr_un, sun_path), sizeof a->sun_path)
-                    : 0;
-            return std::string(UDSProto) + '|' + std::string(a->sun_path, ::strnlen(a->sun_path, max));
-        }
+    switch (peer.family()) {
+        case AF_INET:
+        case AF_INET6:
+            return fmt::format("{}|{}|{}", TCPProto, peer.host(), peer.port());
+        case AF_UNIX:
+            return std::string(UDSProto) + '|' + peer.host();
         default:
             return {};
     }

@@ -46,6 +46,11 @@ struct Endpoint {
     socklen_t len = 0;
 
     [[nodiscard]] int family() const noexcept { return addr.ss_family; }
+    /// The numeric address (IPv4/IPv6) or the socket path (Unix).
+    [[nodiscard]] std::string host() const;
+    /// The TCP port; 0 for a Unix endpoint.
+    [[nodiscard]] std::uint16_t port() const noexcept;
+    /// For messages: IP:PORT, [IPv6]:PORT or the path.
     [[nodiscard]] std::string toString() const;
 };
 

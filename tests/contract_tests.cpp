@@ -69,6 +69,28 @@ struct ConnectedPair {
     }
 };
 
+/// One engine, a UDS listener, and a client whose HelloRequest the server has received and not answered.
+struct PendingHello {
+    std::unique_ptr<Reactor> rtr = Reactor::Create();
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels srv{ampe};
+    DestroyChannels cli{ampe};
+    std::string path = tempUdsPath();
+    BinaryHeader sent{};  // the client's Hello as sent (its channel number and id)
+    MessagePtr req;       // the server's HelloRequest
+    ChannelNumber scn = 0;
+
+    PendingHello() {
+        startListener(ampe, *srv, UDSServerConfigurator(path));
+        MessagePtr hello = ampe.get(AllocationStrategy::always);
+        UDSClientConfigurator(path).prepareRequest(*hello);
+        sent = cli->enqueueToPeer(hello);
+        req = expectMessage(*srv);
+        REQUIRE(vcOf(*req) == ValidCombination::HelloRequest);
+        scn = req->bhdr.channel_number;
+    }
+};
+
 /// Serves one side of a bye exchange: answers a ByeRequest from the peer, and returns once the channel's
 /// close notice arrives (true) or nothing comes for 10 s (false).
 bool finishBye(ChannelGroup& g, ChannelNumber cn) {
@@ -310,13 +332,11 @@ TEST_CASE("contract: oob messages keep their order among themselves and never pa
 }
 
 TEST_CASE("contract: oob parts of one message arrive in order on an open channel", "[contract][oob]") {
-    auto rtr = Reactor::Create();
-    Ampe& ampe = rtr->ampe();
-    DestroyChannels srv(ampe);
-    DestroyChannels cli(ampe);
-    const std::string path = tempUdsPath();
-    startListener(ampe, *srv, UDSServerConfigurator(path));
-    const Connection c = connect(ampe, *srv, *cli, UDSClientConfigurator(path));
+    ConnectedPair pair(true);
+    Ampe& ampe = pair.ampe;
+    DestroyChannels& srv = pair.srv;
+    DestroyChannels& cli = pair.cli;
+    const Connection& c = pair.c;
     for (int round = 0; round < 50; ++round) {
         for (int part = 0; part < 3; ++part) {
             MessagePtr o = appMessage(ampe, MessageRole::signal, c.clientCn, std::to_string(part));
@@ -701,74 +721,62 @@ TEST_CASE("contract: a timeout too long for the clock waits instead of returning
 
 TEST_CASE("contract: what the peer would refuse is refused at home and the channel lives on",
           "[contract][hello]") {
-    auto rtr = Reactor::Create();
-    Ampe& ampe = rtr->ampe();
-    DestroyChannels srv(ampe);
-    DestroyChannels cli(ampe);
-    const std::string path = tempUdsPath();
-    startListener(ampe, *srv, UDSServerConfigurator(path));
-    MessagePtr hello = ampe.get(AllocationStrategy::always);
-    UDSClientConfigurator(path).prepareRequest(*hello);
-    const BinaryHeader sent = cli->enqueueToPeer(hello);
-    MessagePtr req = expectMessage(*srv);
-    REQUIRE(vcOf(*req) == ValidCombination::HelloRequest);
-    const ChannelNumber scn = req->bhdr.channel_number;
+    PendingHello p;
+    Ampe& ampe = p.ampe;
+    ChannelGroup& srv = *p.srv;
+    ChannelGroup& cli = *p.cli;
+    const BinaryHeader sent = p.sent;
+    MessagePtr& req = p.req;
+    const ChannelNumber scn = p.scn;
 
     // The server signals before it answers the Hello: given back, not sent.
     MessagePtr early = appMessage(ampe, MessageRole::signal, scn, "too early");
-    (void)srv->enqueueToPeer(early);
-    MessagePtr back = expectMessage(*srv);
+    (void)srv.enqueueToPeer(early);
+    MessagePtr back = expectMessage(srv);
     CHECK(back->isReturned());
     CHECK(statusOf(*back) == AmpeStatus::not_allowed);
 
     req->bhdr.proto.role = MessageRole::response;
-    (void)srv->enqueueToPeer(req);
-    MessagePtr resp = expectMessage(*cli);
+    (void)srv.enqueueToPeer(req);
+    MessagePtr resp = expectMessage(cli);
     REQUIRE(vcOf(*resp) == ValidCombination::HelloResponse);
 
     // A second HelloResponse from the server, or one from the client: given back.
     resp->bhdr.proto.origin = OriginFlag::application;
-    (void)cli->enqueueToPeer(resp);
-    MessagePtr back2 = expectMessage(*cli);
+    (void)cli.enqueueToPeer(resp);
+    MessagePtr back2 = expectMessage(cli);
     CHECK(back2->isReturned());
     CHECK(statusOf(*back2) == AmpeStatus::not_allowed);
 
     // The channel still works both ways.
     MessagePtr ping = appMessage(ampe, MessageRole::signal, sent.channel_number, "ping");
-    (void)cli->enqueueToPeer(ping);
-    MessagePtr got = expectMessage(*srv);
+    (void)cli.enqueueToPeer(ping);
+    MessagePtr got = expectMessage(srv);
     CHECK(bodyText(*got) == "ping");
     MessagePtr pong = appMessage(ampe, MessageRole::signal, scn, "pong");
-    (void)srv->enqueueToPeer(pong);
-    MessagePtr got2 = expectMessage(*cli);
+    (void)srv.enqueueToPeer(pong);
+    MessagePtr got2 = expectMessage(cli);
     CHECK(bodyText(*got2) == "pong");
 }
 
 TEST_CASE("contract: a server that says bye before answering the Hello still may send nothing else",
           "[contract][hello]") {
-    auto rtr = Reactor::Create();
-    Ampe& ampe = rtr->ampe();
-    DestroyChannels srv(ampe);
-    DestroyChannels cli(ampe);
-    const std::string path = tempUdsPath();
-    startListener(ampe, *srv, UDSServerConfigurator(path));
-    MessagePtr hello = ampe.get(AllocationStrategy::always);
-    UDSClientConfigurator(path).prepareRequest(*hello);
-    (void)cli->enqueueToPeer(hello);
-    MessagePtr req = expectMessage(*srv);
-    REQUIRE(vcOf(*req) == ValidCombination::HelloRequest);
-    const ChannelNumber scn = req->bhdr.channel_number;
+    PendingHello p;
+    Ampe& ampe = p.ampe;
+    ChannelGroup& srv = *p.srv;
+    ChannelGroup& cli = *p.cli;
+    const ChannelNumber scn = p.scn;
 
     // A bye may end a conversation that was never answered; once it is written, the peer has it.
     MessagePtr bye = byeMessage(ampe, MessageRole::request, scn);
-    (void)srv->enqueueToPeer(bye);
-    MessagePtr got = expectMessage(*cli);
+    (void)srv.enqueueToPeer(bye);
+    MessagePtr got = expectMessage(cli);
     REQUIRE(vcOf(*got) == ValidCombination::ByeRequest);
 
     // Anything but a bye is still what the peer would refuse: given back at once, not queued unsendable.
     MessagePtr late = appMessage(ampe, MessageRole::signal, scn, "after the bye");
-    (void)srv->enqueueToPeer(late);
-    MessagePtr back = expectMessage(*srv);
+    (void)srv.enqueueToPeer(late);
+    MessagePtr back = expectMessage(srv);
     CHECK(back->isReturned());
     CHECK(statusOf(*back) == AmpeStatus::not_allowed);
     CHECK(bodyText(*back) == "after the bye");
@@ -947,21 +955,12 @@ TEST_CASE("contract: Options::connectTimeoutMs bounds a connect that cannot comp
 
 TEST_CASE("contract: an accepted HelloRequest says who connected, and the note is not sent back",
           "[contract][hello]") {
-    auto rtr = Reactor::Create();
-    Ampe& ampe = rtr->ampe();
-    DestroyChannels srv(ampe);
-    DestroyChannels cli(ampe);
-    const std::string path = tempUdsPath();
-    startListener(ampe, *srv, UDSServerConfigurator(path));
-    MessagePtr hello = ampe.get(AllocationStrategy::always);
-    UDSClientConfigurator(path).prepareRequest(*hello);
-    (void)cli->enqueueToPeer(hello);
-    MessagePtr req = expectMessage(*srv);
-    REQUIRE(vcOf(*req) == ValidCombination::HelloRequest);
+    PendingHello p;
+    MessagePtr& req = p.req;
     CHECK(req->thdrs.find(PeerAddressHeader) == std::optional<std::string_view>("uds|"));  // unnamed client
     req->bhdr.proto.role = MessageRole::response;
-    (void)srv->enqueueToPeer(req);
-    MessagePtr resp = expectMessage(*cli);
+    (void)p.srv->enqueueToPeer(req);
+    MessagePtr resp = expectMessage(*p.cli);
     REQUIRE(vcOf(*resp) == ValidCombination::HelloResponse);
     CHECK_FALSE(resp->thdrs.find(PeerAddressHeader).has_value());
     CHECK(resp->thdrs.find(ConnectToHeader).has_value());  // the rest of the request's headers travel
