@@ -1,8 +1,11 @@
 // tofu-bench: tofu against raw sockets, ZeroMQ, NNG and asio, side by side in one run.
-//   tofu-bench [--quick] [--repeat N] [--json FILE] [--only NAME[,NAME]] [--jobs JOB[,JOB]]
+//   tofu-bench [--quick] [--repeat N] [--json FILE] [--only NAME[,NAME]] [--jobs JOB[,JOB]] [--awake]
 // --only and --jobs keep the contenders / jobs whose names start with one of the given prefixes.
+// --awake holds a PM QoS request (/dev/cpu_dma_latency = 0, root only) for the run: idle CPUs poll instead
+// of halting, the machine's awake regime, without a spinner competing for the CPUs.
 #include <fmt/format.h>
 
+#include <fcntl.h>
 #include <unistd.h>
 #include <algorithm>
 #include <cerrno>
@@ -63,6 +66,7 @@ struct RunInfo {
     unsigned cpus = 0;
     double rawTcpRttUs = 0;  // median 64 B round trip over raw TCP: the run's own when it has the job
     double probeRttUs = 0;   // the same, probed at the start of the run
+    bool awake = false;      // the run held /dev/cpu_dma_latency at 0
 
     [[nodiscard]] const char* regime() const {
         if (rawTcpRttUs <= 0) {
@@ -87,6 +91,23 @@ void warnLoad(const char* when, double load) {
     }
 }
 
+// A PM QoS request: while the descriptor stays open, idle CPUs keep to exit latencies of 0 µs, i.e. they
+// poll instead of halting (the cpuidle haltpoll and intel_idle drivers honour it). -1 when refused.
+int holdCpusAwake() {
+    const int fd = ::open("/dev/cpu_dma_latency", O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fmt::print(stderr, "--awake: /dev/cpu_dma_latency: {} (needs root)\n", std::strerror(errno));
+        return -1;
+    }
+    const std::int32_t zero = 0;
+    if (::write(fd, &zero, sizeof zero) != static_cast<ssize_t>(sizeof zero)) {
+        fmt::print(stderr, "--awake: writing /dev/cpu_dma_latency: {}\n", std::strerror(errno));
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 double perSecond(std::size_t n, std::uint64_t ns) {
     return ns == 0 ? 0 : static_cast<double>(n) * 1e9 / static_cast<double>(ns);
 }
@@ -95,6 +116,7 @@ double perSecond(std::size_t n, std::uint64_t ns) {
 
 int main(int argc, char** argv) {
     bool quick = false;
+    bool awake = false;
     int repeat = 3;
     std::string json;
     std::vector<std::string> only;
@@ -113,6 +135,8 @@ int main(int argc, char** argv) {
             repeat = 1;
         } else if (a == "--repeat" && i + 1 < argc) {
             repeat = std::max(1, std::atoi(argv[++i]));
+        } else if (a == "--awake") {
+            awake = true;
         } else if (a == "--json" && i + 1 < argc) {
             json = argv[++i];
         } else if (a == "--only" && i + 1 < argc) {
@@ -122,7 +146,8 @@ int main(int argc, char** argv) {
         } else {
             fmt::print(
                 stderr,
-                "usage: tofu-bench [--quick] [--repeat N] [--json FILE] [--only NAME,...] [--jobs JOB,...]\n"
+                "usage: tofu-bench [--quick] [--repeat N] [--json FILE] [--only NAME,...] [--jobs JOB,...] "
+                "[--awake]\n"
                 "jobs: rtt 64B, rtt 4KiB, pipelined 64B, pipelined 1KiB, reqresp16 64B, fanin64 64B\n");
             return a == "--help" ? 0 : 2;
         }
@@ -148,6 +173,8 @@ int main(int argc, char** argv) {
     }
 
     RunInfo info;
+    const int qos = awake ? holdCpusAwake() : -1;  // closed by the process's exit
+    info.awake = qos >= 0;
     info.cpus = std::thread::hardware_concurrency();
     info.loadStart = loadAverage();
     warnLoad("start", info.loadStart);
@@ -283,8 +310,9 @@ int main(int argc, char** argv) {
         rtts, msgs, reqs, outstanding, clients, perClient, repeat);
     fmt::print(
         "machine: {} CPUs, load {:.2f} at start and {:.2f} at end; regime: {} (raw/tcp 64 B round trip "
-        "{:.1f} us; {:.1f} us probed at the start)\n",
-        info.cpus, info.loadStart, info.loadEnd, info.regime(), info.rawTcpRttUs, info.probeRttUs);
+        "{:.1f} us; {:.1f} us probed at the start){}\n",
+        info.cpus, info.loadStart, info.loadEnd, info.regime(), info.rawTcpRttUs, info.probeRttUs,
+        info.awake ? "; idle CPUs kept polling (--awake: cpu_dma_latency 0)" : "");
     for (const Job& job : jobs) {
         switch (job.kind) {
             case Kind::latency:
@@ -351,10 +379,11 @@ int main(int argc, char** argv) {
         fmt::print(
             f,
             "{{\"run\": {{\"cpus\": {}, \"load_start\": {:.2f}, \"load_end\": {:.2f}, \"regime\": \"{}\", "
-            "\"raw_tcp_rtt_us\": {:.2f}, \"probe_rtt_us\": {:.2f}, \"repeat\": {}, \"quick\": "
-            "{}}},\n\"rows\": [\n",
-            info.cpus, info.loadStart, info.loadEnd, info.regime(), info.rawTcpRttUs, info.probeRttUs, repeat,
-            quick ? "true" : "false");
+            "\"raw_tcp_rtt_us\": {:.2f}, \"probe_rtt_us\": {:.2f}, \"cpu_dma_latency_0\": {}, \"repeat\": "
+            "{}, "
+            "\"quick\": {}}},\n\"rows\": [\n",
+            info.cpus, info.loadStart, info.loadEnd, info.regime(), info.rawTcpRttUs, info.probeRttUs,
+            info.awake ? "true" : "false", repeat, quick ? "true" : "false");
         for (std::size_t i = 0; i < table.size(); ++i) {
             const Row& r = table[i];
             const Job& job =

@@ -143,11 +143,10 @@ void MessageDeleter::operator()(Message* msg) const noexcept {
     if (msg == nullptr) {
         return;
     }
-    if (msg->home_) {
-        // The pool keeps it, or frees it when full or closed; home_ keeps the pool core alive meanwhile.
-        // put() moves home_ out first and keeps it until it is done, so the pool outlives the call.
-        detail::PoolCore* home = msg->home_.get();
-        home->put(msg);
+    if (msg->home_ != nullptr) {
+        // The pool keeps it, or frees it when full or closed; the message's reference keeps the pool core
+        // alive until put() is done with it.
+        msg->home_->put(msg);
         return;
     }
     Message::destroy(msg);
@@ -177,9 +176,13 @@ void Message::destroy(Message* msg) noexcept {
     if (msg == nullptr) {
         return;
     }
+    detail::PoolCore* home = std::exchange(msg->home_, nullptr);
     std::pmr::polymorphic_allocator<Message> alloc(msg->mr_);
     std::destroy_at(msg);
     alloc.deallocate(msg, 1);
+    if (home != nullptr) {
+        home->release(1);  // a pool's message freed by hand: its reference goes with it
+    }
 }
 
 MessagePtr Message::create(std::pmr::memory_resource* mr) {

@@ -1,6 +1,7 @@
 #include "pool.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace tofu::detail {
 
@@ -65,7 +66,7 @@ Message* PoolCore::popLocked() noexcept {
         free_ = MessageLinks::next(*m);
         MessageLinks::next(*m) = nullptr;
         pooled_.fetch_sub(1, std::memory_order_relaxed);
-        m->home_ = shared_from_this();
+        m->home_ = this;
     }
     return m;
 }
@@ -87,11 +88,16 @@ Message* PoolCore::get(AllocationStrategy strategy) {
         if (closed_.load(std::memory_order_acquire)) {
             throw AmpeError(AmpeStatus::not_allowed);  // the original's closed Pool refuses with NotAllowed
         }
-        if (Message* m = popLocked()) {  // kept reset since put(): nothing to clear here
-            return m;
+        Message* m = popLocked();  // kept reset since put(): nothing to clear here
+        if (m == nullptr && strategy == AllocationStrategy::poolOnly) {
+            m = wantLocked();
+            if (m == nullptr) {
+                return nullptr;
+            }
         }
-        if (strategy == AllocationStrategy::poolOnly) {
-            return wantLocked();
+        if (m != nullptr) {
+            refs_.fetch_add(1, std::memory_order_relaxed);  // under the mutex: close() cannot pass it
+            return m;
         }
     }
     return make();
@@ -104,7 +110,8 @@ Message* PoolCore::make() {
     } catch (...) {
         throw AmpeError(AmpeStatus::allocation_failed);
     }
-    m->home_ = shared_from_this();
+    refs_.fetch_add(1, std::memory_order_relaxed);  // the caller holds one already (engine or message)
+    m->home_ = this;
     return m;
 }
 
@@ -138,15 +145,19 @@ void PoolCore::put(Message* msg) noexcept {
     if (msg == nullptr) {
         return;
     }
-    // Dropped last: it may be the last reference to this pool.
-    const std::shared_ptr<PoolCore> keep = std::move(msg->home_);
+    // Its reference (to this pool, another one's, or none: Ampe::put adopts any message) is dropped last:
+    // it may be the last one to this pool.
+    PoolCore* const home = std::exchange(msg->home_, nullptr);
     if (admit(1) == 0) {
         Message::destroy(msg);
-        return;
+    } else {
+        msg->reset();
+        shrinkBuffers(*msg);
+        giveBack(msg, msg);
     }
-    msg->reset();
-    shrinkBuffers(*msg);
-    giveBack(msg, msg);
+    if (home != nullptr) {
+        home->release(1);  // nothing of this object is touched after
+    }
 }
 
 std::size_t PoolCore::getBatch(IntrusiveQueue<Message>& out, std::size_t n) {
@@ -168,6 +179,7 @@ std::size_t PoolCore::getBatch(IntrusiveQueue<Message>& out, std::size_t n) {
             got = 1;
         }
     }
+    refs_.fetch_add(got, std::memory_order_relaxed);  // one atomic operation for the batch
     return got;
 }
 
@@ -175,11 +187,12 @@ void PoolCore::putAll(IntrusiveQueue<Message>& q) noexcept {
     if (q.empty()) {
         return;
     }
-    std::size_t keep = admit(q.count());
+    const std::size_t n = q.count();
+    std::size_t keep = admit(n);
     Message* first = nullptr;
     Message* last = nullptr;
     while (Message* m = q.dequeue()) {
-        m->home_.reset();  // not the last reference: the caller holds one
+        m->home_ = nullptr;  // the references go together below
         if (keep == 0) {
             Message::destroy(m);
             continue;
@@ -195,6 +208,13 @@ void PoolCore::putAll(IntrusiveQueue<Message>& q) noexcept {
     }
     if (first != nullptr) {
         giveBack(first, last);
+    }
+    release(n);  // never the last: the caller holds a reference too
+}
+
+void PoolCore::release(std::size_t n) noexcept {
+    if (refs_.fetch_sub(n, std::memory_order_acq_rel) == n) {
+        std::unique_ptr<PoolCore> last(this);  // the intrusive count's owner: frees the core here
     }
 }
 
@@ -218,10 +238,11 @@ std::uint16_t PoolCore::count() const noexcept {
 }
 
 Pool::Pool(std::uint16_t initialMsgs, std::uint16_t maxMsgs, std::pmr::memory_resource* mr)
-    : core_(std::make_shared<PoolCore>(PoolCore::Key{}, mr, initialMsgs, maxMsgs)) {}
+    : core_(std::make_unique<PoolCore>(PoolCore::Key{}, mr, initialMsgs, maxMsgs).release()) {}
 
 Pool::~Pool() {
     core_->close();
+    core_->release(1);
 }
 
 }  // namespace tofu::detail

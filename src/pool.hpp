@@ -19,9 +19,11 @@
 
 namespace tofu::detail {
 
-/// Shared by the Pool and by every message it made (Message::home_), so a message released after
-/// its engine is gone still finds a live (closed) pool and frees itself.
-class PoolCore : public std::enable_shared_from_this<PoolCore> {
+/// Shared by the Pool and by every message out of it (Message::home_), so a message released after
+/// its engine is gone still finds a live (closed) pool and frees itself. The sharing is an intrusive count:
+/// one reference for the Pool, one per message out; batches move many with one atomic operation (a
+/// shared_ptr per message cost two contended read-modify-writes each way).
+class PoolCore {
   public:
     struct Key {};
     PoolCore(Key, std::pmr::memory_resource* mr, std::uint16_t initialMsgs, std::uint16_t maxMsgs);
@@ -50,10 +52,13 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
     void putAll(IntrusiveQueue<Message>& q) noexcept;
 
     /// True when msg returns to this pool when released.
-    [[nodiscard]] bool owns(const Message& msg) const noexcept { return msg.home_.get() == this; }
+    [[nodiscard]] bool owns(const Message& msg) const noexcept { return msg.home_ == this; }
 
     /// Frees every pooled message and refuses further get(); later put() frees.
     void close() noexcept;
+
+    /// Drops n references; the last one frees the core.
+    void release(std::size_t n) noexcept;
 
     /// Sets (or clears with an empty function) the freed-memory hook.
     void setAlerter(std::function<void()> alerter);
@@ -73,7 +78,8 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
     [[nodiscard]] std::size_t admit(std::size_t n) noexcept;
     /// Pushes the chain first..last (linked by next) onto the returned stack; tells the alerter if wanted.
     void giveBack(Message* first, Message* last) noexcept;
-    /// Under the mutex: the next free message, from the own stack or else from what was put back.
+    /// Under the mutex: the next free message, from the own stack or else from what was put back. The
+    /// caller adds its reference.
     [[nodiscard]] Message* popLocked() noexcept;
     /// Under the mutex: nothing left; the next put tells the alerter (unless one came meanwhile).
     [[nodiscard]] Message* wantLocked() noexcept;
@@ -85,7 +91,8 @@ class PoolCore : public std::enable_shared_from_this<PoolCore> {
     std::atomic<Message*> returned_{nullptr};  // put back since, newest first, linked by next
     std::atomic<std::size_t> pooled_{0};       // in both stacks, for the maximum
     std::atomic<bool> closed_{false};
-    std::atomic<bool> wanted_{false};  // a poolOnly get found nothing: the next put tells the alerter
+    std::atomic<bool> wanted_{false};   // a poolOnly get found nothing: the next put tells the alerter
+    std::atomic<std::size_t> refs_{1};  // the Pool's, plus one per message out
     std::function<void()> alerter_;
     std::uint16_t initialMsgs_;
     std::uint16_t maxMsgs_;
@@ -109,7 +116,7 @@ class Pool {
     [[nodiscard]] PoolCore& core() noexcept { return *core_; }
 
   private:
-    std::shared_ptr<PoolCore> core_;
+    PoolCore* core_;  // one reference, dropped by the destructor
 };
 
 }  // namespace tofu::detail

@@ -516,7 +516,7 @@ class TOFU_API Message {
     Message* next_ = nullptr;
     void* ctx_ = nullptr;
     std::pmr::memory_resource* mr_;
-    std::shared_ptr<detail::PoolCore> home_;
+    detail::PoolCore* home_ = nullptr;  // the pool it returns to; holds one reference of it while out
 };
 
 /// Engine text header on a Welcome/Hello the engine gives back failed: what failed, with the address
