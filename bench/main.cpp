@@ -340,7 +340,10 @@ int main(int argc, char** argv) {
             const Row* r = find(job.name, e.name);
             const bool uds = e.name.ends_with("uds") || e.name.ends_with("ipc");
             const Row* raw = find(job.name, uds ? "raw/uds" : "raw/tcp");
-            const Row* zmq = find(job.name, uds ? "zmq/ipc" : "zmq/tcp");
+            // Same thread topology: one I/O thread per end (tofu, zmq, ...) or one for both (tofu-1, zmq-1).
+            const bool oneIo = e.name.starts_with("tofu-1") || e.name.starts_with("zmq-1");
+            const Row* zmq =
+                find(job.name, oneIo ? (uds ? "zmq-1/ipc" : "zmq-1/tcp") : (uds ? "zmq/ipc" : "zmq/tcp"));
             auto ratio = [&](const Row* base, bool lat) {
                 if (base == nullptr) {
                     return std::string("-");

@@ -1,4 +1,5 @@
-// tofu: two engines (server and client), an echo thread on the server group, the client on this thread.
+// tofu: two engines (server and client), an echo thread on the server group, the client on this thread;
+// tofu-1: one engine (one reactor thread) serving both ends.
 #include <tofu/tofu.hpp>
 
 #include <chrono>
@@ -16,11 +17,13 @@ using Session = TofuSession;
 
 class Tofu final : public Contender {
   public:
-    explicit Tofu(bool uds) : uds_(uds) {}
-    std::string name() const override { return uds_ ? "tofu/uds" : "tofu/tcp"; }
+    Tofu(bool uds, bool oneEngine) : uds_(uds), one_(oneEngine) {}
+    std::string name() const override {
+        return std::string(one_ ? "tofu-1" : "tofu") + (uds_ ? "/uds" : "/tcp");
+    }
 
     std::vector<std::uint64_t> latency(std::size_t payload, std::size_t count, std::size_t warmup) override {
-        Session s(uds_);
+        Session s(uds_, 1, benchOptions(), one_);
         std::vector<std::uint64_t> samples;
         samples.reserve(count);
         s.run([&s, n = count + warmup] { s.echo(n); },
@@ -39,7 +42,7 @@ class Tofu final : public Contender {
     }
 
     std::uint64_t throughput(std::size_t payload, std::size_t count) override {
-        Session s(uds_);
+        Session s(uds_, 1, benchOptions(), one_);
         std::uint64_t ns = 0;
         s.run([&s, count] { s.countAndAck(count); },
               [&] {
@@ -56,7 +59,7 @@ class Tofu final : public Contender {
 
     WindowResult window(std::size_t payload, std::size_t count, std::size_t warmup,
                         std::size_t outstanding) override {
-        Session s(uds_);
+        Session s(uds_, 1, benchOptions(), one_);
         auto send = [&] {
             tofu::MessagePtr req = s.message(payload, tofu::MessageRole::request);
             s.cli->enqueueToPeer(req);
@@ -75,7 +78,7 @@ class Tofu final : public Contender {
     // One client group with `clients` channels (one connection each), driven by this thread; one server
     // group with an echo thread.
     std::uint64_t fanIn(std::size_t payload, std::size_t clients, std::size_t perClient) override {
-        Session s(uds_, clients);
+        Session s(uds_, clients, benchOptions(), one_);
         std::vector<int> index(65536, -1);
         for (std::size_t i = 0; i < clients; ++i) {
             index[s.clientCns[i]] = static_cast<int>(i);
@@ -118,13 +121,16 @@ class Tofu final : public Contender {
 
   private:
     bool uds_;
+    bool one_;
 };
 
 }  // namespace
 
 void addTofu(std::vector<Entry>& out) {
-    out.push_back({"tofu/tcp", [] { return std::make_unique<Tofu>(false); }});
-    out.push_back({"tofu/uds", [] { return std::make_unique<Tofu>(true); }});
+    out.push_back({"tofu/tcp", [] { return std::make_unique<Tofu>(false, false); }});
+    out.push_back({"tofu/uds", [] { return std::make_unique<Tofu>(true, false); }});
+    out.push_back({"tofu-1/tcp", [] { return std::make_unique<Tofu>(false, true); }});
+    out.push_back({"tofu-1/uds", [] { return std::make_unique<Tofu>(true, true); }});
 }
 
 }  // namespace bench

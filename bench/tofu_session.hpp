@@ -1,5 +1,6 @@
 // A tofu server engine and a client engine connected over loopback TCP or UDS, with `clients` channels
-// (each its own connection) from one client group to one server group. Shared by tofu-bench and
+// (each its own connection) from one client group to one server group; with oneEngine, a single engine (one
+// reactor thread) serves both ends. Shared by tofu-bench and
 // tofu-alloc-count.
 #pragma once
 
@@ -36,16 +37,18 @@ inline tofu::Options benchOptions() {
 
 struct TofuSession {
     std::unique_ptr<tofu::Reactor> srvEngine;
-    std::unique_ptr<tofu::Reactor> cliEngine;
+    std::unique_ptr<tofu::Reactor> cliEngine;  // null with oneEngine: srvEngine serves the client group too
     tofu::DestroyChannels srv{srvEngine->ampe()};
-    tofu::DestroyChannels cli{cliEngine->ampe()};
+    tofu::DestroyChannels cli{clientEngine().ampe()};
     std::vector<tofu::ChannelNumber> clientCns;  // client side, one per connection
     tofu::ChannelNumber clientCn = 0;            // clientCns[0]
     tofu::ChannelNumber serverCn = 0;            // server side of the first connection
     std::atomic<bool> aborted{false};            // set by run() when one side failed
 
-    explicit TofuSession(bool uds, std::size_t clients = 1, const tofu::Options& opts = benchOptions())
-        : srvEngine(tofu::Reactor::Create(opts)), cliEngine(tofu::Reactor::Create(opts)) {
+    explicit TofuSession(bool uds, std::size_t clients = 1, const tofu::Options& opts = benchOptions(),
+                         bool oneEngine = false)
+        : srvEngine(tofu::Reactor::Create(opts)),
+          cliEngine(oneEngine ? nullptr : tofu::Reactor::Create(opts)) {
         tofu::Configurator server, client;
         if (uds) {
             const std::string path = udsPath();
@@ -61,7 +64,7 @@ struct TofuSession {
         srv->enqueueToPeer(welcome);
         (void)next(*srv);
         for (std::size_t i = 0; i < clients; ++i) {
-            tofu::MessagePtr hello = cliEngine->ampe().get(tofu::AllocationStrategy::always);
+            tofu::MessagePtr hello = clientEngine().ampe().get(tofu::AllocationStrategy::always);
             client.prepareRequest(*hello);
             clientCns.push_back(cli->enqueueToPeer(hello).channel_number);
             tofu::MessagePtr req = next(*srv);
@@ -74,6 +77,9 @@ struct TofuSession {
         }
         clientCn = clientCns.front();
     }
+
+    /// The client side's engine.
+    tofu::Reactor& clientEngine() { return cliEngine ? *cliEngine : *srvEngine; }
 
     /// Next application message (engine notices such as pool_empty are skipped).
     tofu::MessagePtr next(tofu::ChannelGroup& g) {
@@ -132,7 +138,7 @@ struct TofuSession {
 
     /// A client message from the client engine's pool, for channel `cn` (default: the first connection).
     tofu::MessagePtr message(std::size_t payload, tofu::MessageRole role, tofu::ChannelNumber cn = 0) {
-        tofu::MessagePtr m = cliEngine->ampe().get(tofu::AllocationStrategy::always);
+        tofu::MessagePtr m = clientEngine().ampe().get(tofu::AllocationStrategy::always);
         m->bhdr.proto.role = role;
         m->bhdr.channel_number = cn == 0 ? clientCn : cn;
         m->body.resize(payload);

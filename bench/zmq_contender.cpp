@@ -1,5 +1,7 @@
 // ZeroMQ: PAIR sockets over tcp:// and ipc://, one message per frame (libzmq from libzmq3-dev); DEALER
-// sockets to one ROUTER for the fan-in job.
+// sockets to one ROUTER for the fan-in job. "zmq" gives each end its own context, so its own I/O thread (as
+// two processes have: four threads in all, like tofu's two engines); "zmq-1" shares one context, so one I/O
+// thread serves both ends (three threads, like tofu-1's one engine).
 #include "contender.hpp"
 
 #ifdef TOFU_BENCH_HAVE_ZMQ
@@ -18,11 +20,13 @@ using Clock = std::chrono::steady_clock;
 
 class Zmq final : public Contender {
   public:
-    explicit Zmq(bool ipc) : ipc_(ipc) {}
-    std::string name() const override { return ipc_ ? "zmq/ipc" : "zmq/tcp"; }
+    Zmq(bool ipc, bool shared) : ipc_(ipc), shared_(shared) {}
+    std::string name() const override {
+        return std::string(shared_ ? "zmq-1" : "zmq") + (ipc_ ? "/ipc" : "/tcp");
+    }
 
     std::vector<std::uint64_t> latency(std::size_t payload, std::size_t count, std::size_t warmup) override {
-        Pair p(ipc_);
+        Pair p(ipc_, shared_);
         std::thread server([&p, payload, n = count + warmup] {
             std::vector<char> buf(payload + 1);
             for (std::size_t i = 0; i < n; ++i) {
@@ -48,7 +52,7 @@ class Zmq final : public Contender {
     }
 
     std::uint64_t throughput(std::size_t payload, std::size_t count) override {
-        Pair p(ipc_);
+        Pair p(ipc_, shared_);
         std::thread server([&p, payload, count] {
             std::vector<char> buf(payload + 1);
             for (std::size_t i = 0; i < count; ++i) {
@@ -69,7 +73,7 @@ class Zmq final : public Contender {
 
     WindowResult window(std::size_t payload, std::size_t count, std::size_t warmup,
                         std::size_t outstanding) override {
-        Pair p(ipc_);
+        Pair p(ipc_, shared_);
         std::thread server([&p, payload, n = count + warmup] {
             std::vector<char> buf(payload + 1);
             for (std::size_t i = 0; i < n; ++i) {
@@ -96,6 +100,7 @@ class Zmq final : public Contender {
     // `clients` DEALER sockets (driven by this thread with zmq_poll) to one ROUTER echo thread.
     std::uint64_t fanIn(std::size_t payload, std::size_t clients, std::size_t perClient) override {
         void* ctx = zmq_ctx_new();
+        void* clientCtx = shared_ ? ctx : zmq_ctx_new();
         void* router = zmq_socket(ctx, ZMQ_ROUTER);
         const std::string ep = ipc_ ? "ipc://" + udsPath() : "tcp://127.0.0.1:" + std::to_string(freePort());
         if (zmq_bind(router, ep.c_str()) != 0) {
@@ -104,7 +109,7 @@ class Zmq final : public Contender {
         std::vector<void*> dealers;
         std::vector<zmq_pollitem_t> items;
         for (std::size_t i = 0; i < clients; ++i) {
-            void* d = zmq_socket(ctx, ZMQ_DEALER);
+            void* d = zmq_socket(clientCtx, ZMQ_DEALER);
             if (zmq_connect(d, ep.c_str()) != 0) {
                 throw std::runtime_error("zmq: connect");
             }
@@ -161,6 +166,9 @@ class Zmq final : public Contender {
         }
         zmq_setsockopt(router, ZMQ_LINGER, &zero, sizeof zero);
         zmq_close(router);
+        if (clientCtx != ctx) {
+            zmq_ctx_term(clientCtx);
+        }
         zmq_ctx_term(ctx);
         return ns;
     }
@@ -168,9 +176,11 @@ class Zmq final : public Contender {
   private:
     struct Pair {
         void* ctx = zmq_ctx_new();
+        void* clientCtx;
         void* server = zmq_socket(ctx, ZMQ_PAIR);
-        void* client = zmq_socket(ctx, ZMQ_PAIR);
-        explicit Pair(bool ipc) {
+        void* client;
+        Pair(bool ipc, bool shared)
+            : clientCtx(shared ? ctx : zmq_ctx_new()), client(zmq_socket(clientCtx, ZMQ_PAIR)) {
             const int hwm = 0;  // unlimited queues: no silent drops in the pipelined job
             for (void* s : {server, client}) {
                 zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
@@ -188,18 +198,26 @@ class Zmq final : public Contender {
             zmq_setsockopt(server, ZMQ_LINGER, &zero, sizeof zero);
             zmq_close(client);
             zmq_close(server);
+            if (clientCtx != ctx) {
+                zmq_ctx_term(clientCtx);
+            }
             zmq_ctx_term(ctx);
         }
+        Pair(const Pair&) = delete;
+        Pair& operator=(const Pair&) = delete;
     };
 
     bool ipc_;
+    bool shared_;
 };
 
 }  // namespace
 
 void addZmq(std::vector<Entry>& out) {
-    out.push_back({"zmq/tcp", [] { return std::make_unique<Zmq>(false); }});
-    out.push_back({"zmq/ipc", [] { return std::make_unique<Zmq>(true); }});
+    out.push_back({"zmq/tcp", [] { return std::make_unique<Zmq>(false, false); }});
+    out.push_back({"zmq/ipc", [] { return std::make_unique<Zmq>(true, false); }});
+    out.push_back({"zmq-1/tcp", [] { return std::make_unique<Zmq>(false, true); }});
+    out.push_back({"zmq-1/ipc", [] { return std::make_unique<Zmq>(true, true); }});
 }
 
 }  // namespace bench
