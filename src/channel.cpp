@@ -38,7 +38,7 @@ void Channel::close(AmpeStatus reason, bool silent) noexcept {
         return;
     }
     closed_ = true;
-    countClose(loop_.counters(), kind(), reason, silent);
+    countClose(loop_.counters(), kind(), countedCause(reason), silent);
     silent = silent || unknownToApplication();
     loop_.cancelTimers(*this);
     unwatch();

@@ -88,6 +88,8 @@ class Channel {
     // close() steps that differ by kind.
     /// Whether the application never heard of this channel (closes silently whatever the caller says).
     [[nodiscard]] virtual bool unknownToApplication() const noexcept { return false; }
+    /// The cause a close for `reason` is counted under (EngineStats::closedBye...).
+    [[nodiscard]] virtual AmpeStatus countedCause(AmpeStatus reason) const noexcept { return reason; }
     /// Before the socket closes (e.g. a listener removes its socket file).
     virtual void beforeClose() noexcept {}
     /// What was queued and not sent, in order, ready to come back (the queue ends empty).

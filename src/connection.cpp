@@ -170,6 +170,7 @@ Connection::Parse Connection::parse(std::span<const std::uint8_t>& in) {
 bool Connection::deliverIncoming(Message* m) {
     // A ByeResponse completes the initiator's bye; a ByeSignal ends the channel without an answer.
     const bool ends = SendQueue::isBye(*m) && m->bhdr.proto.role != MessageRole::request;
+    byeSeen_ = byeSeen_ || SendQueue::isBye(*m);
     loop_.delivery().deliver(*group_, m);
     if (ends) {
         close(AmpeStatus::channel_closed);
@@ -435,6 +436,7 @@ bool Connection::retire(std::size_t written, bool& ended) {
         bytes += SendQueue::frameSize(*m);
         (void)out_.popWritten();
         if (SendQueue::isBye(*m)) {
+            byeSeen_ = true;
             phase_ = phase_ == Phase::awaitingAnswer ? Phase::byeSentUnanswered : Phase::byeSent;
             ended = ended || m->bhdr.proto.role == MessageRole::signal;
         }

@@ -101,12 +101,17 @@ class Connection final : public Channel {
     [[nodiscard]] bool unknownToApplication() const noexcept override {
         return decoder_.accepted() && decoder_.firstFrame();
     }
+    /// The end of stream after a bye exchange is the bye's doing, not the peer going away.
+    [[nodiscard]] AmpeStatus countedCause(AmpeStatus reason) const noexcept override {
+        return byeSeen_ && reason == AmpeStatus::peer_disconnected ? AmpeStatus::channel_closed : reason;
+    }
     void beforeClose() noexcept override;
     [[nodiscard]] IntrusiveQueue<Message> takeUnsent() noexcept override { return out_.takeAll(); }
 
     Phase phase_;
     Input input_ = Input::reading;
     PeerWatch watch_ = PeerWatch::off;
+    bool byeSeen_ = false;         // a bye was read or written: the close that follows counts as a bye
     std::uint32_t flushPass_ = 0;  // the pass whose flush list holds this connection
     SendQueue out_;
     FrameDecoder decoder_;

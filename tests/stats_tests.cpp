@@ -264,12 +264,17 @@ TEST_CASE("stats: known traffic is counted exactly", "[stats]") {
         CHECK(back->isReturned());
         expectClosedSignal(*cli, cn);
     }
-    // The client closes its channel with a ByeSignal: both ends close by bye.
-    (void)cli->enqueueToPeer(ca.byeSignal(c.clientCn, Oob::off));
-    expectClosedSignal(*cli, c.clientCn);
+    // The client says bye (ByeRequest), the server answers: both ends count a close by bye (the server's
+    // ends when the client, having read the answer, closes its socket).
+    (void)cli->enqueueToPeer(ca.byeRequest(c.clientCn));
     {
         MessagePtr bye = expectMessage(**srv);
-        CHECK(vcOf(*bye) == ValidCombination::ByeSignal);
+        REQUIRE(vcOf(*bye) == ValidCombination::ByeRequest);
+        bye->bhdr.proto.role = MessageRole::response;
+        (void)(*srv)->enqueueToPeer(bye);
+        MessagePtr answer = expectMessage(*cli);
+        CHECK(vcOf(*answer) == ValidCombination::ByeResponse);
+        expectClosedSignal(*cli, c.clientCn);
         expectClosedSignal(**srv, c.serverCn);
     }
     // One more connection, closed by destroying the server's group (with the listener).
@@ -280,11 +285,12 @@ TEST_CASE("stats: known traffic is counted exactly", "[stats]") {
     (void)settle(*sr);
     s = sr->stats();
     const EngineStats cs2 = cr->stats();
-    // Server: 1 + N + raw Hello + ByeSignal + second Hello in; 1 + N + raw answer + second answer out.
+    // Server: 1 + N + raw Hello + ByeRequest + second Hello in; 1 + N + raw answer + ByeResponse + second
+    // answer out.
     CHECK(s.messagesIn == 1 + N + 1 + 1 + 1);
-    CHECK(s.messagesOut == 1 + N + 1 + 1);
+    CHECK(s.messagesOut == 1 + N + 1 + 1 + 1);
     CHECK(s.bytesIn == helloIn + N * Frame(5) + Frame(0) + Frame(0) + helloIn);
-    CHECK(s.bytesOut == helloOut + N * Frame(5) + Frame(0) + helloOut);
+    CHECK(s.bytesOut == helloOut + N * Frame(5) + Frame(0) + Frame(0) + helloOut);
     CHECK(s.connectionsOpened == 4);  // the client, the hostile peer, the raw peer, the client again
     CHECK(s.closedBye == 1);
     CHECK(s.closedPeer == 1);
@@ -307,7 +313,8 @@ TEST_CASE("stats: known traffic is counted exactly", "[stats]") {
     CHECK(cs2.closedPeer == 1);
     CHECK(cs2.closedError == 0);
     CHECK(cs2.framesRefused == 0);
-    CHECK(cs2.messagesOut == 1 + N + 1 + 1);  // Hello, requests, ByeSignal, Hello
+    CHECK(cs2.messagesOut == 1 + N + 1 + 1);  // Hello, requests, ByeRequest, Hello
+    CHECK(cs2.messagesIn == 1 + N + 1 + 1);   // HelloResponse, responses, ByeResponse, HelloResponse
     CHECK(cs2.listenersOpened == 0);
 
     // The log: the listener opened, the one that failed, the hostile frame; nothing per message.
