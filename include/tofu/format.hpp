@@ -73,9 +73,9 @@ struct fmt::formatter<tofu::BinaryHeader> {
     constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
     template <class Ctx>
     auto format(const tofu::BinaryHeader& h, Ctx& ctx) const {
-        auto out = fmt::format_to(ctx.out(), "ch={} {}/{}/{} id={} thl={} bl={} status={}", h.channel_number,
-                                  h.proto.mtype, h.proto.role, h.proto.origin, h.message_id, h.thl, h.bl,
-                                  tofu::raw_to_status(h.status));
+        typename Ctx::iterator out = fmt::format_to(
+            ctx.out(), "ch={} {}/{}/{} id={} thl={} bl={} status={}", h.channel_number, h.proto.mtype,
+            h.proto.role, h.proto.origin, h.message_id, h.thl, h.bl, tofu::raw_to_status(h.status));
         if (h.proto.more == tofu::MoreMessagesFlag::more) {
             out = fmt::format_to(out, " more");
         }
@@ -94,7 +94,7 @@ struct fmt::formatter<tofu::EngineStats> {
     constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
     template <class Ctx>
     auto format(const tofu::EngineStats& s, Ctx& ctx) const {
-        auto out = ctx.out();
+        typename Ctx::iterator out = ctx.out();
         if (s.traffic) {
             const double perCall =
                 s.sendCalls == 0 ? 0.0 : static_cast<double>(s.sendFrames) / static_cast<double>(s.sendCalls);
