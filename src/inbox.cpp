@@ -1,5 +1,7 @@
 #include "inbox.hpp"
 
+#include <algorithm>
+
 #include "delivery.hpp"
 
 namespace tofu::detail {
@@ -34,7 +36,9 @@ bool Inbox::ask(const std::shared_ptr<ChannelQuery>& q, std::chrono::millisecond
     lock.unlock();
     notifier_.notify();
     lock.lock();
-    return completed_.wait_for(lock, timeout, [&q] { return q->done; }) && q->answered;
+    // A year is for ever here, and keeps now + timeout inside the clock's range.
+    const auto bounded = std::min<std::chrono::milliseconds>(timeout, std::chrono::hours(24 * 365));
+    return completed_.wait_for(lock, bounded, [&q] { return q->done; }) && q->answered;
 }
 
 void Inbox::takeQueries(Queries& qs) {

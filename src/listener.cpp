@@ -38,6 +38,7 @@ void Listener::open(Loop& loop, MchnGroup& g, Message* m) {
     }
     auto& l =
         loop.add<Listener>(g, m->bhdr.channel_number, m->bhdr.message_id, std::move(fd), uds != nullptr);
+    EngineCounters::add(loop.counters().listenersOpened);  // before a failure can count its close
     if (!l.watch(PollEvents::In, true)) {
         failOpening(loop, g, m, AmpeStatus::processing_failed);
         return;
@@ -51,7 +52,6 @@ void Listener::open(Loop& loop, MchnGroup& g, Message* m) {
         setListenOn(*m, std::string(UDSProto) + '|' + boundUdsPath(l.fd()));
     }
     l.address_ = std::string(m->thdrs.find(ListenOnHeader).value_or(std::string_view()));
-    EngineCounters::add(loop.counters().listenersOpened);
     loop.log()(LogLevel::debug, "channel {}: listening on {}", l.number(), l.address_);
     // WelcomeResponse: the same message, answered by the engine on the application's behalf.
     m->bhdr.proto.role = MessageRole::response;

@@ -15,8 +15,8 @@ namespace tofu {
 
 /// The counters of one engine since it started: totals except where a field says "now". The reactor thread
 /// writes them (relaxed atomics, no lock), stats() reads them from any thread; fields are read one by one,
-/// so a snapshot taken under traffic may be a few messages apart between fields. Traffic counters (the
-/// first group) are 0 in a build with TOFU_STATS=OFF (then `traffic` is false).
+/// so a snapshot taken under traffic may be a few messages apart between fields. The traffic counters (the
+/// first group) and poolFreeHigh are 0 in a build with TOFU_STATS=OFF (then `traffic` is false).
 struct EngineStats {
     bool traffic = true;  ///< false: built with TOFU_STATS=OFF, the traffic counters are not kept
 
@@ -51,7 +51,7 @@ struct EngineStats {
     std::uint64_t poolInitial = 0;    ///< Options::initialPoolMsgs as applied
     std::uint64_t poolMax = 0;        ///< Options::maxPoolMsgs as applied: the most messages it keeps
     std::uint64_t poolFree = 0;       ///< messages in the pool now
-    std::uint64_t poolFreeHigh = 0;   ///< the most messages the pool has held at once
+    std::uint64_t poolFreeHigh = 0;   ///< the most messages the pool has held at once (TOFU_STATS=OFF: 0)
     std::uint64_t poolAllocated = 0;  ///< messages allocated because the pool was empty (get(always))
 };
 
