@@ -170,8 +170,8 @@ TEST_CASE("stats: known traffic is counted exactly", "[stats]") {
     CHECK(s.bytesOut == cs.bytesIn);
     const std::uint64_t helloIn = s.bytesIn - tr(N * Frame(5));
     const std::uint64_t helloOut = s.bytesOut - tr(N * Frame(5));
-    CHECK(helloIn > tr(wire::HeaderSize));  // the HelloRequest carries the client's address
-    CHECK(s.sendCalls == tr(1 + N));        // one write per answer: nothing else was waiting
+    CHECK((!counted || helloIn > wire::HeaderSize));  // the HelloRequest carries the client's address
+    CHECK(s.sendCalls == tr(1 + N));                  // one write per answer: nothing else was waiting
     CHECK(s.sendFrames == tr(1 + N));
     CHECK(s.connectionsOpened == 1);
     CHECK(s.listenersOpened == 1);
