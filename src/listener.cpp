@@ -75,7 +75,9 @@ void Listener::onEvent(std::uint32_t /*events*/) {
             case AcceptResult::accepted: {
                 const ChannelNumber cn = loop_.registry().allocate(group_);
                 if (cn == 0) {
-                    continue;  // every channel number in use: refuse this connection (fd closes)
+                    loop_.log()(LogLevel::warning,
+                                "channel {}: every channel number in use: connection refused", number());
+                    continue;  // refuse this connection (fd closes)
                 }
                 Connection::accepted(loop_, *group_, cn, std::move(fd));
                 break;
