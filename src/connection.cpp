@@ -455,6 +455,7 @@ std::uint32_t Connection::interest() const noexcept {
 
 void Connection::failIo(int err, AmpeStatus otherwise) noexcept {
     const AmpeStatus st = ioFailureStatus(err, otherwise);
+    resetByPeer_ = err == ECONNRESET || err == EPIPE;
     if (st == AmpeStatus::peer_disconnected && loop_.log().enabled()) {
         loop_.log()(LogLevel::warning, "channel {} ({}): the kernel gave up on the peer ({}): closed",
                     number(), peerName(), std::strerror(err));

@@ -102,7 +102,11 @@ class Connection final : public Channel {
         return decoder_.accepted() && decoder_.firstFrame();
     }
     /// The end of stream after a bye exchange is the bye's doing, not the peer going away.
+    /// A reset from the peer is the peer going away, whatever status the application is told.
     [[nodiscard]] AmpeStatus countedCause(AmpeStatus reason) const noexcept override {
+        if (resetByPeer_) {
+            reason = AmpeStatus::peer_disconnected;
+        }
         return byeSeen_ && reason == AmpeStatus::peer_disconnected ? AmpeStatus::channel_closed : reason;
     }
     void beforeClose() noexcept override;
@@ -112,6 +116,7 @@ class Connection final : public Channel {
     Input input_ = Input::reading;
     PeerWatch watch_ = PeerWatch::off;
     bool byeSeen_ = false;         // a bye was read or written: the close that follows counts as a bye
+    bool resetByPeer_ = false;     // the close comes from ECONNRESET/EPIPE: counted as the peer's doing
     std::uint32_t flushPass_ = 0;  // the pass whose flush list holds this connection
     SendQueue out_;
     FrameDecoder decoder_;

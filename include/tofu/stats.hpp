@@ -32,15 +32,15 @@ struct EngineStats {
     // ---- channels ----
     std::uint64_t connectionsOpened = 0;  ///< connections established: accepted and connected
     std::uint64_t closedBye = 0;          ///< connections closed by a bye (ByeRequest/Response, ByeSignal)
-    std::uint64_t closedPeer = 0;         ///< ... because the peer went away (end of stream, dead peer)
-    std::uint64_t closedError = 0;        ///< ... by an error (invalid frame, I/O or allocation failure)
-    std::uint64_t closedDestroy = 0;      ///< ... by destroy() of their group or of the engine
-    std::uint64_t deadPeers = 0;          ///< peers found dead by dead-peer detection (closed as closedPeer)
-    std::uint64_t listenersOpened = 0;    ///< WelcomeRequests that opened a listener
-    std::uint64_t listenersClosed = 0;    ///< listeners closed (bye, accept failure, destroy)
-    std::uint64_t listenFailures = 0;     ///< WelcomeRequests that could not open one (address in use...)
-    std::uint64_t connectFailures = 0;    ///< HelloRequests that got no connection (refused, timeout, name)
-    std::uint64_t acceptBackoffs = 0;     ///< accept pauses for lack of descriptors or memory (EMFILE...)
+    std::uint64_t closedPeer = 0;       ///< ... because the peer went away (end of stream, reset, dead peer)
+    std::uint64_t closedError = 0;      ///< ... by an error (invalid frame, other I/O or allocation failure)
+    std::uint64_t closedDestroy = 0;    ///< ... by destroy() of their group or of the engine
+    std::uint64_t deadPeers = 0;        ///< peers found dead by dead-peer detection (closed as closedPeer)
+    std::uint64_t listenersOpened = 0;  ///< WelcomeRequests that opened a listener
+    std::uint64_t listenersClosed = 0;  ///< listeners closed (bye, accept failure, destroy)
+    std::uint64_t listenFailures = 0;   ///< WelcomeRequests that could not open one (address in use...)
+    std::uint64_t connectFailures = 0;  ///< HelloRequests that got no connection (refused, timeout, name)
+    std::uint64_t acceptBackoffs = 0;   ///< accept pauses for lack of descriptors or memory (EMFILE...)
 
     // ---- refusals ----
     std::uint64_t sendRefused = 0;      ///< messages refused by a full send queue (returned with send_failed)
