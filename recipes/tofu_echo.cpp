@@ -1,5 +1,5 @@
 // tofu-echo: a MultiHomed echo server.
-//   tofu-echo --listen tcp://HOST:PORT --listen uds://PATH ...
+//   tofu-echo --listen tcp://HOST:PORT --listen uds://PATH ... [--stats SECONDS] [--verbose]
 // Answers requests with responses (same id, headers and body), echoes signals, answers HelloRequest and
 // ByeRequest, prints one line per connect and disconnect, and exits 0 on SIGINT/SIGTERM after closing
 // its listeners (a UDS listener's file is removed).
@@ -8,21 +8,26 @@
 #include <fmt/format.h>
 #include <signal.h>
 
+#include <charconv>
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "multihomed.hpp"
+#include "observe.hpp"
 #include "services.hpp"
 
 namespace {
 
 constexpr const char* Usage =
-    "usage: tofu-echo --listen URL [--listen URL]...\n"
+    "usage: tofu-echo --listen URL [--listen URL]... [--stats SECONDS] [--verbose]\n"
     "  URL: tcp://HOST:PORT  HOST an IPv4 address, [IPv6] in brackets, or empty for every interface\n"
     "       uds://PATH       a Unix domain socket (its file is removed on exit)\n"
     "Answers every request with a response carrying the same message id, headers and body, echoes\n"
     "signals, answers Hello and Bye requests. Prints a line per connect and disconnect.\n"
+    "--stats SECONDS: prints the engine's counters every SECONDS on one line (\"stats: ...\").\n"
+    "SIGUSR1: prints the counters and one line per open channel (\"channel: ...\").\n"
+    "--verbose: prints the engine's log on stderr (failed listeners, invalid frames, dead peers...).\n"
     "Stops on SIGINT or SIGTERM: closes the listeners and exits 0.\n"
     "Exit status: 0 stopped by a signal, 1 a listener failed, 2 bad arguments.\n";
 
@@ -59,6 +64,8 @@ class LoggingEcho final : public recipes::Services {
 int main(int argc, char** argv) {
     std::vector<tofu::Configurator> addresses;
     std::vector<std::string> names;
+    unsigned statsSeconds = 0;
+    tofu::Options options = tofu::DefaultOptions;
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
         if (arg == "--help" || arg == "-h") {
@@ -80,6 +87,19 @@ int main(int argc, char** argv) {
             names.emplace_back(argv[i]);
             continue;
         }
+        if (arg == "--verbose") {
+            options.log = recipes::logToStderr;
+            continue;
+        }
+        if (arg == "--stats") {
+            const std::string_view v = i + 1 < argc ? argv[++i] : "";
+            const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), statsSeconds);
+            if (v.empty() || ec != std::errc{} || p != v.data() + v.size() || statsSeconds == 0) {
+                fmt::print(stderr, "tofu-echo: --stats needs a number of seconds, not '{}'\n{}", v, TryHelp);
+                return 2;
+            }
+            continue;
+        }
         fmt::print(stderr, "tofu-echo: unexpected argument '{}'\n{}", arg, TryHelp);
         return 2;
     }
@@ -94,10 +114,11 @@ int main(int argc, char** argv) {
     sigemptyset(&stopSignals);
     sigaddset(&stopSignals, SIGINT);
     sigaddset(&stopSignals, SIGTERM);
+    sigaddset(&stopSignals, SIGUSR1);  // not a stop: prints the counters
     pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
 
     try {
-        std::unique_ptr<tofu::Reactor> reactor = tofu::Reactor::Create();
+        std::unique_ptr<tofu::Reactor> reactor = tofu::Reactor::Create(options);
         LoggingEcho service;
         std::unique_ptr<recipes::MultiHomed> server;
         try {
@@ -111,8 +132,11 @@ int main(int argc, char** argv) {
         }
         std::fflush(stdout);
 
+        recipes::StatsTicker ticker(*reactor, std::chrono::seconds(statsSeconds), stdout);
         int sig = 0;
-        sigwait(&stopSignals, &sig);
+        while (sigwait(&stopSignals, &sig) == 0 && sig == SIGUSR1) {
+            recipes::printStatsAndChannels(*reactor, stdout);
+        }
         server->stop();  // closes the listeners (UDS files removed) and every client
         fmt::print("stopped by signal {}\n", sig);
     } catch (const tofu::AmpeError& e) {

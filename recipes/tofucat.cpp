@@ -1,6 +1,7 @@
 // tofucat: talk to any tofu peer from a shell (in the spirit of NNG's nngcat).
 //   tofucat --connect URL (--request TEXT | --signal TEXT) [--count N] [--header N:V]... [--timeout SEC]
 //   tofucat --listen URL [--echo]
+//   either with [--stats] (the engine's counters on stderr at exit) and [--verbose] (its log on stderr)
 // A client is one engine and one channel group: Hello, the requests (or signals), Bye. A listener prints
 // everything it receives on a thread of its own until SIGINT/SIGTERM.
 #include <fmt/format.h>
@@ -14,6 +15,8 @@
 #include <vector>
 
 #include <tofu/tofu.hpp>
+
+#include "observe.hpp"
 
 namespace {
 
@@ -31,6 +34,8 @@ constexpr const char* Usage =
     "      status, [headers] and the body (as text, or hex when it holds control bytes). Answers Hello\n"
     "      and Bye requests; with --echo also answers requests with the same message as response and\n"
     "      echoes signals, like tofu-echo. Stops on SIGINT/SIGTERM with exit status 0.\n"
+    "  Either form: --stats prints the engine's counters on stderr at exit (\"stats: ...\"), --verbose\n"
+    "      its log (failed listeners, invalid frames, dead peers...) on stderr as it happens.\n"
     "  URL: tcp://HOST:PORT (HOST a name, an IPv4 address or an [IPv6] address in brackets; empty with\n"
     "       --listen: every interface) or uds://PATH\n"
     "Exit status: 0 done, 1 failed (the reason on one line: refused, timeout, closed), 2 bad arguments.\n";
@@ -40,6 +45,8 @@ struct Args {
     bool listen = false;
     bool echo = false;
     bool signal = false;
+    bool stats = false;
+    bool verbose = false;
     std::string text;
     bool haveText = false;
     unsigned count = 1;
@@ -88,6 +95,10 @@ Args parse(int argc, char** argv) {
             a.listen = true;
         } else if (k == "--echo") {
             a.echo = true;
+        } else if (k == "--stats") {
+            a.stats = true;
+        } else if (k == "--verbose") {
+            a.verbose = true;
         } else if (k == "--request" || k == "--signal") {
             a.signal = k == "--signal";
             a.text = value();
@@ -125,6 +136,32 @@ Args parse(int argc, char** argv) {
     return a;
 }
 
+// The engine for a run, with the log on stderr when asked for.
+std::unique_ptr<tofu::Reactor> makeReactor(const Args& a) {
+    tofu::Options o = tofu::DefaultOptions;
+    if (a.verbose) {
+        o.log = recipes::logToStderr;
+    }
+    return tofu::Reactor::Create(o);
+}
+
+// --stats: the counters on stderr when the run ends, however it ends.
+class StatsAtExit {
+  public:
+    StatsAtExit(const tofu::Reactor& reactor, bool on) : reactor_(reactor), on_(on) {}
+    StatsAtExit(const StatsAtExit&) = delete;
+    StatsAtExit& operator=(const StatsAtExit&) = delete;
+    ~StatsAtExit() {
+        if (on_) {
+            recipes::printStats(reactor_, stderr);
+        }
+    }
+
+  private:
+    const tofu::Reactor& reactor_;
+    bool on_;
+};
+
 std::string printable(std::string_view body) {
     // Text unless it holds control bytes (UTF-8 passes as text).
     const bool text = std::all_of(body.begin(), body.end(), [](char c) {
@@ -142,7 +179,8 @@ std::string printable(std::string_view body) {
 }
 
 int runClient(const Args& a, const tofu::Configurator& cfg) {
-    std::unique_ptr<tofu::Reactor> reactor = tofu::Reactor::Create();
+    std::unique_ptr<tofu::Reactor> reactor = makeReactor(a);
+    const StatsAtExit stats(*reactor, a.stats);
     tofu::Ampe& ampe = reactor->ampe();
     tofu::Group chnls = ampe.createGroup();
     // The next message from the peer. Signals (an echo server echoes ours) are printed on the way: they
@@ -219,7 +257,8 @@ int runListener(const Args& a, const tofu::Configurator& cfg) {
     sigaddset(&stopSignals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
 
-    std::unique_ptr<tofu::Reactor> reactor = tofu::Reactor::Create();
+    std::unique_ptr<tofu::Reactor> reactor = makeReactor(a);
+    const StatsAtExit stats(*reactor, a.stats);
     tofu::Ampe& ampe = reactor->ampe();
     tofu::Group chnls = ampe.createGroup();
     tofu::MessagePtr welcome = ampe.get(tofu::AllocationStrategy::always);

@@ -5,11 +5,40 @@
 
 namespace tofu::detail {
 
+namespace {
+// silent: as the caller asked (destroy), before an unknown accepted connection makes it silent anyway.
+void countClose(EngineCounters& c, ChannelStats::Kind kind, AmpeStatus reason, bool silent) noexcept {
+    switch (kind) {
+        case ChannelStats::Kind::connection:
+            c.connectionClosed(reason, silent);
+            break;
+        case ChannelStats::Kind::listener:
+            EngineCounters::add(c.listenersClosed);
+            break;
+        case ChannelStats::Kind::connector:
+            if (!silent && reason != AmpeStatus::channel_closed) {
+                EngineCounters::add(c.connectFailures);  // not the application's bye
+            }
+            break;
+    }
+}
+}  // namespace
+
+ChannelStats Channel::stats() const {
+    ChannelStats s;
+    s.channel = cn_;
+    s.kind = kind();
+    s.since = since_;
+    describe(s);
+    return s;
+}
+
 void Channel::close(AmpeStatus reason, bool silent) noexcept {
     if (closed_) {
         return;
     }
     closed_ = true;
+    countClose(loop_.counters(), kind(), countedCause(reason), silent);
     silent = silent || unknownToApplication();
     loop_.cancelTimers(*this);
     unwatch();

@@ -8,6 +8,7 @@
 // valid for it.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 
@@ -15,6 +16,7 @@
 #include "resolver.hpp"
 #include "socket.hpp"
 #include "tofu/message.hpp"
+#include "tofu/stats.hpp"
 #include "tofu/status.hpp"
 
 namespace tofu::detail {
@@ -43,6 +45,12 @@ class Channel {
     virtual void onResolved(Resolver::Result& r) { (void)r; }
     /// This channel as a Connection, for the dead-peer watch.
     [[nodiscard]] virtual Connection* asConnection() noexcept { return nullptr; }
+    [[nodiscard]] virtual ChannelStats::Kind kind() const noexcept = 0;
+    /// For Reactor::channelStats(): what this kind knows (state, address, queue, traffic) into out, whose
+    /// number, kind and time of opening are filled already.
+    virtual void describe(ChannelStats& out) const = 0;
+    /// The snapshot of this channel.
+    [[nodiscard]] ChannelStats stats() const;
 
     /// Closes the channel: off the poller, socket closed, number freed; unless silent, what was queued
     /// comes back to the application (status `reason`) followed by a channel_closed notice. The object
@@ -60,7 +68,12 @@ class Channel {
 
   protected:
     Channel(Loop& loop, MchnGroup& group, ChannelNumber cn, std::uint32_t gen, MessageID openMid) noexcept
-        : loop_(loop), group_(&group), openMid_(openMid), cn_(cn), gen_(gen) {}
+        : loop_(loop),
+          group_(&group),
+          openMid_(openMid),
+          since_(std::chrono::system_clock::now()),
+          cn_(cn),
+          gen_(gen) {}
 
     /// Registers the socket with the poller; on failure closes the channel (only it) and returns false.
     [[nodiscard]] bool watch(std::uint32_t events, bool silentOnFailure = false) noexcept;
@@ -75,6 +88,8 @@ class Channel {
     // close() steps that differ by kind.
     /// Whether the application never heard of this channel (closes silently whatever the caller says).
     [[nodiscard]] virtual bool unknownToApplication() const noexcept { return false; }
+    /// The cause a close for `reason` is counted under (EngineStats::closedBye...).
+    [[nodiscard]] virtual AmpeStatus countedCause(AmpeStatus reason) const noexcept { return reason; }
     /// Before the socket closes (e.g. a listener removes its socket file).
     virtual void beforeClose() noexcept {}
     /// What was queued and not sent, in order, ready to come back (the queue ends empty).
@@ -84,6 +99,7 @@ class Channel {
     MchnGroup* group_;
     UniqueFd fd_;
     MessageID openMid_;  // the Welcome/Hello (or an accepted HelloRequest) that opened it: its close notice
+    std::chrono::system_clock::time_point since_;  // opened (for a Connection: connected or accepted)
 
   private:
     friend class Loop;

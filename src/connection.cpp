@@ -10,6 +10,7 @@
 #include "loop.hpp"
 #include "mchn_group.hpp"
 #include "tofu/configurator.hpp"
+#include "tofu/format.hpp"
 
 namespace tofu::detail {
 
@@ -28,11 +29,13 @@ Connection::Connection(Loop& loop, MchnGroup& g, ChannelNumber cn, std::uint32_t
                        UniqueFd& fd, SendQueue& out) noexcept
     : Channel(loop, g, cn, gen, openMid), phase_(Phase::open), out_(std::move(out)), decoder_(false) {
     fd_ = std::move(fd);
+    EngineCounters::add(loop.counters().connectionsOpened);
 }
 
 Connection::Connection(Loop& loop, MchnGroup& g, ChannelNumber cn, std::uint32_t gen, UniqueFd fd) noexcept
     : Channel(loop, g, cn, gen, 0), phase_(Phase::awaitingAnswer), decoder_(true) {
     fd_ = std::move(fd);
+    EngineCounters::add(loop.counters().connectionsOpened);
 }
 
 void Connection::start() {
@@ -85,7 +88,7 @@ void Connection::read() {
             continue;
         }
         if (errno != EAGAIN && errno != EWOULDBLOCK) {
-            close(ioFailureStatus(errno, AmpeStatus::recv_failed));
+            failIo(errno, AmpeStatus::recv_failed);
         }
         return;
     }
@@ -121,6 +124,7 @@ Connection::Parse Connection::parse(std::span<const std::uint8_t>& in) {
             case FrameDecoder::Step::more:
                 return Parse::more;
             case FrameDecoder::Step::invalid:
+                onInvalidFrame();
                 close(AmpeStatus::communication_failed);  // a hostile or broken peer
                 return Parse::closed;
             case FrameDecoder::Step::need_message: {
@@ -141,6 +145,14 @@ Connection::Parse Connection::parse(std::span<const std::uint8_t>& in) {
             case FrameDecoder::Step::frame: {
                 const bool first = decoder_.firstFrame();
                 Message* m = decoder_.take();
+                if constexpr (TrafficStats) {
+                    const std::size_t size = SendQueue::frameSize(*m);  // as received
+                    EngineCounters& c = loop_.counters();
+                    EngineCounters::traffic(c.messagesIn, 1);
+                    EngineCounters::traffic(c.bytesIn, size);
+                    ++messagesIn_;
+                    bytesIn_ += size;
+                }
                 m->bhdr.channel_number = number();  // the receiver's own number replaces the sender's
                 if (first && decoder_.accepted()) {
                     openMid_ = m->bhdr.message_id;  // the HelloRequest names the channel's conversation
@@ -158,6 +170,7 @@ Connection::Parse Connection::parse(std::span<const std::uint8_t>& in) {
 bool Connection::deliverIncoming(Message* m) {
     // A ByeResponse completes the initiator's bye; a ByeSignal ends the channel without an answer.
     const bool ends = SendQueue::isBye(*m) && m->bhdr.proto.role != MessageRole::request;
+    byeSeen_ = byeSeen_ || SendQueue::isBye(*m);
     loop_.delivery().deliver(*group_, m);
     if (ends) {
         close(AmpeStatus::channel_closed);
@@ -174,6 +187,7 @@ void Connection::pause(std::span<const std::uint8_t> rest) {
         updateInterest();
     }
     loop_.waitForPool(*this);
+    EngineCounters::add(loop_.counters().poolEmptyPauses);
     loop_.delivery().signal(*group_, AmpeStatus::pool_empty, number(), 0);
 }
 
@@ -249,6 +263,7 @@ void Connection::submit(Message* m) {
     }
     if (out_.wouldExceed(*m, loop_.maxSendQueueBytes())) {
         // The peer does not read: refuse rather than grow without bound; the channel stays open.
+        EngineCounters::add(loop_.counters().sendRefused);
         loop_.delivery().bounce(*group_, m, AmpeStatus::send_failed);
         return;
     }
@@ -272,7 +287,8 @@ void Connection::flush() {
     bool full = false;
     bool ended = false;  // a ByeSignal went out: the channel ends here
     while (!full && !ended && canSend()) {
-        const std::size_t niov = gather();
+        std::size_t frames = 0;
+        const std::size_t niov = gather(frames);
         msghdr mh{};
         mh.msg_iov = loop_.buffers().iov.data();
         mh.msg_iovlen = niov;
@@ -290,10 +306,12 @@ void Connection::flush() {
                 onPeerGone();
                 return;
             }
-            close(ioFailureStatus(err, AmpeStatus::send_failed));
+            failIo(err, AmpeStatus::send_failed);
             return;
         }
         loop_.liveness().wrote(*this);  // bytes the peer now owes an ACK for (no syscall)
+        EngineCounters::traffic(loop_.counters().sendCalls, 1);
+        EngineCounters::traffic(loop_.counters().sendFrames, frames);
         full = retire(static_cast<std::size_t>(n), ended);
     }
     loop_.pool().returnSent();
@@ -333,7 +351,7 @@ void Connection::endAfterSignal() noexcept {
 // Gathers up to MaxSendBatch frames (header, text headers, body) for one sendmsg(). Small parts are
 // copied into one staging buffer (one iovec for a run of small frames: the kernel copies a few large
 // pieces faster than many tiny ones); large parts are sent from the message itself. Stops after a bye.
-std::size_t Connection::gather() {
+std::size_t Connection::gather(std::size_t& frames) {
     Loop::IoBuffers& b = loop_.buffers();
     std::size_t niov = 0;
     std::size_t staged = 0;
@@ -383,24 +401,42 @@ std::size_t Connection::gather() {
         add(std::span<const std::uint8_t>(m->thdrs.buffer.data(), m->bhdr.thl));
         add(std::span<const std::uint8_t>(m->body.data(), m->bhdr.bl));
         if (SendQueue::isBye(*m)) {
+            ++nmsg;
             break;  // nothing after a bye goes out
         }
     }
+    frames = nmsg;
     return niov;
 }
 
 // Retires every frame written whole and remembers how far into the next one `written` got. True when
 // the socket took less than offered (wait for Out).
 bool Connection::retire(std::size_t written, bool& ended) {
+    std::uint64_t frames = 0;
+    std::uint64_t bytes = 0;
+    // One counter update per write, not per frame.
+    auto count = [&]() noexcept {
+        if constexpr (TrafficStats) {
+            EngineCounters& c = loop_.counters();
+            EngineCounters::traffic(c.messagesOut, frames);
+            EngineCounters::traffic(c.bytesOut, bytes);
+            messagesOut_ += frames;
+            bytesOut_ += bytes;
+        }
+    };
     while (Message* m = out_.front()) {
         const std::size_t frame = SendQueue::frameSize(*m) - out_.sentOff();
         if (written < frame) {
             out_.advance(written);
+            count();
             return true;
         }
         written -= frame;
+        ++frames;
+        bytes += SendQueue::frameSize(*m);
         (void)out_.popWritten();
         if (SendQueue::isBye(*m)) {
+            byeSeen_ = true;
             phase_ = phase_ == Phase::awaitingAnswer ? Phase::byeSentUnanswered : Phase::byeSent;
             ended = ended || m->bhdr.proto.role == MessageRole::signal;
         }
@@ -409,11 +445,83 @@ bool Connection::retire(std::size_t written, bool& ended) {
             break;
         }
     }
+    count();
     return false;
 }
 
 std::uint32_t Connection::interest() const noexcept {
     return (input_ == Input::reading ? PE::In : 0u) | (canSend() ? PE::Out : 0u);
+}
+
+void Connection::failIo(int err, AmpeStatus otherwise) noexcept {
+    const AmpeStatus st = ioFailureStatus(err, otherwise);
+    resetByPeer_ = err == ECONNRESET || err == EPIPE;
+    if (st == AmpeStatus::peer_disconnected && loop_.log().enabled()) {
+        loop_.log()(LogLevel::warning, "channel {} ({}): the kernel gave up on the peer ({}): closed",
+                    number(), peerName(), std::strerror(err));
+    }
+    close(st);
+}
+
+void Connection::onInvalidFrame() noexcept {
+    EngineCounters::add(loop_.counters().framesRefused);
+    if (!loop_.log().enabled()) {
+        return;
+    }
+    const BinaryHeader& h = decoder_.header();
+    loop_.log()(LogLevel::warning, "channel {} ({}): invalid frame from the peer, {} ({}): disconnected",
+                number(), peerName(), invalidReason(h, decoder_.accepted(), decoder_.firstFrame()), h);
+}
+
+void Connection::onDeadPeer() noexcept {
+    EngineCounters::add(loop_.counters().deadPeers);
+    if (loop_.log().enabled()) {
+        loop_.log()(LogLevel::warning,
+                    "channel {} ({}): no answer from the peer within {} ms: closing it as dead", number(),
+                    peerName(), loop_.liveness().timings().timeout.count());
+    }
+}
+
+std::string Connection::peerName() const noexcept {
+    try {
+        return peerAddress(fd_.get());
+    } catch (...) {
+        return {};
+    }
+}
+
+void Connection::describe(ChannelStats& out) const {
+    const char* state = "open";
+    if (watch_ == PeerWatch::dead) {
+        state = "dead-peer";
+    } else if (input_ == Input::ended) {
+        state = "ended";
+    } else if (input_ == Input::paused || input_ == Input::detached) {
+        state = "paused";
+    } else {
+        switch (phase_) {
+            case Phase::awaitingAnswer:
+                state = decoder_.firstFrame() ? "awaiting-hello" : "awaiting-answer";
+                break;
+            case Phase::open:
+                break;
+            case Phase::byeSent:
+            case Phase::byeSentUnanswered:
+                state = "bye-sent";
+                break;
+            case Phase::peerGone:
+                state = "peer-gone";
+                break;
+        }
+    }
+    out.state = state;
+    out.address = peerAddress(fd_.get());
+    out.queuedMessages = out_.count();
+    out.queuedBytes = out_.queuedBytes();
+    out.messagesIn = messagesIn_;
+    out.messagesOut = messagesOut_;
+    out.bytesIn = bytesIn_;
+    out.bytesOut = bytesOut_;
 }
 
 void Connection::beforeClose() noexcept {

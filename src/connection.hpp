@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "channel.hpp"
@@ -55,10 +56,17 @@ class Connection final : public Channel {
     void onRefill() override;
     void onFlush() override { flush(); }
     [[nodiscard]] Connection* asConnection() noexcept override { return this; }
+    [[nodiscard]] ChannelStats::Kind kind() const noexcept override { return ChannelStats::Kind::connection; }
+    void describe(ChannelStats& out) const override;
 
     // The dead-peer watch's view.
     [[nodiscard]] PeerWatch watchState() const noexcept { return watch_; }
-    void setWatch(PeerWatch w) noexcept { watch_ = w; }
+    void setWatch(PeerWatch w) noexcept {
+        if (w == PeerWatch::dead && watch_ != PeerWatch::dead) {
+            onDeadPeer();
+        }
+        watch_ = w;
+    }
 
   private:
     enum class Parse : std::uint8_t { more, paused, closed };
@@ -70,9 +78,15 @@ class Connection final : public Channel {
     void addPeerAddress(Message& hello) const noexcept;
     void pause(std::span<const std::uint8_t> rest);
     void onPeerEnd();
+    void onInvalidFrame() noexcept;
+    void onDeadPeer() noexcept;
+    /// The peer's address for the log (empty when unknown).
+    [[nodiscard]] std::string peerName() const noexcept;
+    /// A failed send or recv closes the channel (the log says why when the kernel gave up on the peer).
+    void failIo(int err, AmpeStatus otherwise) noexcept;
 
     void flush();
-    [[nodiscard]] std::size_t gather();
+    [[nodiscard]] std::size_t gather(std::size_t& frames);
     [[nodiscard]] bool retire(std::size_t written, bool& ended);
     [[nodiscard]] bool canSend() const noexcept;
     void endAfterSignal() noexcept;
@@ -87,16 +101,31 @@ class Connection final : public Channel {
     [[nodiscard]] bool unknownToApplication() const noexcept override {
         return decoder_.accepted() && decoder_.firstFrame();
     }
+    /// The end of stream after a bye exchange is the bye's doing, not the peer going away.
+    /// A reset from the peer is the peer going away, whatever status the application is told.
+    [[nodiscard]] AmpeStatus countedCause(AmpeStatus reason) const noexcept override {
+        if (resetByPeer_) {
+            reason = AmpeStatus::peer_disconnected;
+        }
+        return byeSeen_ && reason == AmpeStatus::peer_disconnected ? AmpeStatus::channel_closed : reason;
+    }
     void beforeClose() noexcept override;
     [[nodiscard]] IntrusiveQueue<Message> takeUnsent() noexcept override { return out_.takeAll(); }
 
     Phase phase_;
     Input input_ = Input::reading;
     PeerWatch watch_ = PeerWatch::off;
+    bool byeSeen_ = false;         // a bye was read or written: the close that follows counts as a bye
+    bool resetByPeer_ = false;     // the close comes from ECONNRESET/EPIPE: counted as the peer's doing
     std::uint32_t flushPass_ = 0;  // the pass whose flush list holds this connection
     SendQueue out_;
     FrameDecoder decoder_;
     std::vector<std::uint8_t> stash_;  // bytes received while paused, parsed when the pool refills
+    // This channel's traffic, for channelStats() (reactor thread only; TOFU_STATS=OFF: not kept).
+    std::uint64_t messagesIn_ = 0;
+    std::uint64_t bytesIn_ = 0;
+    std::uint64_t messagesOut_ = 0;
+    std::uint64_t bytesOut_ = 0;
 };
 
 }  // namespace tofu::detail

@@ -166,10 +166,28 @@ void Connector::submit(Message* m) {
         return;
     }
     if (out_.wouldExceed(*m, loop_.maxSendQueueBytes())) {
+        EngineCounters::add(loop_.counters().sendRefused);
         loop_.delivery().bounce(*group_, m, AmpeStatus::send_failed);
         return;
     }
     out_.add(m, false);
+}
+
+void Connector::describe(ChannelStats& out) const {
+    switch (state_) {
+        case State::resolving:
+            out.state = "resolving";
+            break;
+        case State::connecting:
+            out.state = "connecting";
+            break;
+        case State::retrying:
+            out.state = "retrying";
+            break;
+    }
+    out.address = target_;
+    out.queuedMessages = out_.count();
+    out.queuedBytes = out_.queuedBytes();
 }
 
 std::uint32_t Connector::interest() const noexcept {

@@ -29,6 +29,8 @@ class Connector final : public Channel {
     void submit(Message* m) override;
     void onTimer() override;
     void onResolved(Resolver::Result& r) override;
+    [[nodiscard]] ChannelStats::Kind kind() const noexcept override { return ChannelStats::Kind::connector; }
+    void describe(ChannelStats& out) const override;
 
   private:
     void connectNext();

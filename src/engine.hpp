@@ -36,6 +36,9 @@ class TOFU_HIDDEN Reactor::Impl final : public Ampe {
     void destroy(ChannelGroup* group) override;
     std::pmr::memory_resource* getAllocator() noexcept override { return mr_; }
 
+    [[nodiscard]] EngineStats stats() const noexcept;
+    [[nodiscard]] std::optional<std::vector<ChannelStats>> channelStats(std::chrono::milliseconds timeout);
+
     // For MchnGroup (application threads).
     [[nodiscard]] detail::Inbox& inbox() noexcept { return inbox_; }
     [[nodiscard]] detail::ChannelRegistry& channels() noexcept { return registry_; }

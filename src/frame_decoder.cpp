@@ -7,33 +7,51 @@
 namespace tofu::detail {
 
 bool validIncoming(const BinaryHeader& bh, bool accepted, bool firstFrame) noexcept {
+    return invalidReason(bh, accepted, firstFrame) == nullptr;
+}
+
+const char* invalidReason(const BinaryHeader& bh, bool accepted, bool firstFrame) noexcept {
     const ProtoFields& p = bh.proto;
-    if (p.internal != 0 || p.origin != OriginFlag::application) {
-        return false;
+    if (p.internal != 0) {
+        return "internal bit set";
+    }
+    if (p.origin != OriginFlag::application) {
+        return "origin engine";
     }
     if (bh.status > status_to_raw(AmpeStatus::unknown_error)) {
-        return false;
+        return "unknown status";
     }
     const std::optional<ValidCombination> vc = toValidCombination(p.mtype, p.role);
-    if (!vc || *vc == ValidCombination::WelcomeRequest) {
-        return false;  // Welcome never travels
+    if (!vc) {
+        return "no such type and role";
+    }
+    if (*vc == ValidCombination::WelcomeRequest) {
+        return "a WelcomeRequest";  // Welcome never travels
     }
     if (p.more == MoreMessagesFlag::more && p.mtype != MessageType::regular) {
-        return false;
+        return "'more' on a Hello or Bye";
     }
     if (p.role == MessageRole::response && bh.message_id == 0) {
-        return false;
+        return "a response with message id 0";
     }
     if (accepted) {
         // Server side: a HelloRequest first, and only first; never a HelloResponse.
-        return firstFrame == (*vc == ValidCombination::HelloRequest) &&
-               *vc != ValidCombination::HelloResponse;
+        if (*vc == ValidCombination::HelloResponse) {
+            return "a HelloResponse to a server";
+        }
+        if (firstFrame != (*vc == ValidCombination::HelloRequest)) {
+            return firstFrame ? "the first frame is not a HelloRequest" : "a second HelloRequest";
+        }
+        return nullptr;
     }
     // Client side: never a HelloRequest; the first frame answers our Hello (or says bye).
     if (*vc == ValidCombination::HelloRequest) {
-        return false;
+        return "a HelloRequest to a client";
     }
-    return !firstFrame || *vc == ValidCombination::HelloResponse || p.mtype == MessageType::bye;
+    if (firstFrame && *vc != ValidCombination::HelloResponse && p.mtype != MessageType::bye) {
+        return "the first frame neither a HelloResponse nor a bye";
+    }
+    return nullptr;
 }
 
 FrameDecoder::Step FrameDecoder::feed(std::span<const std::uint8_t>& in) noexcept {

@@ -16,6 +16,8 @@ namespace tofu::detail {
 /// The rules every header read from the network must pass before anything is allocated for it.
 /// accepted: the server side of the connection; firstFrame: nothing has been received yet.
 [[nodiscard]] bool validIncoming(const BinaryHeader& bh, bool accepted, bool firstFrame) noexcept;
+/// Which rule bh breaks, in words for the engine log; nullptr when it breaks none.
+[[nodiscard]] const char* invalidReason(const BinaryHeader& bh, bool accepted, bool firstFrame) noexcept;
 
 class FrameDecoder {
   public:
@@ -45,6 +47,8 @@ class FrameDecoder {
     [[nodiscard]] Message* abandon() noexcept;
 
     [[nodiscard]] bool accepted() const noexcept { return accepted_; }
+    /// The last header read (after Step::invalid: the one refused).
+    [[nodiscard]] const BinaryHeader& header() const noexcept { return bh_; }
     void setAccepted(bool accepted) noexcept { accepted_ = accepted; }
     /// True until the first frame has been taken.
     [[nodiscard]] bool firstFrame() const noexcept { return firstFrame_; }

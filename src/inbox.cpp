@@ -1,5 +1,7 @@
 #include "inbox.hpp"
 
+#include <algorithm>
+
 #include "delivery.hpp"
 
 namespace tofu::detail {
@@ -22,6 +24,44 @@ void Inbox::destroy(MchnGroup& g) {
     notifier_.notify();
     lock.lock();
     completed_.wait(lock, [&cmd] { return cmd.done; });
+}
+
+bool Inbox::ask(const std::shared_ptr<ChannelQuery>& q, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    if (closed_.load(std::memory_order_acquire)) {
+        return false;
+    }
+    queries_.push_back(q);
+    queryWaiting_.store(true, std::memory_order_release);
+    lock.unlock();
+    notifier_.notify();
+    lock.lock();
+    // A year is for ever here, and keeps now + timeout inside the clock's range.
+    const auto bounded = std::min<std::chrono::milliseconds>(timeout, std::chrono::hours(24 * 365));
+    return completed_.wait_for(lock, bounded, [&q] { return q->done; }) && q->answered;
+}
+
+void Inbox::takeQueries(Queries& qs) {
+    if (!queryWaiting_.load(std::memory_order_acquire)) {
+        return;
+    }
+    std::lock_guard lock(mutex_);
+    qs.swap(queries_);
+    queryWaiting_.store(false, std::memory_order_relaxed);
+}
+
+void Inbox::answer(Queries& qs) {
+    if (qs.empty()) {
+        return;
+    }
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& q : qs) {
+            q->done = true;
+        }
+    }
+    completed_.notify_all();
+    qs.clear();
 }
 
 void Inbox::takeMessages(IntrusiveQueue<Message>& msgs) noexcept {
@@ -70,14 +110,20 @@ void Inbox::close(IntrusiveQueue<Message>& msgs, std::vector<DestroyCommand*>& c
         closed_.store(true, std::memory_order_seq_cst);
         cmds.swap(cmds_);
         commandWaiting_.store(false, std::memory_order_relaxed);
+        for (const auto& q : queries_) {
+            q->done = true;  // unanswered: the engine stops
+        }
+        queries_.clear();
+        queryWaiting_.store(false, std::memory_order_relaxed);
     }
+    completed_.notify_all();
     takeMessages(msgs);
 }
 
 bool Inbox::rearm() {
     notifier_.rearm();  // seq_cst: the loads below cannot move before it
     return refill_.load(std::memory_order_acquire) || head_.load(std::memory_order_acquire) != nullptr ||
-           commandWaiting_.load(std::memory_order_acquire);
+           commandWaiting_.load(std::memory_order_acquire) || queryWaiting_.load(std::memory_order_acquire);
 }
 
 }  // namespace tofu::detail

@@ -10,13 +10,16 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <vector>
 
 #include "intrusive_queue.hpp"
 #include "notifier.hpp"
 #include "tofu/message.hpp"
+#include "tofu/stats.hpp"
 
 namespace tofu::detail {
 
@@ -29,6 +32,15 @@ class Inbox {
         MchnGroup* group = nullptr;
         bool done = false;
     };
+
+    /// A channelStats() call waiting for the reactor's answer. Shared: a caller that stops waiting leaves
+    /// it to the reactor, which may still be filling it.
+    struct ChannelQuery {
+        std::vector<ChannelStats> channels;  // written by the reactor, read by the caller once done
+        bool answered = false;               // the reactor filled channels (false: it stopped first)
+        bool done = false;                   // under the mutex
+    };
+    using Queries = std::vector<std::shared_ptr<ChannelQuery>>;
 
     explicit Inbox(WakeKind kind) : notifier_(kind) {}
     /// Frees what a post racing the close left (after every group is retired: no post can follow).
@@ -62,6 +74,9 @@ class Inbox {
     /// Has the reactor close g's channels and mailbox and waits until it did (returns at once when the
     /// reactor has stopped).
     void destroy(MchnGroup& g);
+    /// Has the reactor describe its channels into q; false when it did not answer within timeout or has
+    /// stopped.
+    [[nodiscard]] bool ask(const std::shared_ptr<ChannelQuery>& q, std::chrono::milliseconds timeout);
     /// A message came back to a pool a reader had found empty (called under the pool's mutex: never blocks).
     void poolRefilled() noexcept {
         refill_.store(true, std::memory_order_release);
@@ -82,6 +97,10 @@ class Inbox {
     [[nodiscard]] bool takeRefill() noexcept { return refill_.exchange(false, std::memory_order_acq_rel); }
     /// Moves every queued message (in the order posted) and command out.
     void take(IntrusiveQueue<Message>& msgs, std::vector<DestroyCommand*>& cmds);
+    /// Moves the waiting channel queries out (nothing, without a lock, when none waits).
+    void takeQueries(Queries& qs);
+    /// The queries are answered (or given up): their ask() calls return; qs ends empty.
+    void answer(Queries& qs);
     /// The commands are carried out: their destroy() calls return.
     void complete(const std::vector<DestroyCommand*>& cmds);
     /// Closes the inbox for good (post and destroy refuse from now on) and moves out what is left.
@@ -102,6 +121,8 @@ class Inbox {
     std::mutex mutex_;
     std::condition_variable completed_;
     std::vector<DestroyCommand*> cmds_;
+    std::atomic<bool> queryWaiting_{false};  // queries_ is not empty
+    Queries queries_;
     std::atomic<bool> stop_{false};
     std::atomic<bool> refill_{false};
     Notifier notifier_;

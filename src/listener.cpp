@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include "connection.hpp"
 #include "loop.hpp"
 #include "mchn_group.hpp"
@@ -35,6 +38,7 @@ void Listener::open(Loop& loop, MchnGroup& g, Message* m) {
     }
     auto& l =
         loop.add<Listener>(g, m->bhdr.channel_number, m->bhdr.message_id, std::move(fd), uds != nullptr);
+    EngineCounters::add(loop.counters().listenersOpened);  // before a failure can count its close
     if (!l.watch(PollEvents::In, true)) {
         failOpening(loop, g, m, AmpeStatus::processing_failed);
         return;
@@ -47,6 +51,8 @@ void Listener::open(Loop& loop, MchnGroup& g, Message* m) {
         // The engine chose the path: the WelcomeResponse tells the application which.
         setListenOn(*m, std::string(UDSProto) + '|' + boundUdsPath(l.fd()));
     }
+    l.address_ = std::string(m->thdrs.find(ListenOnHeader).value_or(std::string_view()));
+    loop.log()(LogLevel::debug, "channel {}: listening on {}", l.number(), l.address_);
     // WelcomeResponse: the same message, answered by the engine on the application's behalf.
     m->bhdr.proto.role = MessageRole::response;
     m->bhdr.status = status_to_raw(AmpeStatus::success);
@@ -69,7 +75,9 @@ void Listener::onEvent(std::uint32_t /*events*/) {
             case AcceptResult::accepted: {
                 const ChannelNumber cn = loop_.registry().allocate(group_);
                 if (cn == 0) {
-                    continue;  // every channel number in use: refuse this connection (fd closes)
+                    loop_.log()(LogLevel::warning,
+                                "channel {}: every channel number in use: connection refused", number());
+                    continue;  // refuse this connection (fd closes)
                 }
                 Connection::accepted(loop_, *group_, cn, std::move(fd));
                 break;
@@ -78,16 +86,26 @@ void Listener::onEvent(std::uint32_t /*events*/) {
                 return;
             case AcceptResult::transient:
                 break;
-            case AcceptResult::exhausted:
+            case AcceptResult::exhausted: {
                 // Out of descriptors or memory: stop accepting for a while instead of spinning.
+                const int err = errno;
+                EngineCounters::add(loop_.counters().acceptBackoffs);
+                loop_.log()(LogLevel::warning,
+                            "channel {}: accept on {} failed ({}): accepting again in {} ms", number(),
+                            address_, std::strerror(err), AcceptBackoff.count());
                 state_ = State::backingOff;
                 resumeAt_ = Loop::Clock::now() + AcceptBackoff;
                 loop_.schedule(*this, resumeAt_);
                 updateInterest();
                 return;
-            case AcceptResult::failed:
+            }
+            case AcceptResult::failed: {
+                const int err = errno;
+                loop_.log()(LogLevel::error, "channel {}: accept on {} failed ({}): listener closed",
+                            number(), address_, std::strerror(err));
                 close(AmpeStatus::accept_failed);
                 return;
+            }
         }
     }
 }
@@ -97,7 +115,13 @@ void Listener::onTimer() {
         return;  // an earlier back-off's timer: the later one resumes
     }
     state_ = State::listening;
+    loop_.log()(LogLevel::info, "channel {}: accepting on {} again", number(), address_);
     updateInterest();
+}
+
+void Listener::describe(ChannelStats& out) const {
+    out.state = state_ == State::listening ? "listening" : "backing-off";
+    out.address = address_;
 }
 
 // A listener sends nothing: a bye closes it (the bye comes back first, then the close notice); anything

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <string>
 
 #include "channel.hpp"
 
@@ -25,6 +26,8 @@ class Listener final : public Channel {
     void onEvent(std::uint32_t events) override;
     void submit(Message* m) override;
     void onTimer() override;
+    [[nodiscard]] ChannelStats::Kind kind() const noexcept override { return ChannelStats::Kind::listener; }
+    void describe(ChannelStats& out) const override;
 
   private:
     [[nodiscard]] std::uint32_t interest() const noexcept override;
@@ -32,7 +35,8 @@ class Listener final : public Channel {
 
     State state_ = State::listening;
     std::chrono::steady_clock::time_point resumeAt_{};  // backingOff: when accepting starts again
-    UdsFileId udsFile_;  // removed at close only if the path still names this socket
+    UdsFileId udsFile_;    // removed at close only if the path still names this socket
+    std::string address_;  // where it listens (tcp|IP|PORT or uds|PATH), for the log and channelStats()
 };
 
 }  // namespace tofu::detail

@@ -19,7 +19,8 @@ constexpr std::uint64_t WakeToken = SpecialMaxChannelNumber;  // no channel has 
 
 Loop::Loop(const Options& options, PoolCore& pool, ChannelRegistry& registry, Inbox& inbox,
            Resolver& resolver)
-    : registry_(registry),
+    : log_(options.log, options.logContext),
+      registry_(registry),
       inbox_(inbox),
       resolver_(resolver),
       poller_(makePoller(options.poller)),
@@ -98,6 +99,26 @@ void Loop::processInbox() {
     }
     inbox_.complete(commands_);
     commands_.clear();
+    answerQueries();
+}
+
+// After the pass's sends: what a query reports includes them.
+void Loop::answerQueries() noexcept {
+    inbox_.takeQueries(queries_);
+    for (const auto& q : queries_) {
+        try {
+            q->channels.clear();
+            for (const auto& slot : table_) {
+                if (slot && !slot->closed()) {
+                    q->channels.push_back(slot->stats());
+                }
+            }
+            q->answered = true;
+        } catch (...) {
+            q->channels.clear();  // out of memory: the caller hears "no answer"
+        }
+    }
+    inbox_.answer(queries_);
 }
 
 // An application message: a Welcome or Hello opens a channel, anything else goes to its channel.

@@ -16,6 +16,7 @@
 #include "channel.hpp"
 #include "channel_registry.hpp"
 #include "delivery.hpp"
+#include "engine_stats.hpp"
 #include "inbox.hpp"
 #include "lingerer.hpp"
 #include "liveness.hpp"
@@ -92,6 +93,11 @@ class Loop {
 
     [[nodiscard]] PoolBatches& pool() noexcept { return batches_; }
 
+    /// The engine's counters (written here, read by Reactor::stats() on any thread) and its log.
+    [[nodiscard]] EngineCounters& counters() noexcept { return counters_; }
+    [[nodiscard]] const EngineCounters& counters() const noexcept { return counters_; }
+    [[nodiscard]] const EngineLog& log() const noexcept { return log_; }
+
   private:
     struct Timer {
         std::uint64_t token = 0;
@@ -103,6 +109,7 @@ class Loop {
     void processInbox();
     void route(Message* m);
     void destroyGroup(MchnGroup& g) noexcept;
+    void answerQueries() noexcept;
     void processResolved();
     void processTimers();
     void resumePaused();
@@ -112,6 +119,8 @@ class Loop {
     void install(std::unique_ptr<Channel> ch);
     [[nodiscard]] std::uint32_t nextGen() noexcept;
 
+    EngineCounters counters_;
+    EngineLog log_;
     ChannelRegistry& registry_;
     Inbox& inbox_;
     Resolver& resolver_;
@@ -132,6 +141,7 @@ class Loop {
     std::vector<std::uint64_t> toFlush_;
     std::vector<Resolver::Result> resolved_;
     std::vector<Inbox::DestroyCommand*> commands_;  // taken from the inbox, completed after the pass's sends
+    Inbox::Queries queries_;                        // channelStats() calls taken from the inbox
     std::uint32_t gen_ = 1;
     std::uint32_t pass_ = 1;
     IoBuffers buffers_;

@@ -39,6 +39,13 @@ std::string unusableAddress(const Message& m, std::string_view header, std::stri
 void failOpening(Loop& loop, MchnGroup& g, Message* m, AmpeStatus st, std::string_view why) {
     const ChannelNumber cn = m->bhdr.channel_number;
     const MessageID mid = m->bhdr.message_id;
+    if (m->bhdr.proto.mtype == MessageType::welcome) {
+        EngineCounters::add(loop.counters().listenFailures);
+        loop.log()(LogLevel::warning, "channel {}: cannot listen: {}{}{}", cn, statusName(st),
+                   why.empty() ? "" : ": ", why);
+    } else {
+        EngineCounters::add(loop.counters().connectFailures);
+    }
     loop.registry().remove(cn);
     explain(*m, why);
     m->bhdr.proto.role = MessageRole::response;

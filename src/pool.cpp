@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "engine_stats.hpp"
+
 namespace tofu::detail {
 
 namespace {
@@ -42,6 +44,9 @@ PoolCore::PoolCore(Key, std::pmr::memory_resource* mr, std::uint16_t initialMsgs
         throw AmpeError(AmpeStatus::allocation_failed);
     }
     pooled_.store(initialMsgs_, std::memory_order_relaxed);
+    if constexpr (TrafficStats) {
+        high_.store(initialMsgs_, std::memory_order_relaxed);
+    }
 }
 
 PoolCore::~PoolCore() {
@@ -100,6 +105,7 @@ Message* PoolCore::get(AllocationStrategy strategy) {
             return m;
         }
     }
+    allocated_.fetch_add(1, std::memory_order_relaxed);  // several getters: a read-modify-write
     return make();
 }
 
@@ -123,6 +129,13 @@ std::size_t PoolCore::admit(std::size_t n) noexcept {
     const std::size_t room = before >= maxMsgs_ ? 0 : std::min<std::size_t>(n, maxMsgs_ - before);
     if (room < n) {
         pooled_.fetch_sub(n - room, std::memory_order_relaxed);
+    }
+    if constexpr (TrafficStats) {
+        // Many putters: a compare-and-swap, only when the mark is passed.
+        const std::size_t now = before + room;
+        std::size_t high = high_.load(std::memory_order_relaxed);
+        while (now > high && !high_.compare_exchange_weak(high, now, std::memory_order_relaxed)) {
+        }
     }
     return room;
 }

@@ -65,6 +65,12 @@ class PoolCore {
 
     /// Messages pooled right now (a snapshot).
     [[nodiscard]] std::uint16_t count() const noexcept;
+    /// The most messages pooled at once so far (not kept with TOFU_STATS=OFF: 0).
+    [[nodiscard]] std::uint64_t highWater() const noexcept { return high_.load(std::memory_order_relaxed); }
+    /// Messages get(always) allocated because the pool was empty.
+    [[nodiscard]] std::uint64_t allocated() const noexcept {
+        return allocated_.load(std::memory_order_relaxed);
+    }
     [[nodiscard]] std::uint16_t initialMsgs() const noexcept { return initialMsgs_; }
     [[nodiscard]] std::uint16_t maxMsgs() const noexcept { return maxMsgs_; }
     [[nodiscard]] bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }
@@ -90,6 +96,8 @@ class PoolCore {
     Message* free_ = nullptr;                  // getters' stack (mutex), linked by next
     std::atomic<Message*> returned_{nullptr};  // put back since, newest first, linked by next
     std::atomic<std::size_t> pooled_{0};       // in both stacks, for the maximum
+    std::atomic<std::size_t> high_{0};         // statistics: the most pooled at once
+    std::atomic<std::uint64_t> allocated_{0};  // statistics: get(always) found it empty
     std::atomic<bool> closed_{false};
     std::atomic<bool> wanted_{false};   // a poolOnly get found nothing: the next put tells the alerter
     std::atomic<std::size_t> refs_{1};  // the Pool's, plus one per message out
@@ -114,6 +122,7 @@ class Pool {
     void close() noexcept { core_->close(); }
 
     [[nodiscard]] PoolCore& core() noexcept { return *core_; }
+    [[nodiscard]] const PoolCore& core() const noexcept { return *core_; }
 
   private:
     PoolCore* core_;  // one reference, dropped by the destructor

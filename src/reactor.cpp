@@ -18,6 +18,12 @@ Reactor::~Reactor() = default;
 Ampe& Reactor::ampe() noexcept {
     return *impl_;
 }
+EngineStats Reactor::stats() const noexcept {
+    return impl_->stats();
+}
+std::optional<std::vector<ChannelStats>> Reactor::channelStats(std::chrono::milliseconds timeout) const {
+    return impl_->channelStats(timeout);
+}
 
 // ---- lifecycle ----
 
@@ -73,6 +79,28 @@ void Reactor::Impl::retire(std::unique_ptr<MchnGroup> g) noexcept {
     g->mailbox.discard();  // what the receiver took but never got to: back to the pool now
     // Kept, not freed: a late call on it gets shutdown_started.
     detail::GroupShelf::instance().put(std::move(g));
+}
+
+// ---- observing (application threads) ----
+
+EngineStats Reactor::Impl::stats() const noexcept {
+    EngineStats s;
+    loop_->counters().read(s);
+    const detail::PoolCore& pool = pool_.core();
+    s.poolInitial = pool.initialMsgs();
+    s.poolMax = pool.maxMsgs();
+    s.poolFree = pool.count();
+    s.poolFreeHigh = pool.highWater();
+    s.poolAllocated = pool.allocated();
+    return s;
+}
+
+std::optional<std::vector<ChannelStats>> Reactor::Impl::channelStats(std::chrono::milliseconds timeout) {
+    auto q = std::make_shared<detail::Inbox::ChannelQuery>();
+    if (!inbox_.ask(q, timeout)) {
+        return std::nullopt;
+    }
+    return std::move(q->channels);  // answered: the reactor is done with it
 }
 
 // ---- Ampe API (application threads) ----

@@ -24,6 +24,8 @@ class SendQueue {
     [[nodiscard]] bool empty() const noexcept { return q_.empty(); }
     [[nodiscard]] Message* front() const noexcept { return q_.front(); }
     [[nodiscard]] std::size_t queuedBytes() const noexcept { return bytes_; }
+    /// Frames queued, the head one included however much of it is written.
+    [[nodiscard]] std::size_t count() const noexcept { return q_.count(); }
     /// Bytes of the head frame already written.
     [[nodiscard]] std::size_t sentOff() const noexcept { return sentOff_; }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory_resource>
+#include <string_view>
 
 namespace tofu {
 
@@ -28,6 +29,20 @@ enum class PollerKind : std::uint8_t {
     /// BSD/macOS kqueue.
     kqueue,
 };
+
+/// How much an engine log line matters (Options::log).
+enum class LogLevel : std::uint8_t {
+    debug,    ///< routine events: a listener opened
+    info,     ///< the engine recovered by itself: accepting again after a back-off
+    warning,  ///< a peer was disconnected (invalid frame, dead peer), accepting paused, a listener failed
+    error,    ///< a listener broke and closed
+};
+
+/// Receives the engine's log (Options::log): context as given in Options::logContext, the level and one
+/// line of text (valid during the call only). Called on the reactor thread: it must not block, nor call
+/// blocking engine calls (waitReceive, destroy, channelStats, the Reactor's destruction); an exception it
+/// throws is swallowed.
+using LogCallback = void (*)(void* context, LogLevel level, std::string_view text);
 
 /// Settings of an engine, given to Reactor::Create(); zero fields take their defaults.
 struct Options {
@@ -65,6 +80,13 @@ struct Options {
     /// about 2 minutes of SYN retries; a full UDS backlog is retried for ever). On expiry the Hello comes
     /// back with connect_failed and an ~error header saying so, then the channel's close notice.
     std::uint32_t connectTimeoutMs = 0;
+    /// The engine log, off when nullptr (the default): engine events the application would otherwise never
+    /// see — a listener that failed (address, OS error), a peer disconnected for an invalid frame (address,
+    /// what was wrong) or found dead, accepting paused for lack of descriptors and resumed. Never one line
+    /// per message. See LogCallback for the rules the callback must keep.
+    LogCallback log = nullptr;
+    /// Passed to log as its first argument.
+    void* logContext = nullptr;
 };
 
 /// Options::deadPeerTimeoutMs value that turns dead-peer detection off: no keepalive, and a busy link
@@ -75,8 +97,9 @@ inline constexpr std::uint32_t DeadPeerTimeoutOff = std::numeric_limits<std::uin
 inline constexpr std::uint32_t ConnectTimeoutOff = std::numeric_limits<std::uint32_t>::max();
 
 /// The defaults spelled out: pool of 16 to 64 messages, default resource, automatic poller, 4 MiB,
-/// dead peers noticed within 30 s, connects given 20 s.
-inline constexpr Options DefaultOptions{16, 64, nullptr, PollerKind::automatic, 4U << 20, 30'000, 20'000};
+/// dead peers noticed within 30 s, connects given 20 s, no engine log.
+inline constexpr Options DefaultOptions{16,     64,      nullptr, PollerKind::automatic, 4U << 20, 30'000,
+                                        20'000, nullptr, nullptr};
 
 /// waitReceive() timeout that waits for ever.
 inline constexpr std::uint64_t waitReceive_INFINITE_TIMEOUT = std::numeric_limits<std::uint64_t>::max();

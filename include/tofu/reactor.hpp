@@ -3,10 +3,14 @@
 
 #include "tofu/export.hpp"
 
+#include <chrono>
 #include <memory>
+#include <optional>
+#include <vector>
 
 #include "tofu/ampe.hpp"
 #include "tofu/options.hpp"
+#include "tofu/stats.hpp"
 
 namespace tofu {
 
@@ -25,6 +29,16 @@ class TOFU_API Reactor {
 
     /// The engine interface (valid as long as the Reactor lives).
     [[nodiscard]] Ampe& ampe() noexcept;
+
+    /// The engine's counters now (see EngineStats), from any thread, without waiting: relaxed atomic loads.
+    [[nodiscard]] EngineStats stats() const noexcept;
+
+    /// A snapshot of every open channel (listeners, connectors, connections), taken by the reactor thread
+    /// between two passes of its loop; nullopt when it did not answer within timeout (or is stopping).
+    /// Waits for the reactor: do not call it from the engine log's callback. Counters read with stats()
+    /// after it returns include everything the reactor did before it answered.
+    [[nodiscard]] std::optional<std::vector<ChannelStats>> channelStats(
+        std::chrono::milliseconds timeout = std::chrono::seconds(1)) const;
 
     /// The engine's implementation; private to the library.
     class Impl;

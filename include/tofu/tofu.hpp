@@ -11,5 +11,6 @@
 #include "tofu/message.hpp"
 #include "tofu/options.hpp"
 #include "tofu/reactor.hpp"
+#include "tofu/stats.hpp"
 #include "tofu/status.hpp"
 #include "tofu/version.hpp"

@@ -80,8 +80,33 @@ MessagePtr nextMessage(ChannelGroup& g, double seconds = 10.0) {
 
 }  // namespace
 
+namespace {
+/// The engine log's lines (the callback runs on the reactor thread and needs no descriptor).
+struct LogLines {
+    std::mutex mutex;
+    std::vector<std::string> lines;
+    static void add(void* self, LogLevel level, std::string_view text) {
+        auto* l = static_cast<LogLines*>(self);
+        std::lock_guard lock(l->mutex);
+        l->lines.push_back(std::string(detail::enumName(level)) + ": " + std::string(text));
+    }
+    [[nodiscard]] long count(std::string_view what) {
+        std::lock_guard lock(mutex);
+        long n = 0;
+        for (const std::string& line : lines) {
+            n += line.find(what) != std::string::npos ? 1 : 0;
+        }
+        return n;
+    }
+};
+}  // namespace
+
 TEST_CASE("hardening: accept hits EMFILE, the engine backs off and serves again", "[hardening][faults]") {
-    EchoServer srv;
+    LogLines log;
+    Options withLog = DefaultOptions;
+    withLog.log = &LogLines::add;
+    withLog.logContext = &log;
+    EchoServer srv(withLog);
     const std::uint16_t port = findFreeTcpPort();
     openListener(srv, TCPServerConfigurator("127.0.0.1", port));
     ChannelGroup* probeGroup = srv.ampe().create();  // the main thread's own group, for Hello/Welcome probes
@@ -222,6 +247,15 @@ TEST_CASE("hardening: accept hits EMFILE, the engine backs off and serves again"
     REQUIRE(h.id == 3);
     REQUIRE(srv.hellos.load() == hellosBefore + 2);
     REQUIRE(srv.listenerClosed.load() == 0);
+    // Observed: each pause counted and logged with its cause, and the resumption logged.
+    const EngineStats st = srv.reactor().stats();
+    CHECK(st.acceptBackoffs >= 1);
+    CHECK(log.count("warning: channel ") == static_cast<long>(st.acceptBackoffs) + 1);  // + the Welcome
+    CHECK(log.count("(Too many open files): accepting again in 100 ms") ==
+          static_cast<long>(st.acceptBackoffs));
+    CHECK(log.count("cannot listen: listen_failed") == 1);
+    CHECK(log.count("info: channel ") >= 1);
+    CHECK(log.count(" again") >= 1);
 
     report(
         "emfile: accept4 failed with EMFILE; the listener stayed open and silent (no status to the "

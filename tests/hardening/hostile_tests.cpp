@@ -98,6 +98,12 @@ TEST_CASE("hardening: a peer killed mid-frame (RST) closes only its channel and 
         REQUIRE(recvFrame(survivor, h, payload));
         REQUIRE(h.proto == AppResponseProto);
         REQUIRE(payload == "still here");  // no text headers: the payload is the body
+        // Counted as the peer going away, not as an error of the engine's (issue #17).
+        REQUIRE(rtr->channelStats(std::chrono::seconds(10)));
+        const EngineStats st = rtr->stats();
+        CHECK(st.connectionsOpened == 2);
+        CHECK(st.closedPeer == 1);
+        CHECK(st.closedError == 0);
         ::close(survivor);
     }
     // The half-filled 40 KiB message went back to the pool and then away with the engine.

@@ -207,6 +207,32 @@ TEST_CASE("hardening: a receiver paused by pool_empty outlives the dead-peer tim
 #if defined(__linux__)
     CHECK(probing);  // the kernel really was probing a zero window, not merely waiting
 #endif
+    {
+        // Observed (issue #17): the sender's refusals counted, its queue full for the paused peer, the
+        // receiver's channel paused; nobody declared dead.
+        const std::optional<std::vector<ChannelStats>> schs = sender->channelStats(std::chrono::seconds(10));
+        const std::optional<std::vector<ChannelStats>> rchs =
+            receiver->channelStats(std::chrono::seconds(10));
+        REQUIRE(schs);
+        REQUIRE(rchs);
+        const EngineStats ss = sender->stats();
+        const EngineStats rs = receiver->stats();
+        CHECK(ss.sendRefused == refused.size());
+        CHECK(ss.deadPeers == 0);
+        CHECK(rs.deadPeers == 0);
+        CHECK(rs.poolEmptyPauses >= 1);
+        REQUIRE(schs->size() == 1);
+        CHECK(schs->front().channel == scn);
+        CHECK(schs->front().state == "open");
+        CHECK(schs->front().queuedMessages > 0);
+        CHECK(schs->front().queuedBytes > 0);
+        CHECK(schs->front().queuedBytes <= sopts.maxSendQueueBytes + 8 * 1024 + 64);
+        bool paused = false;
+        for (const ChannelStats& c : *rchs) {
+            paused = paused || (c.channel == rcn && c.state == "paused");
+        }
+        CHECK(paused);
+    }
     report("paused receiver: {} sent, {} refused, {} held, paused {:.1f} s (timeout {} ms)", sent,
            refused.size(), held.size(), secondsSince(t0), TimeoutMs);
 
@@ -285,6 +311,20 @@ TEST_CASE("hardening: a raw peer that stops reading outlives the dead-peer timeo
 #if defined(__linux__)
     CHECK(probing);
 #endif
+    {
+        // Observed (issue #17): the refusals counted and the frozen peer's queue visible.
+        const std::optional<std::vector<ChannelStats>> chs = rtr->channelStats(std::chrono::seconds(10));
+        REQUIRE(chs);
+        const EngineStats st = rtr->stats();
+        CHECK(st.sendRefused == refused.size());
+        CHECK(st.deadPeers == 0);
+        bool full = false;
+        for (const ChannelStats& c : *chs) {
+            full =
+                full || (c.channel == cn && c.queuedBytes > 0 && c.address.rfind("tcp|127.0.0.1|", 0) == 0);
+        }
+        CHECK(full);
+    }
     report("raw reader: {} sent, {} refused, paused {:.1f} s (timeout {} ms)", sent, refused.size(),
            secondsSince(t0), TimeoutMs);
 

@@ -166,4 +166,22 @@ cat_ --connect "tcp://127.0.0.1:$port" --request x 2> /dev/null
 rc=$?
 set -e
 [ $rc -eq 1 ] || fail "tofu-echo still answers after SIGTERM"
+# --- observing: tofu-echo --stats/--verbose and SIGUSR1, tofucat --stats at exit (stderr)
+ouds="$work/observed.sock"
+"$bin/tofu-echo" --listen "uds://$ouds" --stats 1 --verbose > "$work/observed.log" 2>&1 &
+opid=$!
+pids+=("$opid")
+waitfor "$work/observed.log" "listening on" 1
+grep -q "^tofu debug: channel [0-9]*: listening on uds|$ouds" "$work/observed.log" || fail "no engine log line"
+out=$(cat_ --connect "uds://$ouds" --request "counted" --count 2 --stats 2> "$work/cat_stats.err")
+[ "$out" = $'counted\ncounted' ] || fail "--stats changed the output: $out"
+# (a TOFU_STATS=OFF build says "traffic not counted" instead of the messages)
+grep -Eq "^stats: (in 4 msgs .* out 4 msgs .*|traffic not counted; )connections 1 opened, 1 closed \(bye 1 " \
+    "$work/cat_stats.err" ||
+    fail "tofucat --stats: $(cat "$work/cat_stats.err")"
+waitfor "$work/observed.log" "connections 1 opened, 1 closed (bye 1 " 1
+kill -USR1 "$opid"
+waitfor "$work/observed.log" "^channel: ch [0-9]* listener listening uds|$ouds" 1
+stop "$opid" TERM
+
 echo "programs OK"
