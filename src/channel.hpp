@@ -65,6 +65,8 @@ class Channel {
 
     /// Position in the group's channel list (the loop keeps it), so a group's channels close in O(n).
     std::size_t groupIndex = 0;
+    /// Position in the loop's list of every channel (for channelStats: the open ones, not 65536 slots).
+    std::size_t liveIndex = 0;
 
   protected:
     Channel(Loop& loop, MchnGroup& group, ChannelNumber cn, std::uint32_t gen, MessageID openMid) noexcept

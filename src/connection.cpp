@@ -9,6 +9,7 @@
 #include "liveness.hpp"
 #include "loop.hpp"
 #include "mchn_group.hpp"
+#include "text.hpp"
 #include "tofu/configurator.hpp"
 #include "tofu/format.hpp"
 
@@ -515,7 +516,7 @@ void Connection::describe(ChannelStats& out) const {
         }
     }
     out.state = state;
-    out.address = peerAddress(fd_.get());
+    out.address = printable(peerAddress(fd_.get()));
     out.queuedMessages = out_.count();
     out.queuedBytes = out_.queuedBytes();
     out.messagesIn = messagesIn_;

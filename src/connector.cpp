@@ -6,6 +6,7 @@
 #include "loop.hpp"
 #include "mchn_group.hpp"
 #include "opening.hpp"
+#include "text.hpp"
 #include "tofu/configurator.hpp"
 
 namespace tofu::detail {
@@ -185,7 +186,7 @@ void Connector::describe(ChannelStats& out) const {
             out.state = "retrying";
             break;
     }
-    out.address = target_;
+    out.address = printable(target_);
     out.queuedMessages = out_.count();
     out.queuedBytes = out_.queuedBytes();
 }

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "text.hpp"
 #include "tofu/options.hpp"
 #include "tofu/stats.hpp"
 #include "tofu/status.hpp"
@@ -89,7 +90,8 @@ class EngineLog {
             return;
         }
         try {
-            const std::string text = fmt::format(f, std::forward<Args>(args)...);
+            // One line of plain ASCII whatever a peer put in an address or a header.
+            const std::string text = printable(fmt::format(f, std::forward<Args>(args)...));
             fn_(context_, level, text);
         } catch (...) {
             // No memory for the line, or the callback threw: the engine goes on.

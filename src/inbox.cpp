@@ -36,9 +36,18 @@ bool Inbox::ask(const std::shared_ptr<ChannelQuery>& q, std::chrono::millisecond
     lock.unlock();
     notifier_.notify();
     lock.lock();
-    // A year is for ever here, and keeps now + timeout inside the clock's range.
-    const auto bounded = std::min<std::chrono::milliseconds>(timeout, std::chrono::hours(24 * 365));
-    return completed_.wait_for(lock, bounded, [&q] { return q->done; }) && q->answered;
+    // A year is for ever here, and keeps now + timeout inside the clock's range; below 0 is 0.
+    const auto bounded = std::clamp<std::chrono::milliseconds>(timeout, std::chrono::milliseconds(0),
+                                                               std::chrono::hours(24 * 365));
+    if (completed_.wait_for(lock, bounded, [&q] { return q->done; })) {
+        return q->answered;
+    }
+    // Given up: a query the reactor has not taken yet leaves the queue, so unanswered calls cost it nothing.
+    std::erase(queries_, q);
+    if (queries_.empty()) {
+        queryWaiting_.store(false, std::memory_order_relaxed);
+    }
+    return false;
 }
 
 void Inbox::takeQueries(Queries& qs) {

@@ -9,6 +9,7 @@
 #include "loop.hpp"
 #include "mchn_group.hpp"
 #include "opening.hpp"
+#include "text.hpp"
 #include "tofu/configurator.hpp"
 
 namespace tofu::detail {
@@ -121,7 +122,7 @@ void Listener::onTimer() {
 
 void Listener::describe(ChannelStats& out) const {
     out.state = state_ == State::listening ? "listening" : "backing-off";
-    out.address = address_;
+    out.address = printable(address_);
 }
 
 // A listener sends nothing: a bye closes it (the bye comes back first, then the close notice); anything

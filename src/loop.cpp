@@ -105,17 +105,28 @@ void Loop::processInbox() {
 // After the pass's sends: what a query reports includes them.
 void Loop::answerQueries() noexcept {
     inbox_.takeQueries(queries_);
-    for (const auto& q : queries_) {
-        try {
-            q->channels.clear();
-            for (const auto& slot : table_) {
-                if (slot && !slot->closed()) {
-                    q->channels.push_back(slot->stats());
-                }
+    if (queries_.empty()) {
+        return;
+    }
+    // One snapshot per pass, whatever the number of callers; the open channels only, by number.
+    try {
+        std::vector<ChannelStats> snapshot;
+        snapshot.reserve(live_.size());
+        for (const Channel* ch : live_) {
+            if (!ch->closed()) {
+                snapshot.push_back(ch->stats());
             }
-            q->answered = true;
-        } catch (...) {
-            q->channels.clear();  // out of memory: the caller hears "no answer"
+        }
+        std::sort(snapshot.begin(), snapshot.end(),
+                  [](const ChannelStats& a, const ChannelStats& b) { return a.channel < b.channel; });
+        for (std::size_t i = 0; i < queries_.size(); ++i) {
+            queries_[i]->channels = i + 1 < queries_.size() ? snapshot : std::move(snapshot);
+            queries_[i]->answered = true;
+        }
+    } catch (...) {
+        for (const auto& q : queries_) {
+            q->channels.clear();  // out of memory: the callers hear "no answer"
+            q->answered = false;
         }
     }
     inbox_.answer(queries_);
@@ -257,12 +268,21 @@ std::uint32_t Loop::nextGen() noexcept {
 
 void Loop::install(std::unique_ptr<Channel> ch) {
     std::vector<Channel*>& list = ch->group().channels;
+    ch->liveIndex = live_.size();
+    live_.push_back(ch.get());
     ch->groupIndex = list.size();
-    list.push_back(ch.get());
+    try {
+        list.push_back(ch.get());
+    } catch (...) {
+        live_.pop_back();
+        throw;
+    }
     table_[ch->number()] = std::move(ch);
 }
 
 void Loop::replace(Channel& old, std::unique_ptr<Channel> next) noexcept {
+    next->liveIndex = old.liveIndex;
+    live_[old.liveIndex] = next.get();
     next->groupIndex = old.groupIndex;
     next->gen_ = old.gen_;
     next->watched_ = old.watched_;
@@ -281,6 +301,10 @@ void Loop::retire(Channel& ch) noexcept {
     list[ch.groupIndex] = last;
     last->groupIndex = ch.groupIndex;
     list.pop_back();
+    Channel* lastLive = live_.back();
+    live_[ch.liveIndex] = lastLive;
+    lastLive->liveIndex = ch.liveIndex;
+    live_.pop_back();
     graveyard_.push_back(std::move(table_[ch.number()]));
 }
 

@@ -141,7 +141,8 @@ class Loop {
     std::vector<std::uint64_t> toFlush_;
     std::vector<Resolver::Result> resolved_;
     std::vector<Inbox::DestroyCommand*> commands_;  // taken from the inbox, completed after the pass's sends
-    Inbox::Queries queries_;                        // channelStats() calls taken from the inbox
+    std::vector<Channel*> live_;  // every channel in table_, in no order (Channel::liveIndex)
+    Inbox::Queries queries_;      // channelStats() calls taken from the inbox
     std::uint32_t gen_ = 1;
     std::uint32_t pass_ = 1;
     IoBuffers buffers_;

@@ -59,8 +59,16 @@ const ChannelStats* findChannel(const std::vector<ChannelStats>& chs, ChannelNum
     return nullptr;
 }
 
-detail::UniqueFd rawUdsPeer(const std::string& path) {
+/// A raw client of the UDS listener at path; bound to its own name `self` first when given.
+detail::UniqueFd rawUdsPeer(const std::string& path, const std::string& self = {}) {
     detail::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!self.empty()) {
+        sockaddr_un me{};
+        me.sun_family = AF_UNIX;
+        REQUIRE(self.size() < sizeof me.sun_path);
+        std::memcpy(me.sun_path, self.data(), self.size());
+        REQUIRE(::bind(fd.get(), reinterpret_cast<const sockaddr*>(&me), sizeof me) == 0);
+    }
     sockaddr_un a{};
     a.sun_family = AF_UNIX;
     std::memcpy(a.sun_path, path.c_str(), path.size() + 1);
@@ -662,4 +670,65 @@ TEST_CASE("stats: the formatters print one line each", "[stats]") {
     const std::string cl = fmt::format("{}", c);
     CHECK(cl.find("ch 3 listener listening uds|/tmp/x queued 0 msgs 0 B") == 0);
     CHECK(fmt::format("{}", LogLevel::warning) == "warning");
+}
+
+TEST_CASE("stats: calls that gave up cost the reactor nothing, and every answer comes sorted", "[stats]") {
+    std::unique_ptr<Reactor> r = Reactor::Create();
+    DestroyChannels srv(r->ampe());
+    DestroyChannels cli(r->ampe());
+    const std::string path = tempUdsPath();
+    (void)startListener(r->ampe(), *srv, UDSServerConfigurator(path));
+    for (int i = 0; i < 3; ++i) {
+        (void)connect(r->ampe(), *srv, *cli, UDSClientConfigurator(path));
+    }
+    // Thousands of calls that do not wait: none of them stays queued for the reactor to answer.
+    int answered = 0;
+    for (int i = 0; i < 5000; ++i) {
+        answered += r->channelStats(std::chrono::milliseconds(0)).has_value() ? 1 : 0;
+        answered += r->channelStats(std::chrono::milliseconds::min()).has_value() ? 1 : 0;  // below 0 is 0
+    }
+    CHECK(answered <= 10000);
+    // One that waits is answered, with the listener and both ends of the three connections, by number.
+    const std::vector<ChannelStats> chs = settle(*r);
+    REQUIRE(chs.size() == 7);
+    for (std::size_t i = 1; i < chs.size(); ++i) {
+        CHECK(chs[i - 1].channel < chs[i].channel);
+    }
+}
+
+TEST_CASE("stats: a peer's UDS name cannot forge log lines or break the JSON", "[stats]") {
+    LogCapture log;
+    Options opts;
+    opts.log = &LogCapture::callback;
+    opts.logContext = &log;
+    std::unique_ptr<Reactor> r = Reactor::Create(opts);
+    DestroyChannels g(r->ampe());
+    const std::string path = tempUdsPath();
+    (void)startListener(r->ampe(), *g, UDSServerConfigurator(path));
+    const std::string forged = path + ".x\ntofu error: FORGED\x1b[2J\xff";
+    detail::UniqueFd raw = rawUdsPeer(path, forged);
+    // Connected and accepted: its snapshot shows the name in plain ASCII.
+    std::vector<ChannelStats> chs;
+    for (int i = 0; i < 1000 && chs.size() < 2; ++i) {
+        chs = settle(*r);
+    }
+    REQUIRE(chs.size() == 2);
+    const ChannelStats& peer = chs[0].kind == ChannelStats::Kind::connection ? chs[0] : chs[1];
+    CHECK(peer.address == "uds|" + path + ".x\\x0atofu error: FORGED\\x1b[2J\\xff");
+    const std::string json = toJson(r->stats(), chs);
+    for (const char c : json) {
+        CHECK(static_cast<unsigned char>(c) < 0x80);  // ASCII: valid UTF-8 whatever the peer's name
+    }
+    // Its invalid first frame is logged on one line, the name escaped.
+    REQUIRE(hardening::sendAll(raw.get(), wire::frame(1, wire::AppRequestProto, 7, "", "boo")));
+    REQUIRE(seesEof(raw.get()));
+    (void)settle(*r);
+    const std::vector<LogCapture::Line> lines = log.snapshot();
+    REQUIRE(!lines.empty());
+    const std::string& last = lines.back().text;
+    CHECK(last.find("invalid frame") != std::string::npos);
+    CHECK(last.find('\n') == std::string::npos);
+    CHECK(last.find('\x1b') == std::string::npos);
+    CHECK(last.find("\\x0atofu error: FORGED") != std::string::npos);
+    ::unlink(forged.c_str());
 }

@@ -34,7 +34,9 @@ class TOFU_API Reactor {
     [[nodiscard]] EngineStats stats() const noexcept;
 
     /// A snapshot of every open channel (listeners, connectors, connections), taken by the reactor thread
-    /// between two passes of its loop; nullopt when it did not answer within timeout (or is stopping).
+    /// between two passes of its loop, sorted by channel number; nullopt when it did not answer within
+    /// timeout (or is stopping). One snapshot per pass serves every caller; a call that gives up leaves the
+    /// queue. A negative timeout counts as 0.
     /// Waits for the reactor: do not call it from the engine log's callback. Counters read with stats()
     /// after it returns include everything the reactor did before it answered.
     [[nodiscard]] std::optional<std::vector<ChannelStats>> channelStats(

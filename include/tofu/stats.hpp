@@ -52,7 +52,7 @@ struct EngineStats {
     std::uint64_t poolMax = 0;        ///< Options::maxPoolMsgs as applied: the most messages it keeps
     std::uint64_t poolFree = 0;       ///< messages in the pool now
     std::uint64_t poolFreeHigh = 0;   ///< the most messages the pool has held at once (TOFU_STATS=OFF: 0)
-    std::uint64_t poolAllocated = 0;  ///< messages allocated because the pool was empty (get(always))
+    std::uint64_t poolAllocated = 0;  ///< allocated because the pool was empty (get(always), engine notices)
 };
 
 /// One channel as the reactor saw it when it answered Reactor::channelStats().
@@ -70,7 +70,8 @@ struct ChannelStats {
     /// "awaiting-hello", "open", "bye-sent", "peer-gone", "paused", "ended", "dead-peer".
     std::string state;
     /// Listener: its own address; connector: the address asked for; connection: the peer's address
-    /// (tcp|IP|PORT or uds|PATH, empty when the OS does not say).
+    /// (tcp|IP|PORT or uds|PATH, empty when the OS does not say). Plain ASCII: control bytes, bytes above
+    /// 0x7E and backslashes are written \xNN.
     std::string address;
     std::uint64_t queuedMessages = 0;  ///< in its send queue now (a connector: the Hello and what follows)
     std::uint64_t queuedBytes = 0;     ///< their size on the wire
