@@ -1,4 +1,7 @@
 // The engine: lifecycle, the Ampe API and the reactor thread.
+#if defined(__linux__)
+#include <pthread.h>
+#endif
 #include <algorithm>
 
 #include "engine.hpp"
@@ -60,6 +63,9 @@ Reactor::Impl::~Impl() {
 }
 
 void Reactor::Impl::run() noexcept {
+#if defined(__linux__)
+    (void)::pthread_setname_np(::pthread_self(), "tofu-reactor");  // as top, perf and gdb show it
+#endif
     loop_->run();
     std::vector<detail::Inbox::DestroyCommand*> cmds;
     loop_->teardown(cmds);

@@ -1,5 +1,9 @@
 #include "resolver.hpp"
 
+#if defined(__linux__)
+#include <pthread.h>
+#endif
+
 namespace tofu::detail {
 
 Resolver::~Resolver() {
@@ -37,6 +41,9 @@ void Resolver::take(std::vector<Result>& out) {
 }
 
 void Resolver::work() {
+#if defined(__linux__)
+    (void)::pthread_setname_np(::pthread_self(), "tofu-resolver");
+#endif
     std::unique_lock lock(mutex_);
     for (;;) {
         cv_.wait(lock, [this] { return stop_ || !requests_.empty(); });
