@@ -25,13 +25,14 @@ namespace bench {
 ///  - a channel's send queue is not limited (the pipelined jobs queue up to 200,000 frames at once;
 ///    ZeroMQ runs with its high-water marks off too);
 ///  - the pool is sized for a stream as docs/guide/advanced-topics.md recommends ("Sizing the pool for a
-///    stream"): it keeps as many messages as a flood has in flight, so messages are reused instead of
-///    allocated and freed (ZeroMQ allocates every message above 33 bytes).
+///    stream"): a flood without a send limit runs tens of thousands of messages ahead of the socket, so the
+///    pool keeps the most it can (65,535) and messages are reused instead of allocated and freed (ZeroMQ
+///    allocates every message above 33 bytes).
 inline tofu::Options benchOptions() {
     tofu::Options o = tofu::DefaultOptions;
     o.maxSendQueueBytes = std::numeric_limits<std::uint32_t>::max();
     o.initialPoolMsgs = 256;
-    o.maxPoolMsgs = 4096;
+    o.maxPoolMsgs = 65535;
     return o;
 }
 
