@@ -6,7 +6,6 @@
 // Built from the recipes: MultiHomed (one thread, one waitReceive loop for every listener and client)
 // running an EchoService, wrapped to print what happens.
 #include <fmt/format.h>
-#include <signal.h>
 
 #include <cstdio>
 #include <string>
@@ -14,6 +13,7 @@
 
 #include "multihomed.hpp"
 #include "services.hpp"
+#include "stop_signal.hpp"
 
 namespace {
 
@@ -23,7 +23,7 @@ constexpr const char* Usage =
     "       uds://PATH       a Unix domain socket (its file is removed on exit)\n"
     "Answers every request with a response carrying the same message id, headers and body, echoes\n"
     "signals, answers Hello and Bye requests. Prints a line per connect and disconnect.\n"
-    "Stops on SIGINT or SIGTERM: closes the listeners and exits 0.\n"
+    "Stops on SIGINT or SIGTERM (Windows: Ctrl-C, Ctrl-Break): closes the listeners and exits 0.\n"
     "Exit status: 0 stopped by a signal, 1 a listener failed, 2 bad arguments.\n";
 
 // After an argument error: one line naming --help.
@@ -88,13 +88,8 @@ int main(int argc, char** argv) {
         return 2;
     }
 
-    // SIGINT and SIGTERM are taken by sigwait() below: blocked here, before any thread starts, so every
-    // thread (the reactor's, the server's) inherits the mask and none is interrupted.
-    sigset_t stopSignals;
-    sigemptyset(&stopSignals);
-    sigaddset(&stopSignals, SIGINT);
-    sigaddset(&stopSignals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+    // Before any thread starts (the reactor's, the server's): on POSIX they inherit its signal mask.
+    recipes::StopSignal stopSignal;
 
     try {
         std::unique_ptr<tofu::Reactor> reactor = tofu::Reactor::Create();
@@ -111,8 +106,7 @@ int main(int argc, char** argv) {
         }
         std::fflush(stdout);
 
-        int sig = 0;
-        sigwait(&stopSignals, &sig);
+        const int sig = stopSignal.wait();
         server->stop();  // closes the listeners (UDS files removed) and every client
         fmt::print("stopped by signal {}\n", sig);
     } catch (const tofu::AmpeError& e) {

@@ -4,7 +4,6 @@
 #include <array>
 #include <cerrno>
 
-#include <sys/socket.h>
 
 #include "connection.hpp"
 #include "connector.hpp"
