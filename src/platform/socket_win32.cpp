@@ -96,7 +96,18 @@ int socketError() noexcept {
 
 std::string socketErrorText(int err) {
     const int wsa = toWsa(err);
-    return wsa != 0 ? std::system_category().message(wsa) : std::generic_category().message(err);
+    if (wsa == 0) {
+        return std::generic_category().message(err);
+    }
+    // The system's words (libstdc++'s system_category() knows no Winsock codes); the code when it has none.
+    char buf[256] = {};
+    DWORD n = ::FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, nullptr,
+                               static_cast<DWORD>(wsa), 0, buf, sizeof buf, nullptr);
+    while (n > 0 && (buf[n - 1] == '\r' || buf[n - 1] == '\n' || buf[n - 1] == ' ' || buf[n - 1] == '.')) {
+        --n;
+    }
+    std::string text = n > 0 ? std::string(buf, n) : std::generic_category().message(err);
+    return text + " (WSA error " + std::to_string(wsa) + ")";
 }
 
 NativeSocket openStreamSocket(int family) noexcept {
@@ -251,8 +262,7 @@ bool unixSocketsAvailable(std::string* why) {
     if (s == INVALID_SOCKET) {
         const int wsa = ::WSAGetLastError();
         if (why != nullptr) {
-            *why = "AF_UNIX sockets are not available here (WSA error " + std::to_string(wsa) + ": " +
-                   std::system_category().message(wsa) + ")";
+            *why = "AF_UNIX sockets are not available here: " + socketErrorText(fromWsa(wsa));
         }
         return false;
     }

@@ -6,6 +6,12 @@
 // socket just never became writable). So a socket waiting for Out that has never been reported writable
 // counts as connecting: while one is registered, waits are cut to ConnectCheckMs, and after each wait its
 // SO_ERROR is read; a failure is reported as Err (the connector then reads the same error).
+//
+// WSAPoll reports POLLHUP, whatever was asked for, as soon as the peer's FIN arrives: a half-close, which
+// poll(2) on Linux reports as readable only. The reactor takes Hup for "hung up both ways", so a socket's
+// POLLHUP is passed on only while it is read (the read then finds the end of stream). While it is not
+// read and nothing waits to be written, the socket leaves the set, so that the level-triggered POLLHUP
+// does not spin the loop; it comes back when reading resumes.
 #include <algorithm>
 #include <unordered_map>
 #include <vector>
@@ -49,6 +55,9 @@ class WsaPollPoller final : public Poller {
         }
         fds_[it->second].events = toPoll(interest);
         entries_[it->second].token = token;
+        if ((interest & PollEvents::In) != 0) {
+            entries_[it->second].hup = false;  // the read will find the end of stream itself
+        }
     }
 
     void remove(NativeSocket fd) noexcept override {
@@ -80,11 +89,7 @@ class WsaPollPoller final : public Poller {
         if (connecting && (timeout_ms < 0 || timeout_ms > ConnectCheckMs)) {
             timeout_ms = ConnectCheckMs;
         }
-        const int rc = ::WSAPoll(fds_.data(), static_cast<ULONG>(fds_.size()), timeout_ms);
-        if (rc < 0) {
-            throw AmpeError(AmpeStatus::processing_failed,
-                            "WSAPoll failed: " + socketErrorText(socketError()));
-        }
+        poll(timeout_ms);
         std::size_t n = 0;
         const std::size_t size = fds_.size();
         std::size_t i = start_ % size;
@@ -98,6 +103,10 @@ class WsaPollPoller final : public Poller {
                     ev |= PollEvents::Err;  // failed, and WSAPoll did not say so
                     e.connecting = false;
                 }
+            }
+            if ((ev & PollEvents::Hup) != 0 && (fds_[i].events & POLLRDNORM) == 0) {
+                ev &= ~PollEvents::Hup;  // a FIN (maybe only a half-close) on a socket not being read
+                e.hup = true;
             }
             if (ev != 0) {
                 out[n++] = PollEvent{e.token, ev};
@@ -113,7 +122,44 @@ class WsaPollPoller final : public Poller {
     struct Entry {
         std::uint64_t token = 0;
         bool connecting = false;  // registered for Out and never reported writable yet
+        bool hup = false;         // POLLHUP seen while not reading
     };
+
+    // WSAPoll over fds_, leaving out the sockets that would only report a POLLHUP nobody asked for (their
+    // revents cleared).
+    void poll(int timeout_ms) {
+        const bool leaveOut =
+            std::any_of(entries_.begin(), entries_.end(), [](const Entry& e) { return e.hup; });
+        if (!leaveOut) {
+            if (::WSAPoll(fds_.data(), static_cast<ULONG>(fds_.size()), timeout_ms) < 0) {
+                fail();
+            }
+            return;
+        }
+        scratch_.clear();
+        scratchIndex_.clear();
+        for (std::size_t i = 0; i < fds_.size(); ++i) {
+            fds_[i].revents = 0;
+            if (!entries_[i].hup || fds_[i].events != 0) {
+                scratch_.push_back(fds_[i]);
+                scratchIndex_.push_back(i);
+            }
+        }
+        if (scratch_.empty()) {
+            ::Sleep(timeout_ms < 0 ? INFINITE : static_cast<DWORD>(timeout_ms));
+            return;
+        }
+        if (::WSAPoll(scratch_.data(), static_cast<ULONG>(scratch_.size()), timeout_ms) < 0) {
+            fail();
+        }
+        for (std::size_t k = 0; k < scratch_.size(); ++k) {
+            fds_[scratchIndex_[k]].revents = scratch_[k].revents;
+        }
+    }
+
+    [[noreturn]] static void fail() {
+        throw AmpeError(AmpeStatus::processing_failed, "WSAPoll failed: " + socketErrorText(socketError()));
+    }
 
     static std::uint32_t translate(short re) noexcept {
         std::uint32_t ev = 0;
@@ -134,6 +180,8 @@ class WsaPollPoller final : public Poller {
 
     std::vector<WSAPOLLFD> fds_;
     std::vector<Entry> entries_;
+    std::vector<WSAPOLLFD> scratch_;         // the set polled while some sockets are left out
+    std::vector<std::size_t> scratchIndex_;  // scratch_[k] is fds_[scratchIndex_[k]]
     std::unordered_map<NativeSocket, std::size_t> index_;
     std::size_t start_ = 0;  // where the next scan begins
 };
