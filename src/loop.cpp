@@ -4,7 +4,6 @@
 #include <array>
 #include <cerrno>
 
-
 #include "connection.hpp"
 #include "connector.hpp"
 #include "listener.hpp"

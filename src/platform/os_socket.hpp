@@ -70,7 +70,11 @@ inline void ioVecGrow(IoVec& v, std::size_t n) noexcept {
 class SocketRuntime {
   public:
     SocketRuntime();  // throws AmpeError(unknown_error) when Winsock cannot start
+#if defined(_WIN32)
     ~SocketRuntime();
+#else
+    ~SocketRuntime() = default;
+#endif
     SocketRuntime(const SocketRuntime&) = delete;
     SocketRuntime& operator=(const SocketRuntime&) = delete;
     SocketRuntime(SocketRuntime&&) = delete;

@@ -31,8 +31,7 @@ constexpr int SendFlags =
 #endif
 }  // namespace
 
-SocketRuntime::SocketRuntime() = default;
-SocketRuntime::~SocketRuntime() = default;
+SocketRuntime::SocketRuntime() = default;  // out of line: a guard object, not an unused variable
 
 int socketError() noexcept {
     return errno;
