@@ -62,16 +62,10 @@ std::uint16_t findFreeTcpPort() {
         if (r.handedOut.test(port)) {
             continue;  // handed out lately, its reservation given up since: ask for another
         }
-#if defined(_WIN32)
-        // A bound socket keeps a listener with SO_EXCLUSIVEADDRUSE off its port: nothing is kept, the port
-        // is only never handed out twice in a row of RecentPorts calls.
-        fd.reset();
-#else
         if (r.kept.size() == KeptReservations) {
             r.kept.pop_front();
         }
         r.kept.push_back(std::move(fd));
-#endif
         if (r.recent.size() == RecentPorts) {
             r.handedOut.reset(r.recent.front());
             r.recent.pop_front();
@@ -82,6 +76,16 @@ std::uint16_t findFreeTcpPort() {
     }
     throw AmpeError(AmpeStatus::unknown_error, "findFreeTcpPort: no port that was not handed out lately");
 }
+
+#if defined(_WIN32)
+namespace detail {
+void releasePortReservation(std::uint16_t port) noexcept {
+    PortReservations& r = reservations();
+    const std::lock_guard<std::mutex> lock(r.mutex);
+    std::erase_if(r.kept, [port](const UniqueFd& fd) { return localPort(fd.get()) == port; });
+}
+}  // namespace detail
+#endif
 
 std::string tempUdsPath() {
     static std::atomic<unsigned> counter{0};

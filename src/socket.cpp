@@ -233,6 +233,11 @@ AmpeStatus listenTcp(const TCPServerConfigurator& tcp, UniqueFd& out, std::strin
     if (!numericEndpoint(tcp.addr, tcp.port, true, ep)) {
         return explainListen(AmpeStatus::invalid_address, address, 0, why);
     }
+#if defined(_WIN32)
+    if (tcp.port != 0) {
+        releasePortReservation(tcp.port);
+    }
+#endif
     int err = 0;
     const AmpeStatus st = bindAndListen(ep, out, err);
     return explainListen(st, address, err, why);

@@ -77,6 +77,13 @@ struct Endpoint {
 /// why (optional) receives what failed, with the address and the OS's words.
 [[nodiscard]] AmpeStatus createListener(const Configurator& cfg, UniqueFd& out, std::string* why = nullptr);
 
+#if defined(_WIN32)
+/// Gives up findFreeTcpPort()'s hold on port (helpers.cpp), which on Windows would keep a listener off it:
+/// there a bound socket and an SO_EXCLUSIVEADDRUSE listener cannot share a port (on POSIX SO_REUSEADDR lets
+/// the listener bind over the reservation).
+void releasePortReservation(std::uint16_t port) noexcept;
+#endif
+
 /// The local TCP port of a bound socket (0 when unknown or not TCP).
 [[nodiscard]] std::uint16_t localPort(NativeSocket fd) noexcept;
 

@@ -223,16 +223,24 @@ bool makeWakePair(NativeSocket& a, NativeSocket& b) noexcept {
         ok = client != INVALID_SOCKET &&
              ::connect(client, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
     }
-    if (ok) {
+    sockaddr_in mine{};
+    int mlen = sizeof mine;
+    ok = ok && ::getsockname(client, reinterpret_cast<sockaddr*>(&mine), &mlen) == 0;
+    // Anyone may connect to the port meanwhile: strangers are closed, ours is in the backlog behind them.
+    for (int attempt = 0; ok && attempt < 16; ++attempt) {
         server = ::accept(listener, nullptr, nullptr);
-        sockaddr_in mine{};
         sockaddr_in theirs{};
-        int mlen = sizeof mine;
         int tlen = sizeof theirs;
-        ok = server != INVALID_SOCKET &&
-             ::getsockname(client, reinterpret_cast<sockaddr*>(&mine), &mlen) == 0 &&
-             ::getpeername(server, reinterpret_cast<sockaddr*>(&theirs), &tlen) == 0 &&
-             mine.sin_port == theirs.sin_port && mine.sin_addr.s_addr == theirs.sin_addr.s_addr;
+        ok = server != INVALID_SOCKET;
+        if (ok && ::getpeername(server, reinterpret_cast<sockaddr*>(&theirs), &tlen) == 0 &&
+            mine.sin_port == theirs.sin_port && mine.sin_addr.s_addr == theirs.sin_addr.s_addr) {
+            break;
+        }
+        if (server != INVALID_SOCKET) {
+            ::closesocket(server);
+            server = INVALID_SOCKET;
+        }
+        ok = ok && attempt + 1 < 16;
     }
     ::closesocket(listener);
     if (ok) {
