@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 
 #include "tofu/tofu.hpp"
 
@@ -85,7 +86,9 @@ void roundTrips(tofu::Ampe& ampe, const tofu::Configurator& server, const tofu::
 
 }  // namespace
 
-int main() {
+// tofu_demo [--tcp-only]: --tcp-only leaves out the Unix socket, for systems without one (Wine 8).
+int main(int argc, char** argv) {
+    const bool tcpOnly = argc > 1 && std::string_view(argv[1]) == "--tcp-only";
     try {
         // The wire format: a 16-byte big-endian header, then text headers, then the body.
         tofu::BinaryHeader h;
@@ -106,8 +109,10 @@ int main() {
         const std::uint16_t port = tofu::findFreeTcpPort();
         roundTrips(ampe, tofu::TCPServerConfigurator("127.0.0.1", port),
                    tofu::TCPClientConfigurator("127.0.0.1", port), "tcp");
-        const std::string path = tofu::tempUdsPath();
-        roundTrips(ampe, tofu::UDSServerConfigurator(path), tofu::UDSClientConfigurator(path), "uds");
+        if (!tcpOnly) {
+            const std::string path = tofu::tempUdsPath();
+            roundTrips(ampe, tofu::UDSServerConfigurator(path), tofu::UDSClientConfigurator(path), "uds");
+        }
         fmt::print("\ndone\n");
         return 0;
     } catch (const tofu::AmpeError& e) {

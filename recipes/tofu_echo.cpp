@@ -6,7 +6,6 @@
 // Built from the recipes: MultiHomed (one thread, one waitReceive loop for every listener and client)
 // running an EchoService, wrapped to print what happens.
 #include <fmt/format.h>
-#include <signal.h>
 
 #include <charconv>
 #include <cstdio>
@@ -16,6 +15,7 @@
 #include "multihomed.hpp"
 #include "observe.hpp"
 #include "services.hpp"
+#include "stop_signal.hpp"
 
 namespace {
 
@@ -26,9 +26,9 @@ constexpr const char* Usage =
     "Answers every request with a response carrying the same message id, headers and body, echoes\n"
     "signals, answers Hello and Bye requests. Prints a line per connect and disconnect.\n"
     "--stats SECONDS: prints the engine's counters every SECONDS on one line (\"stats: ...\").\n"
-    "SIGUSR1: prints the counters and one line per open channel (\"channel: ...\").\n"
+    "SIGUSR1 (not on Windows): prints the counters and one line per open channel (\"channel: ...\").\n"
     "--verbose: prints the engine's log on stderr (failed listeners, invalid frames, dead peers...).\n"
-    "Stops on SIGINT or SIGTERM: closes the listeners and exits 0.\n"
+    "Stops on SIGINT or SIGTERM (Windows: Ctrl-C, Ctrl-Break): closes the listeners and exits 0.\n"
     "Exit status: 0 stopped by a signal, 1 a listener failed, 2 bad arguments.\n";
 
 // After an argument error: one line naming --help.
@@ -108,14 +108,9 @@ int main(int argc, char** argv) {
         return 2;
     }
 
-    // SIGINT and SIGTERM are taken by sigwait() below: blocked here, before any thread starts, so every
-    // thread (the reactor's, the server's) inherits the mask and none is interrupted.
-    sigset_t stopSignals;
-    sigemptyset(&stopSignals);
-    sigaddset(&stopSignals, SIGINT);
-    sigaddset(&stopSignals, SIGTERM);
-    sigaddset(&stopSignals, SIGUSR1);  // not a stop: prints the counters
-    pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+    // Before any thread starts (the reactor's, the server's): on POSIX they inherit its signal mask.
+    // SIGUSR1 is not a stop: it prints the counters and the channels.
+    recipes::StopSignal stopSignal(true);
 
     try {
         std::unique_ptr<tofu::Reactor> reactor = tofu::Reactor::Create(options);
@@ -133,10 +128,7 @@ int main(int argc, char** argv) {
         std::fflush(stdout);
 
         recipes::StatsTicker ticker(*reactor, std::chrono::seconds(statsSeconds), stdout);
-        int sig = 0;
-        while (sigwait(&stopSignals, &sig) == 0 && sig == SIGUSR1) {
-            recipes::printStatsAndChannels(*reactor, stdout);
-        }
+        const int sig = stopSignal.wait([&reactor] { recipes::printStatsAndChannels(*reactor, stdout); });
         server->stop();  // closes the listeners (UDS files removed) and every client
         fmt::print("stopped by signal {}\n", sig);
     } catch (const tofu::AmpeError& e) {

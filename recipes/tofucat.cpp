@@ -5,7 +5,6 @@
 // A client is one engine and one channel group: Hello, the requests (or signals), Bye. A listener prints
 // everything it receives on a thread of its own until SIGINT/SIGTERM.
 #include <fmt/format.h>
-#include <signal.h>
 
 #include <algorithm>
 #include <atomic>
@@ -17,6 +16,7 @@
 #include <tofu/tofu.hpp>
 
 #include "observe.hpp"
+#include "stop_signal.hpp"
 
 namespace {
 
@@ -251,11 +251,7 @@ bool answers(const tofu::Message& m, bool echo) {
 }
 
 int runListener(const Args& a, const tofu::Configurator& cfg) {
-    sigset_t stopSignals;
-    sigemptyset(&stopSignals);
-    sigaddset(&stopSignals, SIGINT);
-    sigaddset(&stopSignals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+    recipes::StopSignal stopSignal;  // before the engine's thread starts
 
     std::unique_ptr<tofu::Reactor> reactor = makeReactor(a);
     const StatsAtExit stats(*reactor, a.stats);
@@ -310,8 +306,7 @@ int runListener(const Args& a, const tofu::Configurator& cfg) {
             chnls->enqueueToPeer(m, ec);  // ec set: the channel closed meanwhile
         }
     });
-    int sig = 0;
-    sigwait(&stopSignals, &sig);
+    (void)stopSignal.wait();
     stopping = true;
     chnls->updateReceiver();
     printer.join();

@@ -60,7 +60,7 @@ class Channel {
     [[nodiscard]] ChannelNumber number() const noexcept { return cn_; }
     [[nodiscard]] MchnGroup& group() const noexcept { return *group_; }
     [[nodiscard]] bool closed() const noexcept { return closed_; }
-    [[nodiscard]] int fd() const noexcept { return fd_.get(); }
+    [[nodiscard]] NativeSocket fd() const noexcept { return fd_.get(); }
     [[nodiscard]] std::uint64_t token() const noexcept { return (std::uint64_t{gen_} << 16) | cn_; }
 
     /// Position in the group's channel list (the loop keeps it), so a group's channels close in O(n).

@@ -1,8 +1,5 @@
 #include "connection.hpp"
 
-#include <sys/socket.h>
-#include <sys/uio.h>
-
 #include <cerrno>
 #include <cstring>
 
@@ -71,7 +68,7 @@ void Connection::onEvent(std::uint32_t events) {
 void Connection::read() {
     std::vector<std::uint8_t>& buf = loop_.buffers().recv;
     for (int i = 0; i < MaxReadsPerEvent; ++i) {
-        const ssize_t n = ::recv(fd_.get(), buf.data(), buf.size(), 0);
+        const std::ptrdiff_t n = recvSome(fd_.get(), buf.data(), buf.size());
         if (n > 0) {
             if (!consume(std::span<const std::uint8_t>(buf.data(), static_cast<std::size_t>(n)))) {
                 return;  // closed or paused
@@ -85,11 +82,12 @@ void Connection::read() {
             onPeerEnd();  // end of stream, not "would block"
             return;
         }
-        if (errno == EINTR) {
+        const int err = socketError();
+        if (err == EINTR) {
             continue;
         }
-        if (errno != EAGAIN && errno != EWOULDBLOCK) {
-            failIo(errno, AmpeStatus::recv_failed);
+        if (err != EAGAIN && err != EWOULDBLOCK) {
+            failIo(err, AmpeStatus::recv_failed);
         }
         return;
     }
@@ -290,20 +288,17 @@ void Connection::flush() {
     while (!full && !ended && canSend()) {
         std::size_t frames = 0;
         const std::size_t niov = gather(frames);
-        msghdr mh{};
-        mh.msg_iov = loop_.buffers().iov.data();
-        mh.msg_iovlen = niov;
-        const ssize_t n = ::sendmsg(fd_.get(), &mh, sendFlags());
+        const std::ptrdiff_t n = sendGather(fd_.get(), loop_.buffers().iov.data(), niov);
         if (n < 0) {
-            if (errno == EINTR) {
+            const int err = socketError();  // returnSent may wake the reactor (a syscall)
+            if (err == EINTR) {
                 continue;
             }
-            const int err = errno;  // returnSent may wake the reactor (a syscall)
             loop_.pool().returnSent();
             if (err == EAGAIN || err == EWOULDBLOCK) {
                 break;
             }
-            if ((err == EPIPE || err == ECONNRESET) && input_ != Input::ended) {
+            if ((err == EPIPE || err == ECONNRESET || err == ECONNABORTED) && input_ != Input::ended) {
                 onPeerGone();
                 return;
             }
@@ -343,7 +338,7 @@ void Connection::onPeerGone() noexcept {
 // until the peer closes too: a TCP socket closed while the peer still writes answers with a reset, which
 // would discard the frames of ours the peer has not received yet — the ByeSignal among them.
 void Connection::endAfterSignal() noexcept {
-    ::shutdown(fd_.get(), SHUT_WR);
+    shutdownSend(fd_.get());
     unwatch();
     loop_.lingerer().add(std::move(fd_));
     close(AmpeStatus::channel_closed);
@@ -365,11 +360,10 @@ std::size_t Connection::gather(std::size_t& frames) {
         }
         std::uint8_t* dst = b.stage.data() + staged;
         staged += n;
-        if (niov > 0 &&
-            static_cast<std::uint8_t*>(b.iov[niov - 1].iov_base) + b.iov[niov - 1].iov_len == dst) {
-            b.iov[niov - 1].iov_len += n;
+        if (niov > 0 && ioVecEnd(b.iov[niov - 1]) == dst) {
+            ioVecGrow(b.iov[niov - 1], n);
         } else {
-            b.iov[niov] = iovec{dst, n};
+            b.iov[niov] = makeIoVec(dst, n);
             ++niov;
         }
         return dst;
@@ -385,7 +379,7 @@ std::size_t Connection::gather(std::size_t& frames) {
             std::memcpy(dst, part.data(), part.size());
             return;
         }
-        b.iov[niov] = iovec{const_cast<std::uint8_t*>(part.data()), part.size()};
+        b.iov[niov] = makeIoVec(const_cast<std::uint8_t*>(part.data()), part.size());
         ++niov;
     };
     std::size_t nmsg = 0;

@@ -49,6 +49,7 @@ class TOFU_HIDDEN Reactor::Impl final : public Ampe {
     /// g is shut, out of the engine and no call is inside: its messages go back, it goes to the shelf.
     static void retire(std::unique_ptr<detail::MchnGroup> g) noexcept;
 
+    detail::SocketRuntime sockets_;  // first in, last out: Winsock outlives every socket of the engine
     std::pmr::memory_resource* mr_;
     detail::Pool pool_;
     detail::ChannelRegistry registry_;

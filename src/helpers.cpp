@@ -1,10 +1,5 @@
 #include "tofu/helpers.hpp"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <sys/stat.h>
 #include <atomic>
 #include <bitset>
 #include <cstdlib>
@@ -45,20 +40,20 @@ PortReservations& reservations() {
 }  // namespace
 
 std::uint16_t findFreeTcpPort() {
+    const detail::SocketRuntime runtime;
     PortReservations& r = reservations();
     const std::lock_guard<std::mutex> lock(r.mutex);
     for (int attempt = 0; attempt < 100; ++attempt) {
-        detail::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        detail::UniqueFd fd(detail::openStreamSocket(AF_INET));
         if (!fd) {
             throw AmpeError(AmpeStatus::unknown_error, "findFreeTcpPort: socket");
         }
-        const int one = 1;
         sockaddr_in a{};
         a.sin_family = AF_INET;
         a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         a.sin_port = 0;
         socklen_t len = sizeof a;
-        if (::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        if (!detail::setListenerAddressReuse(fd.get()) ||
             ::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
             ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &len) != 0) {
             throw AmpeError(AmpeStatus::unknown_error, "findFreeTcpPort: bind");
@@ -82,20 +77,37 @@ std::uint16_t findFreeTcpPort() {
     throw AmpeError(AmpeStatus::unknown_error, "findFreeTcpPort: no port that was not handed out lately");
 }
 
+#if defined(_WIN32)
+namespace detail {
+void releasePortReservation(std::uint16_t port) noexcept {
+    PortReservations& r = reservations();
+    const std::lock_guard<std::mutex> lock(r.mutex);
+    std::erase_if(r.kept, [port](const UniqueFd& fd) { return localPort(fd.get()) == port; });
+}
+}  // namespace detail
+#endif
+
 std::string tempUdsPath() {
     static std::atomic<unsigned> counter{0};
     const char* dir = std::getenv("TMPDIR");
-    std::string base = (dir != nullptr && *dir != '\0') ? dir : "/tmp";
+#if defined(_WIN32)
+    if (dir == nullptr || *dir == '\0') {
+        dir = std::getenv("TEMP");
+    }
+    const char* fallback = "C:\\Windows\\Temp";
+#else
+    const char* fallback = "/tmp";
+#endif
+    std::string base = (dir != nullptr && *dir != '\0') ? dir : fallback;
     if (base.size() > 60) {
-        base = "/tmp";  // keep the whole path well inside sun_path
+        base = fallback;  // keep the whole path well inside sun_path
     }
     std::random_device rd;
     for (int attempt = 0; attempt < 100; ++attempt) {
-        std::string path = base + "/tofu-" + std::to_string(::getpid()) + "-" +
+        std::string path = base + "/tofu-" + std::to_string(detail::processId()) + "-" +
                            std::to_string(counter.fetch_add(1)) + "-" + std::to_string(rd() % 100000) +
                            ".sock";
-        struct stat st {};
-        if (::lstat(path.c_str(), &st) != 0) {
+        if (!detail::pathInfo(path).exists) {
             return path;
         }
     }

@@ -1,7 +1,5 @@
 #include "lingerer.hpp"
 
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <cerrno>
 
@@ -28,11 +26,12 @@ void Lingerer::onEvent(std::uint64_t token, std::span<std::uint8_t> scratch) noe
         return;
     }
     for (;;) {
-        const ssize_t n = ::recv(it->fd.get(), scratch.data(), scratch.size(), 0);
-        if (n > 0 || (n < 0 && errno == EINTR)) {
+        const std::ptrdiff_t n = recvSome(it->fd.get(), scratch.data(), scratch.size());
+        const int err = n < 0 ? socketError() : 0;
+        if (n > 0 || err == EINTR) {
             continue;
         }
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if (err == EAGAIN || err == EWOULDBLOCK) {
             return;
         }
         break;  // end of stream or an error: the peer is done

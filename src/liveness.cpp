@@ -1,9 +1,9 @@
-#include "liveness.hpp"
+#include "liveness.hpp"  // platform/os_socket.hpp first: Windows' mstcpip.h needs winsock2.h
 
-#include <netinet/in.h>
-#include <sys/socket.h>
 #if defined(__linux__)
 #include <linux/tcp.h>  // the kernel's struct tcp_info: glibc's stops before tcpi_notsent_bytes
+#elif defined(_WIN32)
+#include <mstcpip.h>  // SIO_KEEPALIVE_VALS
 #else
 #include <netinet/tcp.h>
 #endif
@@ -51,10 +51,16 @@ DeadPeerTimings DeadPeerTimings::from(std::uint32_t optionMs) noexcept {
     return t;
 }
 
-void applyDeadPeerOptions(int fd, const DeadPeerTimings& t) noexcept {
+void applyDeadPeerOptions(NativeSocket fd, const DeadPeerTimings& t) noexcept {
     if (!t.enabled()) {
         return;
     }
+#if defined(_WIN32)
+    // Windows: keepalive idle time and interval in one ioctl; the probe count is the system's (10).
+    tcp_keepalive ka{1, static_cast<ULONG>(t.keepIdleSec) * 1000, static_cast<ULONG>(t.keepIntvlSec) * 1000};
+    DWORD got = 0;
+    ::WSAIoctl(fd, SIO_KEEPALIVE_VALS, &ka, sizeof ka, nullptr, 0, &got, nullptr, nullptr);
+#else
     const int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
 #if defined(TCP_KEEPIDLE) && defined(TCP_KEEPINTVL) && defined(TCP_KEEPCNT)
@@ -67,9 +73,10 @@ void applyDeadPeerOptions(int fd, const DeadPeerTimings& t) noexcept {
 #endif
     // Deliberately no TCP_USER_TIMEOUT: since Linux 5.11 it also ends zero-window probing that the peer
     // answers, i.e. it closes a receiver that is alive but not reading (back-pressure).
+#endif
 }
 
-bool readTcpSnapshot(int fd, TcpSnapshot& out) noexcept {
+bool readTcpSnapshot(NativeSocket fd, TcpSnapshot& out) noexcept {
 #if defined(__linux__)
     // Kernel TCP states (include/net/tcp_states.h), not exported by the uapi header.
     constexpr std::uint8_t Established = 1;
@@ -125,8 +132,8 @@ int LivenessWatch::timeoutMs() const noexcept {
     return left <= 0 ? 0 : static_cast<int>(left);
 }
 
-void declareDead(int fd) noexcept {
-    ::shutdown(fd, SHUT_RD);
+void declareDead(NativeSocket fd) noexcept {
+    shutdownReceive(fd);
 }
 
 }  // namespace tofu::detail

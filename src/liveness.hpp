@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "platform/os_socket.hpp"
 #include "tofu/message.hpp"
 #include "tofu/status.hpp"
 
@@ -46,7 +47,7 @@ struct DeadPeerTimings {
 
 /// Keepalive and the retransmission cap on a TCP socket (nothing when detection is off). Failures are
 /// ignored: an option the kernel lacks only makes detection slower.
-void applyDeadPeerOptions(int fd, const DeadPeerTimings& t) noexcept;
+void applyDeadPeerOptions(NativeSocket fd, const DeadPeerTimings& t) noexcept;
 
 /// What TCP_INFO says about one connection, reduced to what the verdict needs.
 struct TcpSnapshot {
@@ -59,7 +60,7 @@ struct TcpSnapshot {
 };
 
 /// Reads TCP_INFO; false when fd is not a TCP socket, the call fails, or the platform has no TCP_INFO.
-[[nodiscard]] bool readTcpSnapshot(int fd, TcpSnapshot& out) noexcept;
+[[nodiscard]] bool readTcpSnapshot(NativeSocket fd, TcpSnapshot& out) noexcept;
 
 enum class PeerState : std::uint8_t {
     settled,  // nothing outstanding: keepalive covers the link from here
@@ -123,7 +124,7 @@ class LivenessWatch {
 };
 
 /// Shuts the read side of a dead peer's socket: pending bytes stay readable, then recv() returns 0.
-void declareDead(int fd) noexcept;
+void declareDead(NativeSocket fd) noexcept;
 
 /// The status for a failed send/recv: ETIMEDOUT is the kernel's keepalive giving up on a dead peer, which
 /// closes the channel like the reactor's own verdict (peer_disconnected); anything else is `otherwise`.

@@ -4,8 +4,6 @@
 #include <array>
 #include <cerrno>
 
-#include <sys/socket.h>
-
 #include "connection.hpp"
 #include "connector.hpp"
 #include "listener.hpp"

@@ -4,8 +4,6 @@
 // buffers and the dead-peer watch. Reactor thread only.
 #pragma once
 
-#include <sys/uio.h>
-
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -38,7 +36,7 @@ class Loop {
         std::vector<std::uint8_t> recv = std::vector<std::uint8_t>(std::size_t{64} * 1024);
         std::vector<std::uint8_t> stage =
             std::vector<std::uint8_t>(std::size_t{64} * 1024);  // small parts of a send
-        std::vector<iovec> iov = std::vector<iovec>(MaxSendBatch * 3);
+        std::vector<IoVec> iov = std::vector<IoVec>(MaxSendBatch * 3);
         std::vector<BinaryHeader::Bytes> headers = std::vector<BinaryHeader::Bytes>(MaxSendBatch);
     };
 

@@ -1,12 +1,10 @@
 #include "notifier.hpp"
 
-#include <sys/socket.h>
-#include <unistd.h>
 #if defined(__linux__)
 #include <sys/eventfd.h>
+#include <unistd.h>
 #endif
 
-#include <fcntl.h>
 #include <array>
 #include <cerrno>
 #include <cstdlib>
@@ -14,21 +12,13 @@
 
 namespace tofu::detail {
 
-namespace {
-bool setNonBlockingCloexec(int fd) noexcept {
-    const int fl = ::fcntl(fd, F_GETFL);
-    return fl >= 0 && ::fcntl(fd, F_SETFL, fl | O_NONBLOCK) == 0 && ::fcntl(fd, F_SETFD, FD_CLOEXEC) == 0;
-}
-}  // namespace
-
 Notifier::Notifier(WakeKind kind) {
-    int fds[2] = {-1, -1};
-    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) {
-        throw AmpeError(AmpeStatus::notification_failed);
-    }
-    sender_.reset(fds[0]);
-    receiver_.reset(fds[1]);
-    if (!setNonBlockingCloexec(fds[0]) || !setNonBlockingCloexec(fds[1])) {
+    NativeSocket a = InvalidSocket;
+    NativeSocket b = InvalidSocket;
+    const bool made = makeWakePair(a, b);
+    sender_.reset(a);  // owned (and closed) even when making the pair failed half-way
+    receiver_.reset(b);
+    if (!made) {
         throw AmpeError(AmpeStatus::notification_failed);
     }
 #if defined(__linux__)
@@ -58,6 +48,7 @@ void Notifier::notify() noexcept {
     if (pending_.exchange(true, std::memory_order_acq_rel)) {
         return;  // the reactor will see this one with the earlier wakeup
     }
+#if defined(__linux__)
     if (event_) {
         const std::uint64_t one = 1;
         // EAGAIN only when the counter is about to overflow: the reactor is awake anyway.
@@ -65,6 +56,7 @@ void Notifier::notify() noexcept {
         }
         return;
     }
+#endif
     if (!writeByte()) {
         // Nothing was written (ENOBUFS and the like): let the next notify try again instead of
         // believing a wake-up is on its way.
@@ -75,29 +67,32 @@ void Notifier::notify() noexcept {
 bool Notifier::writeByte() noexcept {
     const std::uint8_t b = 1;
     for (;;) {
-        const ssize_t rc = ::send(sender_.get(), &b, 1, sendFlags());
+        const std::ptrdiff_t rc = sendSome(sender_.get(), &b, 1);
         if (rc == 1) {
             return true;
         }
-        if (rc < 0 && errno == EINTR) {
+        const int err = rc < 0 ? socketError() : 0;
+        if (err == EINTR) {
             continue;
         }
         // EAGAIN: the pair is full of unread wakeups, so the reactor is already awake.
-        return rc < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+        return err == EAGAIN || err == EWOULDBLOCK;
     }
 }
 
 void Notifier::drain() noexcept {
+#if defined(__linux__)
     if (event_) {
         std::uint64_t count = 0;  // one read resets the counter
         while (::read(event_.get(), &count, sizeof count) < 0 && errno == EINTR) {
         }
         return;
     }
+#endif
     std::array<std::uint8_t, 256> buf{};
     for (;;) {
-        const ssize_t rc = ::recv(receiver_.get(), buf.data(), buf.size(), 0);
-        if ((rc > 0 && static_cast<std::size_t>(rc) == buf.size()) || (rc < 0 && errno == EINTR)) {
+        const std::ptrdiff_t rc = recvSome(receiver_.get(), buf.data(), buf.size());
+        if ((rc > 0 && static_cast<std::size_t>(rc) == buf.size()) || (rc < 0 && socketError() == EINTR)) {
             continue;
         }
         break;

@@ -1,6 +1,7 @@
 // The notifier: how application threads wake the reactor thread.
 //
-// A non-blocking socketpair; the reactor polls the receiving end. Wakeups are coalesced: an atomic
+// A non-blocking socketpair (a loopback TCP pair on Windows: platform/os_socket.hpp); the reactor polls
+// the receiving end. Wakeups are coalesced: an atomic
 // "pending" flag lets only the first notification after the reactor drained the pair write a byte,
 // so a burst of enqueueToPeer calls costs one syscall, not one each. The byte carries nothing: what to
 // do is in the inbox (the original packed a hint into it, wrote one per message and could block the
@@ -28,7 +29,7 @@ class Notifier {
     [[nodiscard]] WakeKind kind() const noexcept { return event_ ? WakeKind::eventfd : WakeKind::socketpair; }
 
     /// The fd the reactor polls for In: the one notify() makes readable.
-    [[nodiscard]] int receiver() const noexcept { return event_ ? event_.get() : receiver_.get(); }
+    [[nodiscard]] NativeSocket receiver() const noexcept { return event_ ? event_.get() : receiver_.get(); }
 
     /// Wakes the reactor unless a wakeup is already pending. Thread-safe, never blocks.
     void notify() noexcept;
@@ -45,7 +46,7 @@ class Notifier {
 
     UniqueFd sender_;
     UniqueFd receiver_;
-    UniqueFd event_;  // set for WakeKind::eventfd
+    UniqueFd event_;  // set for WakeKind::eventfd (a file descriptor, never a Windows SOCKET)
     std::atomic<bool> pending_{false};
 };
 

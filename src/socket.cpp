@@ -2,14 +2,9 @@
 
 #include "liveness.hpp"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <unistd.h>
+#if !defined(_WIN32)
+#include <netinet/tcp.h>  // TCP_NODELAY (Windows: winsock2.h)
+#endif
 
 #include <fmt/format.h>
 
@@ -25,9 +20,9 @@
 
 namespace tofu::detail {
 
-void UniqueFd::reset(int fd) noexcept {
-    if (fd_ >= 0) {
-        ::close(fd_);  // a normal close: no SO_LINGER {1,0} reset (the original's defect 15)
+void UniqueFd::reset(NativeSocket fd) noexcept {
+    if (fd_ != InvalidSocket) {
+        closeSocket(fd_);  // a normal close: no SO_LINGER {1,0} reset (the original's defect 15)
     }
     fd_ = fd;
 }
@@ -42,33 +37,14 @@ std::string_view unbracket(std::string_view host) noexcept {
     return host;
 }
 
-int newSocket(int family) noexcept {
-#ifdef SOCK_CLOEXEC
-    const int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-#else
-    const int fd = ::socket(family, SOCK_STREAM, 0);
-    if (fd >= 0) {
-        ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-        ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-    }
-#endif
-#ifdef SO_NOSIGPIPE
-    if (fd >= 0) {
-        const int one = 1;
-        ::setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
-    }
-#endif
-    return fd;
-}
-
 // TCP: no Nagle delay; dead-peer detection as liveness.hpp describes (keepalive for idle links; never
 // TCP_USER_TIMEOUT, which also closes a live receiver that only stopped reading).
-void tuneTcp(int fd, int family, std::uint32_t deadPeerTimeoutMs) noexcept {
+void tuneTcp(NativeSocket fd, int family, std::uint32_t deadPeerTimeoutMs) noexcept {
     if (family != AF_INET && family != AF_INET6) {
         return;
     }
     const int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, reinterpret_cast<const char*>(&one), sizeof one);
     applyDeadPeerOptions(fd, DeadPeerTimings::from(deadPeerTimeoutMs));
 }
 
@@ -86,8 +62,9 @@ std::string Endpoint::host() const {
         case AF_UNIX: {
             const auto* a = reinterpret_cast<const sockaddr_un*>(&addr);
             constexpr std::size_t off = offsetof(sockaddr_un, sun_path);
+            const auto n = static_cast<std::size_t>(len);  // socklen_t is signed on Windows
             const std::size_t max =
-                len > off ? std::min<std::size_t>(len - off, sizeof a->sun_path) : sizeof a->sun_path;
+                n > off ? std::min<std::size_t>(n - off, sizeof a->sun_path) : sizeof a->sun_path;
             return {a->sun_path, ::strnlen(a->sun_path, max)};
         }
         default:
@@ -156,7 +133,7 @@ bool udsEndpoint(std::string_view path, Endpoint& out) {
 }
 
 std::string osFailure(std::string_view what, const std::string& address, int err) {
-    return fmt::format("{} {}: {}", what, address, std::strerror(err));
+    return fmt::format("{} {}: {}", what, address, socketErrorText(err));
 }
 
 AmpeStatus resolve(std::string_view host, std::uint16_t port, std::vector<Endpoint>& out, std::string* why) {
@@ -209,21 +186,18 @@ AmpeStatus listenStatus(int err) noexcept {
 }
 
 AmpeStatus bindAndListen(const Endpoint& ep, UniqueFd& out, int& err) {
-    UniqueFd fd(newSocket(ep.family()));
+    UniqueFd fd(openStreamSocket(ep.family()));
     if (!fd) {
-        err = errno;
+        err = socketError();
         return AmpeStatus::listen_failed;
     }
-    if (ep.family() != AF_UNIX) {
-        const int one = 1;
-        if (::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
-            err = errno;
-            return AmpeStatus::setsockopt_failed;
-        }
+    if (ep.family() != AF_UNIX && !setListenerAddressReuse(fd.get())) {
+        err = socketError();
+        return AmpeStatus::setsockopt_failed;
     }
     if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&ep.addr), ep.len) != 0 ||
         ::listen(fd.get(), SOMAXCONN) != 0) {
-        err = errno;
+        err = socketError();
         return listenStatus(err);
     }
     out = std::move(fd);
@@ -234,19 +208,14 @@ AmpeStatus bindAndListen(const Endpoint& ep, UniqueFd& out, int& err) {
 // The probe never blocks (it runs on the reactor thread): only ECONNREFUSED means stale; a connection
 // made or pending (EAGAIN: a live listener with a full backlog) means alive.
 bool staleUdsFile(const Endpoint& ep, const std::string& path) {
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) {
+    if (!pathInfo(path).socket) {
         return false;
     }
-    UniqueFd probe(newSocket(AF_UNIX));
+    UniqueFd probe(openStreamSocket(AF_UNIX));
     if (!probe) {
         return false;
     }
-    int rc = 0;
-    do {
-        rc = ::connect(probe.get(), reinterpret_cast<const sockaddr*>(&ep.addr), ep.len);
-    } while (rc != 0 && errno == EINTR);
-    return rc != 0 && errno == ECONNREFUSED;
+    return connectSocket(probe.get(), reinterpret_cast<const sockaddr*>(&ep.addr), ep.len) == ECONNREFUSED;
 }
 
 // st, with the reason a listen failed in *why: the system's words for err, else "not an address".
@@ -264,6 +233,11 @@ AmpeStatus listenTcp(const TCPServerConfigurator& tcp, UniqueFd& out, std::strin
     if (!numericEndpoint(tcp.addr, tcp.port, true, ep)) {
         return explainListen(AmpeStatus::invalid_address, address, 0, why);
     }
+#if defined(_WIN32)
+    if (tcp.port != 0) {
+        releasePortReservation(tcp.port);
+    }
+#endif
     int err = 0;
     const AmpeStatus st = bindAndListen(ep, out, err);
     return explainListen(st, address, err, why);
@@ -289,7 +263,7 @@ AmpeStatus listenUds(const UDSServerConfigurator& uds, UniqueFd& out, std::strin
     int err = 0;
     AmpeStatus st = bindAndListen(ep, out, err);
     if (st == AmpeStatus::listen_failed && !uds.path.empty() && staleUdsFile(ep, path)) {
-        ::unlink(path.c_str());
+        removePath(path);
         err = 0;
         st = bindAndListen(ep, out, err);
     }
@@ -311,7 +285,7 @@ AmpeStatus createListener(const Configurator& cfg, UniqueFd& out, std::string* w
     return cfg.isWrong() ? cfg.status() : AmpeStatus::wrong_configuration;
 }
 
-std::uint16_t localPort(int fd) noexcept {
+std::uint16_t localPort(NativeSocket fd) noexcept {
     sockaddr_storage a{};
     socklen_t len = sizeof a;
     if (::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
@@ -326,7 +300,7 @@ std::uint16_t localPort(int fd) noexcept {
     return 0;
 }
 
-UdsFileId udsFileId(int fd) noexcept {
+UdsFileId udsFileId(NativeSocket fd) noexcept {
     const std::string path = [fd] {
         try {
             return boundUdsPath(fd);
@@ -334,39 +308,43 @@ UdsFileId udsFileId(int fd) noexcept {
             return std::string();
         }
     }();
-    struct stat st {};
-    if (path.empty() || ::lstat(path.c_str(), &st) != 0) {
+    const PathInfo info = path.empty() ? PathInfo{} : pathInfo(path);
+    if (!info.exists) {
         return {};
     }
-    return UdsFileId{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
+    return UdsFileId{info.dev, info.ino};
 }
 
-void unlinkUdsListener(int fd, UdsFileId id) noexcept {
+void unlinkUdsListener(NativeSocket fd, UdsFileId id) noexcept {
     sockaddr_un a{};
     socklen_t len = sizeof a;
     if (::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0 || a.sun_family != AF_UNIX ||
-        len <= offsetof(sockaddr_un, sun_path) || a.sun_path[0] == '\0') {
+        static_cast<std::size_t>(len) <= offsetof(sockaddr_un, sun_path) || a.sun_path[0] == '\0') {
         return;
     }
-    struct stat st {};
-    if (::lstat(a.sun_path, &st) == 0 && static_cast<std::uint64_t>(st.st_dev) == id.dev &&
-        static_cast<std::uint64_t>(st.st_ino) == id.ino) {
-        ::unlink(a.sun_path);  // still our file
+    try {
+        const std::string path(a.sun_path, ::strnlen(a.sun_path, sizeof a.sun_path));
+        const PathInfo info = pathInfo(path);
+        if (info.exists && info.dev == id.dev && info.ino == id.ino) {
+            removePath(path);  // still our file
+        }
+    } catch (...) {
+        // no memory for the path: the file stays, as after a crash (the next listener replaces it)
     }
 }
 
-std::string boundUdsPath(int fd) {
+std::string boundUdsPath(NativeSocket fd) {
     Endpoint self;
     self.len = sizeof self.addr;
     if (::getsockname(fd, reinterpret_cast<sockaddr*>(&self.addr), &self.len) != 0 ||
-        self.family() != AF_UNIX || self.len <= offsetof(sockaddr_un, sun_path) ||
+        self.family() != AF_UNIX || static_cast<std::size_t>(self.len) <= offsetof(sockaddr_un, sun_path) ||
         reinterpret_cast<const sockaddr_un*>(&self.addr)->sun_path[0] == '\0') {
         return {};  // not a Unix socket, unnamed, or abstract
     }
     return self.host();
 }
 
-std::string peerAddress(int fd) {
+std::string peerAddress(NativeSocket fd) {
     Endpoint peer;
     peer.len = sizeof peer.addr;
     if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer.addr), &peer.len) != 0) {
@@ -433,26 +411,21 @@ AmpeStatus startConnect(const Endpoint& ep, UniqueFd& out, bool& inProgress, std
     if (busy != nullptr) {
         *busy = false;
     }
-    UniqueFd fd(newSocket(ep.family()));
+    UniqueFd fd(openStreamSocket(ep.family()));
     if (!fd) {
         if (why != nullptr) {
-            *why = osFailure("connect to", ep.toString(), errno);
+            *why = osFailure("connect to", ep.toString(), socketError());
         }
         return AmpeStatus::connect_failed;
     }
     tuneTcp(fd.get(), ep.family(), deadPeerTimeoutMs);
-    int rc = 0;
-    do {
-        rc = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&ep.addr), ep.len);
-    } while (rc != 0 && errno == EINTR);
-    if (rc != 0) {
-        const int err = errno;
-        if (why != nullptr && err != EINPROGRESS && err != EALREADY) {
+    const int err = connectSocket(fd.get(), reinterpret_cast<const sockaddr*>(&ep.addr), ep.len);
+    if (err != 0) {
+        if (why != nullptr && err != EINPROGRESS) {
             *why = osFailure("connect to", ep.toString(), err);
         }
         switch (err) {
             case EINPROGRESS:
-            case EALREADY:
                 inProgress = true;
                 break;
             case EAGAIN:  // a UDS listener's backlog is full: nothing is pending, try again later
@@ -472,13 +445,11 @@ AmpeStatus startConnect(const Endpoint& ep, UniqueFd& out, bool& inProgress, std
     return AmpeStatus::success;
 }
 
-AmpeStatus finishConnect(int fd, std::string* why, const Endpoint* ep) {
-    int err = 0;
-    socklen_t len = sizeof err;
-    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
+AmpeStatus finishConnect(NativeSocket fd, std::string* why, const Endpoint* ep) {
+    const int err = pendingError(fd);
+    if (err != 0) {
         if (why != nullptr) {
-            *why = osFailure("connect to", ep != nullptr ? ep->toString() : std::string("peer"),
-                             err != 0 ? err : errno);
+            *why = osFailure("connect to", ep != nullptr ? ep->toString() : std::string("peer"), err);
         }
         return AmpeStatus::connect_failed;
     }
@@ -489,31 +460,19 @@ AmpeStatus finishConnect(int fd, std::string* why, const Endpoint* ep) {
                                                                              : AmpeStatus::connect_failed;
 }
 
-AcceptResult acceptOne(int listenFd, UniqueFd& out, std::uint32_t deadPeerTimeoutMs) noexcept {
+AcceptResult acceptOne(NativeSocket listenFd, UniqueFd& out, std::uint32_t deadPeerTimeoutMs) noexcept {
     for (;;) {
-#ifdef SOCK_CLOEXEC
-        const int fd = ::accept4(listenFd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-#else
-        const int fd = ::accept(listenFd, nullptr, nullptr);
-        if (fd >= 0) {
-            ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-            ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-        }
-#endif
-        if (fd >= 0) {
+        const NativeSocket fd = acceptSocket(listenFd);
+        if (fd != InvalidSocket) {
             out.reset(fd);
             sockaddr_storage local{};
             socklen_t len = sizeof local;
             if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) == 0) {
                 tuneTcp(fd, local.ss_family, deadPeerTimeoutMs);
             }
-#ifdef SO_NOSIGPIPE
-            const int one = 1;
-            ::setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
-#endif
             return AcceptResult::accepted;
         }
-        switch (errno) {
+        switch (socketError()) {
             case EINTR:
                 continue;
             case EAGAIN:
@@ -522,6 +481,7 @@ AcceptResult acceptOne(int listenFd, UniqueFd& out, std::uint32_t deadPeerTimeou
 #endif
                 return AcceptResult::wouldBlock;
             case ECONNABORTED:
+            case ECONNRESET:  // Windows: the peer reset before accept
             case EPROTO:
             case EPERM:
                 return AcceptResult::transient;
@@ -534,14 +494,6 @@ AcceptResult acceptOne(int listenFd, UniqueFd& out, std::uint32_t deadPeerTimeou
                 return AcceptResult::failed;
         }
     }
-}
-
-int sendFlags() noexcept {
-#ifdef MSG_NOSIGNAL
-    return MSG_NOSIGNAL;
-#else
-    return 0;
-#endif
 }
 
 }  // namespace tofu::detail

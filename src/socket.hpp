@@ -2,42 +2,41 @@
 // Nothing here blocks except resolve(), which the engine runs off the reactor thread.
 #pragma once
 
-#include <sys/socket.h>
-
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "platform/os_socket.hpp"
 #include "tofu/configurator.hpp"
 #include "tofu/status.hpp"
 
 namespace tofu::detail {
 
-/// Owns one file descriptor; closes it when destroyed.
+/// Owns one socket (a file descriptor on POSIX, a SOCKET on Windows); closes it when destroyed.
 class UniqueFd {
   public:
     UniqueFd() noexcept = default;
-    explicit UniqueFd(int fd) noexcept : fd_(fd) {}
+    explicit UniqueFd(NativeSocket fd) noexcept : fd_(fd) {}
     ~UniqueFd() { reset(); }
-    UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+    UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, InvalidSocket)) {}
     UniqueFd& operator=(UniqueFd&& o) noexcept {
         if (this != &o) {
-            reset(std::exchange(o.fd_, -1));
+            reset(std::exchange(o.fd_, InvalidSocket));
         }
         return *this;
     }
     UniqueFd(const UniqueFd&) = delete;
     UniqueFd& operator=(const UniqueFd&) = delete;
 
-    [[nodiscard]] int get() const noexcept { return fd_; }
-    [[nodiscard]] bool valid() const noexcept { return fd_ >= 0; }
+    [[nodiscard]] NativeSocket get() const noexcept { return fd_; }
+    [[nodiscard]] bool valid() const noexcept { return fd_ != InvalidSocket; }
     explicit operator bool() const noexcept { return valid(); }
-    int release() noexcept { return std::exchange(fd_, -1); }
-    void reset(int fd = -1) noexcept;
+    NativeSocket release() noexcept { return std::exchange(fd_, InvalidSocket); }
+    void reset(NativeSocket fd = InvalidSocket) noexcept;
 
   private:
-    int fd_ = -1;
+    NativeSocket fd_ = InvalidSocket;
 };
 
 /// A socket address (IPv4, IPv6 or Unix).
@@ -78,26 +77,33 @@ struct Endpoint {
 /// why (optional) receives what failed, with the address and the OS's words.
 [[nodiscard]] AmpeStatus createListener(const Configurator& cfg, UniqueFd& out, std::string* why = nullptr);
 
+#if defined(_WIN32)
+/// Gives up findFreeTcpPort()'s hold on port (helpers.cpp), which on Windows would keep a listener off it:
+/// there a bound socket and an SO_EXCLUSIVEADDRUSE listener cannot share a port (on POSIX SO_REUSEADDR lets
+/// the listener bind over the reservation).
+void releasePortReservation(std::uint16_t port) noexcept;
+#endif
+
 /// The local TCP port of a bound socket (0 when unknown or not TCP).
-[[nodiscard]] std::uint16_t localPort(int fd) noexcept;
+[[nodiscard]] std::uint16_t localPort(NativeSocket fd) noexcept;
 
 /// Which file a UDS listener's path named when it was bound (device and inode; 0/0 for TCP).
 struct UdsFileId {
     std::uint64_t dev = 0;
     std::uint64_t ino = 0;
 };
-[[nodiscard]] UdsFileId udsFileId(int fd) noexcept;
+[[nodiscard]] UdsFileId udsFileId(NativeSocket fd) noexcept;
 
 /// Removes the socket file of a UDS listener fd (no-op for TCP), unless the path now names another file
 /// (removed and bound again by someone else).
-void unlinkUdsListener(int fd, UdsFileId id) noexcept;
+void unlinkUdsListener(NativeSocket fd, UdsFileId id) noexcept;
 
 /// The path a UDS socket fd is bound to; empty for TCP or when it cannot be read.
-[[nodiscard]] std::string boundUdsPath(int fd);
+[[nodiscard]] std::string boundUdsPath(NativeSocket fd);
 
 /// The peer of a connected socket as a configurator address: tcp|IP|PORT or uds|PATH (uds| when the
 /// peer's socket has no name); empty when it cannot be read.
-[[nodiscard]] std::string peerAddress(int fd);
+[[nodiscard]] std::string peerAddress(NativeSocket fd);
 
 /// Removes every record named name from msg's text headers (thl follows); true when one was removed.
 bool removeHeader(Message& msg, std::string_view name);
@@ -117,9 +123,10 @@ void setListenOn(Message& msg, std::string_view value);
                                       std::string* why = nullptr);
 
 /// Result of a pending connect once the socket is writable: success or connect_failed.
-[[nodiscard]] AmpeStatus finishConnect(int fd, std::string* why = nullptr, const Endpoint* ep = nullptr);
+[[nodiscard]] AmpeStatus finishConnect(NativeSocket fd, std::string* why = nullptr,
+                                       const Endpoint* ep = nullptr);
 
-/// "what ADDRESS: OS text" for an errno value, for the ~error header and exceptions.
+/// "what ADDRESS: OS text" for an errno value (socketError()), for the ~error header and exceptions.
 [[nodiscard]] std::string osFailure(std::string_view what, const std::string& address, int err);
 
 enum class AcceptResult : std::uint8_t {
@@ -129,10 +136,7 @@ enum class AcceptResult : std::uint8_t {
     exhausted,   // EMFILE/ENFILE/ENOBUFS/ENOMEM: back off before accepting again
     failed,      // the listener itself is broken
 };
-[[nodiscard]] AcceptResult acceptOne(int listenFd, UniqueFd& out,
+[[nodiscard]] AcceptResult acceptOne(NativeSocket listenFd, UniqueFd& out,
                                      std::uint32_t deadPeerTimeoutMs = 0) noexcept;
-
-/// Flags for send(): MSG_NOSIGNAL where it exists (SO_NOSIGPIPE is set on the socket elsewhere).
-int sendFlags() noexcept;
 
 }  // namespace tofu::detail

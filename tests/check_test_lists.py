@@ -30,15 +30,24 @@ import subprocess
 import sys
 
 
+# A cross build's binaries run through its emulator (CMAKE_CROSSCOMPILING_EMULATOR: wine), named here by
+# tests/CMakeLists.txt; ctest's commands then start with it.
+EMULATOR = os.environ.get("TOFU_TEST_EMULATOR", "").split()
+
+
 def run(cmd, cwd=None):
     proc = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
-    return proc.returncode, proc.stdout, proc.stderr
+    return proc.returncode, proc.stdout.replace("\r\n", "\n"), proc.stderr
+
+
+def run_binary(cmd, cwd=None):
+    return run(EMULATOR + cmd, cwd=cwd)
 
 
 def listed_names(binary, spec=None, cwd=None):
     """The test cases `binary [spec] --list-test-names-only` prints, one a line."""
     cmd = [binary] + ([spec] if spec is not None else []) + ["--list-test-names-only"]
-    rc, out, err = run(cmd, cwd=cwd)
+    rc, out, err = run_binary(cmd, cwd=cwd)
     if rc < 0:
         raise RuntimeError(f"{' '.join(cmd)} died with signal {-rc}:\n{err}")
     names = []
@@ -84,6 +93,8 @@ def main():
     runs = collections.Counter()  # executable -> ctest entries running it
     for t in tests:
         command = t.get("command") or []
+        if EMULATOR and command[: len(EMULATOR)] == EMULATOR:
+            command = command[len(EMULATOR) :]
         if not command:
             continue
         exe = os.path.realpath(command[0])
@@ -127,11 +138,11 @@ def main():
             if selected != [name]:
                 problems.append(f"{shown}: ctest entry {name!r} runs {selected!r} instead of itself")
 
-        rc, out, _ = run([exe, "[selfcheck]"])
+        rc, out, _ = run_binary([exe, "[selfcheck]"])
         if rc == 0 or "No assertions in test case" not in out:
             problems.append(f"{shown}: a test case without assertions passes (exit {rc}; build it with "
                             f"tests/main.cpp, which turns on --warn NoAssertions)")
-        rc, out, _ = run([exe, "tests: no test case has this name"])
+        rc, out, _ = run_binary([exe, "tests: no test case has this name"])
         if rc == 0:
             problems.append(f"{shown}: a run that matches no test case passes (build it with tests/main.cpp, "
                             f"which turns on --warn NoTests)")

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine_test_support.hpp"
+#include "test_platform.hpp"
 #include "tofu/tofu.hpp"
 
 using namespace tofu;
@@ -158,6 +159,7 @@ TEST_CASE("client: calls from 4 threads over TCP survive a server restart", "[cl
 }
 
 TEST_CASE("client: calls from 4 threads over UDS survive a server restart", "[client][uds]") {
+    TOFU_SKIP_WITHOUT_UDS();
     const std::string path = tempUdsPath();
     callsSurviveRestart(UDSServerConfigurator(path), UDSClientConfigurator(path));
 }
@@ -194,10 +196,10 @@ TEST_CASE("client: gives up after maxAttempts failed connects", "[client][uds]")
 }
 
 TEST_CASE("client: a call without an answer times out, close() fails calls and says bye", "[client][uds]") {
-    const std::string path = tempUdsPath();
+    const test::LocalAddress local = test::localAddress();  // UDS where there are Unix sockets
     auto rtr = Reactor::Create();
-    TestServer silent(UDSServerConfigurator(path), /*answer=*/false);
-    Client client(rtr->ampe(), UDSClientConfigurator(path));
+    TestServer silent(local.server, /*answer=*/false);
+    Client client(rtr->ampe(), local.client);
     REQUIRE(client.waitConnected(10s) != 0);
     const auto start = std::chrono::steady_clock::now();
     std::error_code ec;
@@ -215,10 +217,10 @@ TEST_CASE("client: a call without an answer times out, close() fails calls and s
 }
 
 TEST_CASE("client: a timeout too long for the clock waits instead of failing at once", "[client][uds]") {
-    const std::string path = tempUdsPath();
+    const test::LocalAddress local = test::localAddress();  // UDS where there are Unix sockets
     auto rtr = Reactor::Create();
-    TestServer server(UDSServerConfigurator(path), /*answer=*/true);
-    Client client(rtr->ampe(), UDSClientConfigurator(path));
+    TestServer server(local.server, /*answer=*/true);
+    Client client(rtr->ampe(), local.client);
     REQUIRE(client.waitConnected(std::chrono::milliseconds::max()) != 0);
     MessagePtr answer = client.call("ping", std::chrono::milliseconds::max());
     REQUIRE(answer);

@@ -9,6 +9,7 @@
 
 #include "engine_test_support.hpp"
 #include "raw_wire.hpp"
+#include "test_platform.hpp"
 
 using namespace tofu;
 using namespace tofu::testing;
@@ -55,8 +56,7 @@ RawFrame readFrame(tcp::socket& s) {
 /// True when the peer closed the connection (reads EOF or reset) within a bounded time.
 bool peerClosed(tcp::socket& s) {
     s.non_blocking(false);
-    timeval tv{10, 0};
-    ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    test::setTimeout(s.native_handle(), SO_RCVTIMEO, std::chrono::seconds(10));
     std::uint8_t b = 0;
     asio::error_code ec;
     s.read_some(asio::buffer(&b, 1), ec);
@@ -324,7 +324,7 @@ TEST_CASE("interop: a slow reader meets the send-queue limit, then gets every ac
     tcp::socket reader(io);
     reader.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
     int small = 16 * 1024;  // keep the kernel's share small so the engine's queue fills soon
-    ::setsockopt(reader.native_handle(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    test::setIntOption(reader.native_handle(), SOL_SOCKET, SO_RCVBUF, small);
     asio::write(reader, asio::buffer(frame(1, HelloRequestProto, 5, "a:b\r\n", "")));
     MessagePtr hello = expectMessage(*srv);
     REQUIRE(vcOf(*hello) == ValidCombination::HelloRequest);

@@ -6,8 +6,40 @@
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
+#include "platform/os_socket.hpp"
+
+#if defined(_WIN32)
+#include <shellapi.h>
+
+#include <string>
+#include <vector>
+#endif
+
 int main(int argc, char* argv[]) {
+    // Winsock stays loaded for the tests' own raw sockets (engines load it for theirs); nothing on POSIX.
+    const tofu::detail::SocketRuntime sockets;
     Catch::Session session;
+#if defined(_WIN32)
+    // argv is in the ANSI code page, which mangles test names such as "hostile peers — silent": take the
+    // UTF-16 command line and hand Catch UTF-8.
+    std::vector<std::string> utf8;
+    if (wchar_t** wargv = ::CommandLineToArgvW(::GetCommandLineW(), &argc)) {
+        for (int i = 0; i < argc; ++i) {
+            const int n = ::WideCharToMultiByte(CP_UTF8, 0, wargv[i], -1, nullptr, 0, nullptr, nullptr);
+            std::string s(static_cast<std::size_t>(n > 0 ? n - 1 : 0), '\0');
+            ::WideCharToMultiByte(CP_UTF8, 0, wargv[i], -1, s.data(), n, nullptr, nullptr);
+            utf8.push_back(std::move(s));
+        }
+        ::LocalFree(wargv);
+    }
+    std::vector<char*> args;
+    for (std::string& s : utf8) {
+        args.push_back(s.data());
+    }
+    if (!args.empty()) {
+        argv = args.data();
+    }
+#endif
     if (const int rc = session.applyCommandLine(argc, argv); rc != 0) {
         return rc;
     }

@@ -1,8 +1,5 @@
 // Observing a running engine (issue #17): Reactor::stats(), Reactor::channelStats(), the engine log and the
 // JSON rendering, checked against traffic the tests drive and count themselves.
-#include <sys/socket.h>
-#include <sys/un.h>
-
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <map>
@@ -16,6 +13,7 @@
 #include "hardening/hardening_support.hpp"
 #include "raw_wire.hpp"
 #include "socket.hpp"
+#include "test_platform.hpp"
 
 using namespace tofu;
 using namespace tofu::testing;
@@ -61,7 +59,7 @@ const ChannelStats* findChannel(const std::vector<ChannelStats>& chs, ChannelNum
 
 /// A raw client of the UDS listener at path; bound to its own name `self` first when given.
 detail::UniqueFd rawUdsPeer(const std::string& path, const std::string& self = {}) {
-    detail::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    detail::UniqueFd fd(test::rawSocket(AF_UNIX));
     if (!self.empty()) {
         sockaddr_un me{};
         me.sun_family = AF_UNIX;
@@ -73,17 +71,15 @@ detail::UniqueFd rawUdsPeer(const std::string& path, const std::string& self = {
     a.sun_family = AF_UNIX;
     std::memcpy(a.sun_path, path.c_str(), path.size() + 1);
     REQUIRE(::connect(fd.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0);
-    timeval tv{10, 0};
-    ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    test::setIoTimeouts(fd.get(), std::chrono::seconds(10));
     return fd;
 }
 
 /// True when the peer closed fd (end of stream) within the socket's receive timeout.
-bool seesEof(int fd) {
-    std::uint8_t b[64];
+bool seesEof(detail::NativeSocket fd) {
+    char b[64];
     for (;;) {
-        const ssize_t n = ::recv(fd, b, sizeof b, 0);
+        const auto n = ::recv(fd, b, sizeof b, 0);
         if (n == 0) {
             return true;
         }
@@ -110,6 +106,7 @@ constexpr std::uint64_t Frame(std::size_t body) {
 }  // namespace
 
 TEST_CASE("stats: known traffic is counted exactly", "[stats]") {
+    TOFU_SKIP_WITHOUT_UDS();  // its raw peers and addresses are Unix sockets
     LogCapture log;
     Options so = DefaultOptions;
     so.log = &LogCapture::callback;
@@ -263,7 +260,7 @@ TEST_CASE("stats: known traffic is counted exactly", "[stats]") {
         // The application gives up on it: a bye, not a connect failure.
         (void)cli->enqueueToPeer(ca.byeSignal(pending));
         expectClosedSignal(*cli, pending);
-        ::unlink(nowhere.c_str());
+        test::removeFile(nowhere);
     }
     // A Hello to a path where nothing listens: a connect failure.
     {
@@ -343,6 +340,7 @@ TEST_CASE("stats: known traffic is counted exactly", "[stats]") {
 }
 
 TEST_CASE("stats: the pool's figures and pool_empty pauses are exact", "[stats]") {
+    TOFU_SKIP_WITHOUT_UDS();  // its raw peers and addresses are Unix sockets
     Options so = DefaultOptions;
     so.initialPoolMsgs = 2;
     so.maxPoolMsgs = 4;
@@ -676,10 +674,10 @@ TEST_CASE("stats: calls that gave up cost the reactor nothing, and every answer 
     std::unique_ptr<Reactor> r = Reactor::Create();
     DestroyChannels srv(r->ampe());
     DestroyChannels cli(r->ampe());
-    const std::string path = tempUdsPath();
-    (void)startListener(r->ampe(), *srv, UDSServerConfigurator(path));
+    const test::LocalAddress where = test::localAddress();  // UDS, or TCP where there is none (Wine)
+    (void)startListener(r->ampe(), *srv, where.server);
     for (int i = 0; i < 3; ++i) {
-        (void)connect(r->ampe(), *srv, *cli, UDSClientConfigurator(path));
+        (void)connect(r->ampe(), *srv, *cli, where.client);
     }
     // Thousands of calls that do not wait: none of them stays queued for the reactor to answer.
     int answered = 0;
@@ -697,6 +695,7 @@ TEST_CASE("stats: calls that gave up cost the reactor nothing, and every answer 
 }
 
 TEST_CASE("stats: a peer's UDS name cannot forge log lines or break the JSON", "[stats]") {
+    TOFU_SKIP_WITHOUT_UDS();  // its raw peers and addresses are Unix sockets
     LogCapture log;
     Options opts;
     opts.log = &LogCapture::callback;
@@ -730,5 +729,5 @@ TEST_CASE("stats: a peer's UDS name cannot forge log lines or break the JSON", "
     CHECK(last.find('\n') == std::string::npos);
     CHECK(last.find('\x1b') == std::string::npos);
     CHECK(last.find("\\x0atofu error: FORGED") != std::string::npos);
-    ::unlink(forged.c_str());
+    test::removeFile(forged);
 }

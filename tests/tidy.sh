@@ -18,7 +18,7 @@ mapfile -t files < <(python3 - "$db" <<'PY'
 import json, os, sys
 built = {os.path.realpath(e["file"]) for e in json.load(open(sys.argv[1]))}
 root = os.getcwd()
-for d in ("src", "src/poller"):
+for d in ("src", "src/poller", "src/platform"):
     for f in sorted(os.listdir(d)):
         p = os.path.realpath(os.path.join(root, d, f))
         if f.endswith(".cpp") and p in built:

@@ -24,7 +24,7 @@ enum class PollerKind : std::uint8_t {
     automatic,
     /// Linux epoll.
     epoll,
-    /// POSIX poll(), available everywhere.
+    /// POSIX poll(), available everywhere (WSAPoll on Windows, where it is also what automatic picks).
     poll,
     /// BSD/macOS kqueue.
     kqueue,

@@ -33,7 +33,7 @@ std::unique_ptr<Poller> makePoller(PollerKind kind) {
             const std::string_view e(env);
             if (e == "epoll") {
                 kind = PollerKind::epoll;
-            } else if (e == "poll") {
+            } else if (e == "poll" || e == "wsapoll") {
                 kind = PollerKind::poll;
             } else if (e == "kqueue") {
                 kind = PollerKind::kqueue;
@@ -42,7 +42,11 @@ std::unique_ptr<Poller> makePoller(PollerKind kind) {
     }
     switch (kind) {
         case PollerKind::poll:
+#if defined(_WIN32)
+            return makeWsaPollPoller();  // Windows' poll()
+#else
             return makePollPoller();
+#endif
 #if defined(__linux__)
         case PollerKind::epoll:
             return makeEpollPoller();

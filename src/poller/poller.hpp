@@ -1,4 +1,4 @@
-// The readiness interface the reactor sees; one backend per file (epoll, poll, kqueue).
+// The readiness interface the reactor sees; one backend per file (epoll, poll, kqueue, WSAPoll).
 //
 // Threads: a Poller belongs to the reactor thread. Every member is called from that thread only,
 // except construction (makePoller) which happens before the thread starts.
@@ -15,6 +15,7 @@
 #include <memory>
 #include <span>
 
+#include "platform/os_socket.hpp"
 #include "tofu/options.hpp"
 
 namespace tofu::detail {
@@ -36,15 +37,15 @@ class Poller {
     virtual ~Poller() = default;
 
     /// Registers fd. Throws AmpeError(processing_failed) when the OS refuses.
-    virtual void add(int fd, std::uint32_t interest, std::uint64_t token) = 0;
+    virtual void add(NativeSocket fd, std::uint32_t interest, std::uint64_t token) = 0;
     /// Changes fd's interest and token; no syscall when both are unchanged.
-    virtual void modify(int fd, std::uint32_t interest, std::uint64_t token) = 0;
+    virtual void modify(NativeSocket fd, std::uint32_t interest, std::uint64_t token) = 0;
     /// Forgets fd (call before closing it).
-    virtual void remove(int fd) noexcept = 0;
+    virtual void remove(NativeSocket fd) noexcept = 0;
     /// Waits up to timeout_ms (-1: no limit) and writes at most out.size() events.
     /// Returns how many; 0 on timeout or EINTR. Throws AmpeError(processing_failed) on other failures.
     virtual std::size_t wait(std::span<PollEvent> out, int timeout_ms) = 0;
-    /// "epoll", "poll" or "kqueue".
+    /// "epoll", "poll", "kqueue" or "wsapoll".
     [[nodiscard]] virtual const char* name() const noexcept = 0;
 };
 
@@ -56,5 +57,6 @@ class Poller {
 [[nodiscard]] std::unique_ptr<Poller> makePollPoller();
 [[nodiscard]] std::unique_ptr<Poller> makeEpollPoller();
 [[nodiscard]] std::unique_ptr<Poller> makeKqueuePoller();
+[[nodiscard]] std::unique_ptr<Poller> makeWsaPollPoller();
 
 }  // namespace tofu::detail

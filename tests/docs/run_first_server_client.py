@@ -6,6 +6,7 @@ The server listens on a free loopback port and serves one client; the client con
 says bye. Every wait is bounded; the server is killed if it outlives the test. Standard library only.
 """
 
+import os
 import socket
 import subprocess
 import sys
@@ -23,8 +24,9 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     server_bin, client_bin = sys.argv[1], sys.argv[2]
+    emulator = os.environ.get("TOFU_TEST_EMULATOR", "").split()  # a cross build's wine
     port = str(free_port())
-    server = subprocess.Popen([server_bin, port, "1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    server = subprocess.Popen(emulator + [server_bin, port, "1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True)
     try:
         first = []
@@ -36,7 +38,7 @@ def main():
             return 1
         print("server:", first[0].rstrip())
 
-        client = subprocess.run([client_bin, "127.0.0.1", port], capture_output=True, text=True, timeout=30)
+        client = subprocess.run(emulator + [client_bin, "127.0.0.1", port], capture_output=True, text=True, timeout=30)
         print("client:", client.stdout.rstrip().replace("\n", "\nclient: "))
         if client.returncode != 0:
             print(f"FAIL: the client exited {client.returncode}: {client.stderr.strip()}")

@@ -2,11 +2,10 @@
 // descriptors, CPU time), a descriptor-limit guard and a memory resource that counts what it hands out.
 #pragma once
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
+#if !defined(_WIN32)
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <unistd.h>
+#endif
 
 #include <atomic>
 #include <cerrno>
@@ -28,11 +27,13 @@
 #include <fmt/format.h>
 
 #include "raw_wire.hpp"
+#include "test_platform.hpp"
 #include "tofu/tofu.hpp"
 
 namespace tofu::hardening {
 
 using namespace tofu::testing::wire;  // HelloRequestProto..., HeaderSize, frame()
+using detail::NativeSocket;
 
 struct RawHeader {
     std::uint16_t ch = 0;
@@ -58,17 +59,15 @@ inline RawHeader parseHeader(const std::uint8_t* h) {
 
 // ---- a raw blocking client (bounded by SO_RCVTIMEO / poll) ----
 
-inline int rawSocket() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd >= 0) {
-        timeval tv{10, 0};
-        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+inline NativeSocket rawSocket() {
+    const NativeSocket fd = test::rawSocket(AF_INET);
+    if (fd != detail::InvalidSocket) {
+        test::setIoTimeouts(fd, std::chrono::seconds(10));
     }
     return fd;
 }
 
-inline bool rawConnect(int fd, std::uint16_t port) {
+inline bool rawConnect(NativeSocket fd, std::uint16_t port) {
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(port);
@@ -76,10 +75,10 @@ inline bool rawConnect(int fd, std::uint16_t port) {
     return ::connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0;
 }
 
-inline bool sendAll(int fd, const std::vector<std::uint8_t>& b) {
+inline bool sendAll(NativeSocket fd, const std::vector<std::uint8_t>& b) {
     std::size_t off = 0;
     while (off < b.size()) {
-        const ssize_t n = ::send(fd, b.data() + off, b.size() - off, MSG_NOSIGNAL);
+        const std::ptrdiff_t n = detail::sendSome(fd, b.data() + off, b.size() - off);
         if (n <= 0) {
             return false;
         }
@@ -88,9 +87,9 @@ inline bool sendAll(int fd, const std::vector<std::uint8_t>& b) {
     return true;
 }
 
-inline bool recvAll(int fd, std::uint8_t* p, std::size_t len) {
+inline bool recvAll(NativeSocket fd, std::uint8_t* p, std::size_t len) {
     while (len > 0) {
-        const ssize_t n = ::recv(fd, p, len, 0);
+        const std::ptrdiff_t n = detail::recvSome(fd, p, len);
         if (n <= 0) {
             return false;  // EOF, error or the 10 s SO_RCVTIMEO
         }
@@ -101,7 +100,7 @@ inline bool recvAll(int fd, std::uint8_t* p, std::size_t len) {
 }
 
 /// One frame (header and payload); false on EOF, error or timeout.
-inline bool recvFrame(int fd, RawHeader& h, std::string& payload) {
+inline bool recvFrame(NativeSocket fd, RawHeader& h, std::string& payload) {
     std::uint8_t hb[HeaderSize];
     if (!recvAll(fd, hb, sizeof hb)) {
         return false;
@@ -134,6 +133,7 @@ inline double secondsSince(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+#if !defined(_WIN32)
 /// Restores RLIMIT_NOFILE as it was at construction when it goes out of scope.
 class NofileGuard {
   public:
@@ -178,6 +178,7 @@ inline int lowestFreeFd() {
     }
     return fd;
 }
+#endif
 
 /// A thread-safe memory resource over new/delete that counts live blocks and bytes, and live Message
 /// objects (blocks of sizeof(Message) with Message's alignment; buffers are allocated with alignment 1).

@@ -1,9 +1,4 @@
 // Sockets: listeners, non-blocking connects, accept, addresses (the original's sockets_tests exchangers).
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <set>
@@ -12,16 +7,20 @@
 #include <vector>
 
 #include "socket.hpp"
+#include "test_platform.hpp"
 #include "tofu/helpers.hpp"
 
 using namespace tofu;
 using namespace tofu::detail;
+using tofu::test::isSocketFile;
+using tofu::test::pathExists;
+using tofu::test::PollIn;
+using tofu::test::PollOut;
 
 namespace {
 
-bool waitFd(int fd, short events) {
-    pollfd p{fd, events, 0};
-    return ::poll(&p, 1, 5000) == 1;
+bool waitFd(NativeSocket fd, short events) {
+    return tofu::test::pollOne(fd, events, 5000) != 0;
 }
 
 // Connects to a listener, accepts, exchanges bytes both ways.
@@ -32,25 +31,25 @@ void exchange(const Configurator& server, const Endpoint& ep) {
     bool inProgress = false;
     REQUIRE(startConnect(ep, cfd, inProgress) == AmpeStatus::success);
     if (inProgress) {
-        REQUIRE(waitFd(cfd.get(), POLLOUT));
+        REQUIRE(waitFd(cfd.get(), PollOut));
         REQUIRE(finishConnect(cfd.get()) == AmpeStatus::success);
     }
-    REQUIRE(waitFd(lfd.get(), POLLIN));
+    REQUIRE(waitFd(lfd.get(), PollIn));
     UniqueFd sfd;
     REQUIRE(acceptOne(lfd.get(), sfd) == AcceptResult::accepted);
     REQUIRE(acceptOne(lfd.get(), sfd) == AcceptResult::wouldBlock);  // sfd untouched on would-block
     REQUIRE(sfd.valid());
-    REQUIRE(::send(cfd.get(), "ping", 4, sendFlags()) == 4);
-    REQUIRE(waitFd(sfd.get(), POLLIN));
+    REQUIRE(sendSome(cfd.get(), "ping", 4) == 4);
+    REQUIRE(waitFd(sfd.get(), PollIn));
     char buf[8] = {};
-    REQUIRE(::recv(sfd.get(), buf, sizeof buf, 0) == 4);
+    REQUIRE(recvSome(sfd.get(), buf, sizeof buf) == 4);
     REQUIRE(std::string(buf, 4) == "ping");
     // peer gone: recv 0, and sending does not raise SIGPIPE
     sfd.reset();
-    REQUIRE(waitFd(cfd.get(), POLLIN));
-    REQUIRE(::recv(cfd.get(), buf, sizeof buf, 0) == 0);
-    (void)::send(cfd.get(), "x", 1, sendFlags());
-    (void)::send(cfd.get(), "x", 1, sendFlags());
+    REQUIRE(waitFd(cfd.get(), PollIn));
+    REQUIRE(recvSome(cfd.get(), buf, sizeof buf) == 0);
+    (void)sendSome(cfd.get(), "x", 1);
+    (void)sendSome(cfd.get(), "x", 1);
 }
 
 }  // namespace
@@ -66,7 +65,7 @@ TEST_CASE("sockets: TCP exchanger", "[socket]") {
 TEST_CASE("sockets: TCP over IPv6 loopback", "[socket]") {
     Endpoint ep;
     REQUIRE(numericEndpoint("[::1]", 1, false, ep));
-    UniqueFd probe(::socket(AF_INET6, SOCK_STREAM, 0));
+    UniqueFd probe(tofu::test::rawSocket(AF_INET6));
     if (!probe || ::bind(probe.get(), reinterpret_cast<const sockaddr*>(&ep.addr), ep.len) != 0) {
         WARN("no IPv6 loopback here: skipped");
         return;
@@ -78,45 +77,46 @@ TEST_CASE("sockets: TCP over IPv6 loopback", "[socket]") {
 }
 
 TEST_CASE("sockets: UDS exchanger and stale files", "[socket]") {
+    TOFU_SKIP_WITHOUT_UDS();
     const std::string path = tempUdsPath();
     Endpoint ep;
     REQUIRE(udsEndpoint(path, ep));
     exchange(UDSServerConfigurator(path), ep);
     // the listener above was closed without unlinking: its file is stale and gets replaced
-    struct stat st {};
-    REQUIRE(::lstat(path.c_str(), &st) == 0);
+    REQUIRE(pathExists(path));
     UniqueFd lfd;
     REQUIRE(createListener(UDSServerConfigurator(path), lfd) == AmpeStatus::success);
     // a live one is not
     UniqueFd second;
     REQUIRE(createListener(UDSServerConfigurator(path), second) == AmpeStatus::listen_failed);
     unlinkUdsListener(lfd.get(), udsFileId(lfd.get()));
-    REQUIRE(::lstat(path.c_str(), &st) != 0);
+    REQUIRE_FALSE(pathExists(path));
 }
 
 TEST_CASE("sockets: closing a UDS listener leaves a file someone else bound at its path since", "[socket]") {
+    TOFU_SKIP_WITHOUT_UDS();
     const std::string path = tempUdsPath();
     UniqueFd first;
     REQUIRE(createListener(UDSServerConfigurator(path), first) == AmpeStatus::success);
     const UdsFileId id = udsFileId(first.get());
-    REQUIRE(::unlink(path.c_str()) == 0);  // removed behind its back, and the path bound again
+    REQUIRE(pathExists(path));
+    tofu::test::removeFile(path);  // removed behind its back, and the path bound again
+    REQUIRE_FALSE(pathExists(path));
     UniqueFd second;
     REQUIRE(createListener(UDSServerConfigurator(path), second) == AmpeStatus::success);
     unlinkUdsListener(first.get(), id);
-    struct stat st {};
-    CHECK(::lstat(path.c_str(), &st) == 0);  // the second listener's file is still there
+    CHECK(pathExists(path));  // the second listener's file is still there
     unlinkUdsListener(second.get(), udsFileId(second.get()));
-    CHECK(::lstat(path.c_str(), &st) != 0);
+    CHECK_FALSE(pathExists(path));
 }
 
 TEST_CASE("sockets: a UDS listener with an empty path gets a fresh one", "[socket]") {
+    TOFU_SKIP_WITHOUT_UDS();
     UniqueFd a;
     REQUIRE(createListener(UDSServerConfigurator(""), a) == AmpeStatus::success);
     const std::string pa = boundUdsPath(a.get());
     REQUIRE_FALSE(pa.empty());
-    struct stat st {};
-    REQUIRE(::lstat(pa.c_str(), &st) == 0);
-    REQUIRE(S_ISSOCK(st.st_mode));
+    REQUIRE(isSocketFile(pa));
     UniqueFd b;
     REQUIRE(createListener(UDSServerConfigurator(), b) == AmpeStatus::success);
     REQUIRE(boundUdsPath(b.get()) != pa);  // unique per listener
@@ -127,7 +127,7 @@ TEST_CASE("sockets: a UDS listener with an empty path gets a fresh one", "[socke
     REQUIRE(startConnect(ep, cfd, inProgress) == AmpeStatus::success);  // it listens there
     unlinkUdsListener(a.get(), udsFileId(a.get()));
     unlinkUdsListener(b.get(), udsFileId(b.get()));
-    REQUIRE(::lstat(pa.c_str(), &st) != 0);
+    REQUIRE_FALSE(pathExists(pa));
     // a TCP listener has no path
     UniqueFd t;
     REQUIRE(createListener(TCPServerConfigurator("127.0.0.1", 0), t) == AmpeStatus::success);
@@ -164,6 +164,7 @@ TEST_CASE("sockets: listener failures", "[socket]") {
     REQUIRE((foreign == AmpeStatus::invalid_address || foreign == AmpeStatus::listen_failed));
     REQUIRE(createListener(UDSServerConfigurator(std::string(150, 'x')), b) == AmpeStatus::invalid_address);
     REQUIRE(createListener(TCPClientConfigurator("127.0.0.1", port), b) == AmpeStatus::wrong_configuration);
+    TOFU_SKIP_WITHOUT_UDS();  // the rest needs AF_UNIX
     REQUIRE(createListener(UDSServerConfigurator("/nonexistent-dir/x.sock"), b) == AmpeStatus::listen_failed);
 }
 
@@ -175,11 +176,12 @@ TEST_CASE("sockets: connect failures", "[socket]") {
     const AmpeStatus st = startConnect(ep, fd, inProgress);
     if (st == AmpeStatus::success) {
         REQUIRE(inProgress);
-        REQUIRE(waitFd(fd.get(), POLLOUT));
+        REQUIRE(waitFd(fd.get(), PollOut));
         REQUIRE(finishConnect(fd.get()) == AmpeStatus::connect_failed);
     } else {
         REQUIRE(st == AmpeStatus::peer_disconnected);
     }
+    TOFU_SKIP_WITHOUT_UDS();  // the rest needs AF_UNIX
     REQUIRE(udsEndpoint(tempUdsPath(), ep));
     UniqueFd ufd;
     REQUIRE(startConnect(ep, ufd, inProgress) == AmpeStatus::uds_path_not_found);
@@ -229,14 +231,20 @@ TEST_CASE("sockets: findFreeTcpPort keeps its ports until a listener takes them"
     REQUIRE(distinct.count(0) == 0);
 
     // Until a listener binds it, the port stays bound: a socket without SO_REUSEADDR cannot have it (nor can
-    // another process, nor a connect's local port); a tofu listener (SO_REUSEADDR) can.
+    // another process, nor a connect's local port); a tofu listener (SO_REUSEADDR; on Windows it gives up the
+    // reservation first) can.
     const std::uint16_t port = findFreeTcpPort();
     Endpoint ep;
     REQUIRE(numericEndpoint("127.0.0.1", port, false, ep));
-    UniqueFd plain(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    UniqueFd plain(tofu::test::rawSocket(AF_INET));
     REQUIRE(plain);
     REQUIRE(::bind(plain.get(), reinterpret_cast<const sockaddr*>(&ep.addr), ep.len) != 0);
+#if defined(_WIN32)
+    const int err = socketError();
+    REQUIRE((err == EADDRINUSE || err == EACCES));  // Windows says either for a port held exclusively
+#else
     REQUIRE(errno == EADDRINUSE);
+#endif
     UniqueFd lfd;
     REQUIRE(createListener(TCPServerConfigurator("127.0.0.1", port), lfd) == AmpeStatus::success);
     UniqueFd second;

@@ -103,7 +103,7 @@ int main() try {
     }
     clients.clear();  // joins: every client saw its channel close
 
-    const auto full = std::count(got.begin(), got.end(), Notes);
+    const long full = static_cast<long>(std::count(got.begin(), got.end(), Notes));  // long long on Win64
     std::printf("%d clients, %ld got all %d notes, %d sends refused on closed channels\n", Clients, full,
                 Notes, refused);
     return full == Clients - Leavers ? 0 : 1;

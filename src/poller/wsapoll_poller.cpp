@@ -1,0 +1,195 @@
+// WSAPoll backend (Windows): poll_poller.cpp's design on Winsock's poll. It is what PollerKind::poll and
+// automatic mean on Windows. A later AFD/IOCP backend (as libuv and wepoll do it) would be a file beside
+// this one behind the same Poller interface.
+//
+// WSAPoll before Windows 10 2004 did not report a failed connect at all (no POLLERR, no POLLHUP: the
+// socket just never became writable). So a socket waiting for Out that has never been reported writable
+// counts as connecting: while one is registered, waits are cut to ConnectCheckMs, and after each wait its
+// SO_ERROR is read; a failure is reported as Err (the connector then reads the same error).
+//
+// WSAPoll reports POLLHUP, whatever was asked for, as soon as the peer's FIN arrives: a half-close, which
+// poll(2) on Linux reports as readable only. The reactor takes Hup for "hung up both ways", so a socket's
+// POLLHUP is passed on only while it is read (the read then finds the end of stream). While it is not
+// read and nothing waits to be written, the socket leaves the set, so that the level-triggered POLLHUP
+// does not spin the loop; it comes back when reading resumes.
+#include <algorithm>
+#include <unordered_map>
+#include <vector>
+
+#include "platform/os_socket.hpp"
+#include "poller.hpp"
+#include "tofu/status.hpp"
+
+namespace tofu::detail {
+
+namespace {
+
+constexpr int ConnectCheckMs = 100;  // how late a failed connect may be noticed on an old Windows
+
+short toPoll(std::uint32_t interest) noexcept {
+    short ev = 0;
+    if ((interest & PollEvents::In) != 0) {
+        ev |= POLLRDNORM;  // POLLIN includes POLLRDBAND, which WSAPoll refuses on some stacks
+    }
+    if ((interest & PollEvents::Out) != 0) {
+        ev |= POLLWRNORM;
+    }
+    return ev;
+}
+
+class WsaPollPoller final : public Poller {
+  public:
+    void add(NativeSocket fd, std::uint32_t interest, std::uint64_t token) override {
+        if (index_.contains(fd)) {
+            throw AmpeError(AmpeStatus::processing_failed, "wsapoll: socket registered twice");
+        }
+        index_[fd] = fds_.size();
+        fds_.push_back(WSAPOLLFD{fd, toPoll(interest), 0});
+        entries_.push_back(Entry{token, (interest & PollEvents::Out) != 0});
+    }
+
+    void modify(NativeSocket fd, std::uint32_t interest, std::uint64_t token) override {
+        const auto it = index_.find(fd);
+        if (it == index_.end()) {
+            throw AmpeError(AmpeStatus::processing_failed, "wsapoll: modify of an unknown socket");
+        }
+        fds_[it->second].events = toPoll(interest);
+        entries_[it->second].token = token;
+        if ((interest & PollEvents::In) != 0) {
+            entries_[it->second].hup = false;  // the read will find the end of stream itself
+        }
+    }
+
+    void remove(NativeSocket fd) noexcept override {
+        const auto it = index_.find(fd);
+        if (it == index_.end()) {
+            return;
+        }
+        const std::size_t i = it->second;
+        const std::size_t last = fds_.size() - 1;
+        if (i != last) {
+            fds_[i] = fds_[last];
+            entries_[i] = entries_[last];
+            index_[fds_[i].fd] = i;
+        }
+        fds_.pop_back();
+        entries_.pop_back();
+        index_.erase(it);
+    }
+
+    std::size_t wait(std::span<PollEvent> out, int timeout_ms) override {
+        if (fds_.empty()) {
+            // WSAPoll fails (WSAEINVAL) on an empty set; the reactor always has its notifier registered,
+            // but a bare poller (tests) may not.
+            ::Sleep(timeout_ms < 0 ? INFINITE : static_cast<DWORD>(timeout_ms));
+            return 0;
+        }
+        const bool connecting =
+            std::any_of(entries_.begin(), entries_.end(), [](const Entry& e) { return e.connecting; });
+        if (connecting && (timeout_ms < 0 || timeout_ms > ConnectCheckMs)) {
+            timeout_ms = ConnectCheckMs;
+        }
+        poll(timeout_ms);
+        std::size_t n = 0;
+        const std::size_t size = fds_.size();
+        std::size_t i = start_ % size;
+        for (std::size_t seen = 0; seen < size && n < out.size(); ++seen, i = (i + 1) % size) {
+            std::uint32_t ev = translate(fds_[i].revents);
+            Entry& e = entries_[i];
+            if (e.connecting) {
+                if ((ev & (PollEvents::Out | PollEvents::Err | PollEvents::Hup)) != 0) {
+                    e.connecting = false;  // the connect's outcome is known
+                } else if ((fds_[i].events & POLLWRNORM) != 0 && pendingError(fds_[i].fd) != 0) {
+                    ev |= PollEvents::Err;  // failed, and WSAPoll did not say so
+                    e.connecting = false;
+                }
+            }
+            if ((ev & PollEvents::Hup) != 0 && (fds_[i].events & POLLRDNORM) == 0) {
+                ev &= ~PollEvents::Hup;  // a FIN (maybe only a half-close) on a socket not being read
+                e.hup = true;
+            }
+            if (ev != 0) {
+                out[n++] = PollEvent{e.token, ev};
+            }
+        }
+        start_ = i;
+        return n;
+    }
+
+    const char* name() const noexcept override { return "wsapoll"; }
+
+  private:
+    struct Entry {
+        std::uint64_t token = 0;
+        bool connecting = false;  // registered for Out and never reported writable yet
+        bool hup = false;         // POLLHUP seen while not reading
+    };
+
+    // WSAPoll over fds_, leaving out the sockets that would only report a POLLHUP nobody asked for (their
+    // revents cleared).
+    void poll(int timeout_ms) {
+        const bool leaveOut =
+            std::any_of(entries_.begin(), entries_.end(), [](const Entry& e) { return e.hup; });
+        if (!leaveOut) {
+            if (::WSAPoll(fds_.data(), static_cast<ULONG>(fds_.size()), timeout_ms) < 0) {
+                fail();
+            }
+            return;
+        }
+        scratch_.clear();
+        scratchIndex_.clear();
+        for (std::size_t i = 0; i < fds_.size(); ++i) {
+            fds_[i].revents = 0;
+            if (!entries_[i].hup || fds_[i].events != 0) {
+                scratch_.push_back(fds_[i]);
+                scratchIndex_.push_back(i);
+            }
+        }
+        if (scratch_.empty()) {
+            ::Sleep(timeout_ms < 0 ? INFINITE : static_cast<DWORD>(timeout_ms));
+            return;
+        }
+        if (::WSAPoll(scratch_.data(), static_cast<ULONG>(scratch_.size()), timeout_ms) < 0) {
+            fail();
+        }
+        for (std::size_t k = 0; k < scratch_.size(); ++k) {
+            fds_[scratchIndex_[k]].revents = scratch_[k].revents;
+        }
+    }
+
+    [[noreturn]] static void fail() {
+        throw AmpeError(AmpeStatus::processing_failed, "WSAPoll failed: " + socketErrorText(socketError()));
+    }
+
+    static std::uint32_t translate(short re) noexcept {
+        std::uint32_t ev = 0;
+        if ((re & (POLLRDNORM | POLLRDBAND)) != 0) {
+            ev |= PollEvents::In;
+        }
+        if ((re & POLLWRNORM) != 0) {
+            ev |= PollEvents::Out;
+        }
+        if ((re & (POLLERR | POLLNVAL)) != 0) {
+            ev |= PollEvents::Err;
+        }
+        if ((re & POLLHUP) != 0) {
+            ev |= PollEvents::Hup;
+        }
+        return ev;
+    }
+
+    std::vector<WSAPOLLFD> fds_;
+    std::vector<Entry> entries_;
+    std::vector<WSAPOLLFD> scratch_;         // the set polled while some sockets are left out
+    std::vector<std::size_t> scratchIndex_;  // scratch_[k] is fds_[scratchIndex_[k]]
+    std::unordered_map<NativeSocket, std::size_t> index_;
+    std::size_t start_ = 0;  // where the next scan begins
+};
+
+}  // namespace
+
+std::unique_ptr<Poller> makeWsaPollPoller() {
+    return std::make_unique<WsaPollPoller>();
+}
+
+}  // namespace tofu::detail
