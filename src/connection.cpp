@@ -118,6 +118,19 @@ bool Connection::consume(std::span<const std::uint8_t> in) {
 }
 
 Connection::Parse Connection::parse(std::span<const std::uint8_t>& in) {
+    const Parse p = parseFrames(in);
+    if constexpr (TrafficStats) {
+        // One update of the engine's counters per chunk read, not per frame.
+        EngineCounters& c = loop_.counters();
+        EngineCounters::traffic(c.messagesIn, messagesIn_ - publishedMessagesIn_);
+        EngineCounters::traffic(c.bytesIn, bytesIn_ - publishedBytesIn_);
+        publishedMessagesIn_ = messagesIn_;
+        publishedBytesIn_ = bytesIn_;
+    }
+    return p;
+}
+
+Connection::Parse Connection::parseFrames(std::span<const std::uint8_t>& in) {
     for (;;) {
         switch (decoder_.feed(in)) {
             case FrameDecoder::Step::more:
@@ -145,12 +158,8 @@ Connection::Parse Connection::parse(std::span<const std::uint8_t>& in) {
                 const bool first = decoder_.firstFrame();
                 Message* m = decoder_.take();
                 if constexpr (TrafficStats) {
-                    const std::size_t size = SendQueue::frameSize(*m);  // as received
-                    EngineCounters& c = loop_.counters();
-                    EngineCounters::traffic(c.messagesIn, 1);
-                    EngineCounters::traffic(c.bytesIn, size);
-                    ++messagesIn_;
-                    bytesIn_ += size;
+                    ++messagesIn_;  // the engine's counters follow once per chunk read (parse())
+                    bytesIn_ += SendQueue::frameSize(*m);  // as received
                 }
                 m->bhdr.channel_number = number();  // the receiver's own number replaces the sender's
                 if (first && decoder_.accepted()) {

@@ -74,6 +74,7 @@ class Connection final : public Channel {
     void read();
     [[nodiscard]] bool consume(std::span<const std::uint8_t> in);
     [[nodiscard]] Parse parse(std::span<const std::uint8_t>& in);
+    [[nodiscard]] Parse parseFrames(std::span<const std::uint8_t>& in);
     [[nodiscard]] bool deliverIncoming(Message* m);
     void addPeerAddress(Message& hello) const noexcept;
     void pause(std::span<const std::uint8_t> rest);
@@ -124,6 +125,8 @@ class Connection final : public Channel {
     // This channel's traffic, for channelStats() (reactor thread only; TOFU_STATS=OFF: not kept).
     std::uint64_t messagesIn_ = 0;
     std::uint64_t bytesIn_ = 0;
+    std::uint64_t publishedMessagesIn_ = 0;  // messagesIn_ and bytesIn_ as the engine's counters have them
+    std::uint64_t publishedBytesIn_ = 0;
     std::uint64_t messagesOut_ = 0;
     std::uint64_t bytesOut_ = 0;
 };
