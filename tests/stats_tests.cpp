@@ -229,7 +229,7 @@ TEST_CASE("stats: known traffic is counted exactly", "[stats]") {
     const std::string nowhere = tempUdsPath();
     {
         // A UDS listener that never accepts, its backlog full: the Hello waits (retrying).
-        detail::UniqueFd full(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        detail::UniqueFd full(test::rawSocket(AF_UNIX));
         sockaddr_un a{};
         a.sun_family = AF_UNIX;
         std::memcpy(a.sun_path, nowhere.c_str(), nowhere.size() + 1);
@@ -237,7 +237,7 @@ TEST_CASE("stats: known traffic is counted exactly", "[stats]") {
         REQUIRE(::listen(full.get(), 0) == 0);
         std::vector<detail::UniqueFd> fillers;
         for (int i = 0; i < 64; ++i) {
-            detail::UniqueFd f(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+            detail::UniqueFd f(detail::openStreamSocket(AF_UNIX));  // non-blocking: a full backlog refuses
             if (::connect(f.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0) {
                 break;
             }
