@@ -21,7 +21,11 @@ void releaseAll(IntrusiveQueue<Message>&& q) noexcept {
 }
 
 Message* makeSignal(PoolCore& pool, AmpeStatus st, ChannelNumber cn, MessageID mid) {
-    Message* m = pool.get(AllocationStrategy::always);
+    // pool_empty comes when the pool is dry: a message of the pool's own would refill it when the application
+    // drops the notice, and let one more message in per pause however many the application holds. Outside
+    // the pool it is freed instead, and the pool's limit holds.
+    Message* m = st == AmpeStatus::pool_empty ? Message::create(pool.resource()).release()
+                                              : pool.get(AllocationStrategy::always);
     m->bhdr.proto.mtype = MessageType::regular;
     m->bhdr.proto.role = MessageRole::signal;
     m->bhdr.proto.origin = OriginFlag::engine;

@@ -972,3 +972,49 @@ TEST_CASE("contract: an accepted HelloRequest says who connected, and the note i
     CHECK_FALSE(resp->thdrs.find(PeerAddressHeader).has_value());
     CHECK(resp->thdrs.find(ConnectToHeader).has_value());  // the rest of the request's headers travel
 }
+
+TEST_CASE(
+    "contract: a receiver that holds what it got and drops the pool_empty notices gets no more than its pool",
+    "[contract][pool]") {
+    // The back-pressure promise: a full pool slows the peer down instead of growing memory. The notice is not
+    // the pool's, so dropping it refills nothing.
+    Options small = DefaultOptions;
+    small.initialPoolMsgs = 4;
+    small.maxPoolMsgs = 4;
+    std::unique_ptr<Reactor> rcvEngine = Reactor::Create(small);
+    std::unique_ptr<Reactor> sndEngine = Reactor::Create();
+    Ampe& ra = rcvEngine->ampe();
+    Ampe& sa = sndEngine->ampe();
+    DestroyChannels rcv(ra);
+    DestroyChannels snd(sa);
+    const std::uint16_t port = findFreeTcpPort();
+    startListener(ra, *rcv, serverCfg(false, port, {}));
+    const Connection c = connect(ra, *rcv, *snd, clientCfg(false, port, {}), &sa);
+    constexpr int N = 50;
+    for (int i = 0; i < N; ++i) {
+        (void)snd->enqueueToPeer(appMessage(sa, MessageRole::signal, c.clientCn, std::to_string(i)));
+    }
+    std::vector<MessagePtr> held;
+    int notices = 0;
+    // Nothing more for a second after the last arrival: the channel is paused for good.
+    while (MessagePtr m = rcv->waitReceive(waitReceive_SEC_TIMEOUT)) {
+        if (m->fromEngine() && m->status() == AmpeStatus::pool_empty) {
+            ++notices;  // dropped: freed, not pooled
+            continue;
+        }
+        held.push_back(std::move(m));
+    }
+    CHECK(notices >= 1);
+    CHECK(held.size() <= small.maxPoolMsgs);
+    const std::size_t first = held.size();
+    held.clear();  // the pool refills: the rest comes, in order
+    std::vector<std::string> got;
+    while (got.size() + first < static_cast<std::size_t>(N)) {
+        MessagePtr m = expectMessage(*rcv);
+        if (!m->fromEngine()) {
+            got.emplace_back(m->text());
+        }
+    }
+    CHECK(got.front() == std::to_string(first));
+    CHECK(got.back() == std::to_string(N - 1));
+}

@@ -52,7 +52,7 @@ struct EngineStats {
     std::uint64_t poolMax = 0;        ///< Options::maxPoolMsgs as applied: the most messages it keeps
     std::uint64_t poolFree = 0;       ///< messages in the pool now
     std::uint64_t poolFreeHigh = 0;   ///< the most messages the pool has held at once (TOFU_STATS=OFF: 0)
-    std::uint64_t poolAllocated = 0;  ///< allocated because the pool was empty (get(always), engine notices)
+    std::uint64_t poolAllocated = 0;  ///< allocated because the pool was empty (get(always))
 };
 
 /// One channel as the reactor saw it when it answered Reactor::channelStats().
