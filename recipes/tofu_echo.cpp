@@ -16,6 +16,7 @@
 #include "observe.hpp"
 #include "services.hpp"
 #include "stop_signal.hpp"
+#include "utf8_args.hpp"
 
 namespace {
 
@@ -62,6 +63,7 @@ class LoggingEcho final : public recipes::Services {
 }  // namespace
 
 int main(int argc, char** argv) {
+    const recipes::Utf8Args utf8(argc, argv);  // Windows: UTF-8, not the ANSI code page
     std::vector<tofu::Configurator> addresses;
     std::vector<std::string> names;
     unsigned statsSeconds = 0;

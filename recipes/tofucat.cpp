@@ -17,6 +17,7 @@
 
 #include "observe.hpp"
 #include "stop_signal.hpp"
+#include "utf8_args.hpp"
 
 namespace {
 
@@ -316,6 +317,7 @@ int runListener(const Args& a, const tofu::Configurator& cfg) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    const recipes::Utf8Args utf8(argc, argv);  // Windows: UTF-8, not the ANSI code page
     const Args a = parse(argc, argv);
     std::string why;
     const tofu::Configurator cfg =

@@ -26,6 +26,9 @@ constexpr std::size_t KeptReservations = 64;
 constexpr std::size_t RecentPorts = 1024;
 
 struct PortReservations {
+    // Winsock stays started while reservations are kept: a WSACleanup would close them behind our back, and
+    // their handle values, reused by the application's next sockets, would be closed by our pop_front.
+    detail::SocketRuntime runtime;  // first: it outlives the sockets below
     std::mutex mutex;
     std::deque<detail::UniqueFd> kept;  // the newest at the back
     std::deque<std::uint16_t> recent;   // the newest at the back
@@ -40,8 +43,7 @@ PortReservations& reservations() {
 }  // namespace
 
 std::uint16_t findFreeTcpPort() {
-    const detail::SocketRuntime runtime;
-    PortReservations& r = reservations();
+    PortReservations& r = reservations();  // keeps Winsock started
     const std::lock_guard<std::mutex> lock(r.mutex);
     for (int attempt = 0; attempt < 100; ++attempt) {
         detail::UniqueFd fd(detail::openStreamSocket(AF_INET));

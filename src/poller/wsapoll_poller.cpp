@@ -10,8 +10,10 @@
 // WSAPoll reports POLLHUP, whatever was asked for, as soon as the peer's FIN arrives: a half-close, which
 // poll(2) on Linux reports as readable only. The reactor takes Hup for "hung up both ways", so a socket's
 // POLLHUP is passed on only while it is read (the read then finds the end of stream). While it is not
-// read and nothing waits to be written, the socket leaves the set, so that the level-triggered POLLHUP
-// does not spin the loop; it comes back when reading resumes.
+// read, the socket leaves the set, so that the level-triggered POLLHUP does not spin the loop; it comes back
+// when reading resumes. One such socket may still wait to write (replies owed to a peer that half-closed and
+// reads slowly, or never): it is checked for Out on its own, without waiting, at most every HupWriteCheckMs
+// (a bounded cost instead of a busy loop for as long as the peer keeps its socket open).
 #include <algorithm>
 #include <unordered_map>
 #include <vector>
@@ -25,6 +27,7 @@ namespace tofu::detail {
 namespace {
 
 constexpr int ConnectCheckMs = 100;  // how late a failed connect may be noticed on an old Windows
+constexpr int HupWriteCheckMs = 20;  // how late a half-closed peer's socket may be found writable again
 
 short toPoll(std::uint32_t interest) noexcept {
     short ev = 0;
@@ -89,6 +92,13 @@ class WsaPollPoller final : public Poller {
         if (connecting && (timeout_ms < 0 || timeout_ms > ConnectCheckMs)) {
             timeout_ms = ConnectCheckMs;
         }
+        bool hupWriters = false;
+        for (std::size_t k = 0; k < entries_.size(); ++k) {
+            hupWriters = hupWriters || (entries_[k].hup && (fds_[k].events & POLLWRNORM) != 0);
+        }
+        if (hupWriters && (timeout_ms < 0 || timeout_ms > HupWriteCheckMs)) {
+            timeout_ms = HupWriteCheckMs;
+        }
         poll(timeout_ms);
         std::size_t n = 0;
         const std::size_t size = fds_.size();
@@ -138,22 +148,37 @@ class WsaPollPoller final : public Poller {
         }
         scratch_.clear();
         scratchIndex_.clear();
+        writers_.clear();
+        writersIndex_.clear();
         for (std::size_t i = 0; i < fds_.size(); ++i) {
             fds_[i].revents = 0;
-            if (!entries_[i].hup || fds_[i].events != 0) {
+            if (!entries_[i].hup) {
                 scratch_.push_back(fds_[i]);
                 scratchIndex_.push_back(i);
+            } else if ((fds_[i].events & POLLWRNORM) != 0) {
+                writers_.push_back(WSAPOLLFD{fds_[i].fd, POLLWRNORM, 0});  // checked after the wait
+                writersIndex_.push_back(i);
             }
         }
         if (scratch_.empty()) {
             ::Sleep(timeout_ms < 0 ? INFINITE : static_cast<DWORD>(timeout_ms));
-            return;
+        } else {
+            if (::WSAPoll(scratch_.data(), static_cast<ULONG>(scratch_.size()), timeout_ms) < 0) {
+                fail();
+            }
+            for (std::size_t k = 0; k < scratch_.size(); ++k) {
+                fds_[scratchIndex_[k]].revents = scratch_[k].revents;
+            }
         }
-        if (::WSAPoll(scratch_.data(), static_cast<ULONG>(scratch_.size()), timeout_ms) < 0) {
-            fail();
-        }
-        for (std::size_t k = 0; k < scratch_.size(); ++k) {
-            fds_[scratchIndex_[k]].revents = scratch_[k].revents;
+        if (!writers_.empty()) {
+            // Without waiting: POLLHUP comes back at once; only whether each can write now matters.
+            if (::WSAPoll(writers_.data(), static_cast<ULONG>(writers_.size()), 0) < 0) {
+                fail();
+            }
+            for (std::size_t k = 0; k < writers_.size(); ++k) {
+                fds_[writersIndex_[k]].revents =
+                    static_cast<short>(writers_[k].revents & (POLLWRNORM | POLLERR));
+            }
         }
     }
 
@@ -182,6 +207,8 @@ class WsaPollPoller final : public Poller {
     std::vector<Entry> entries_;
     std::vector<WSAPOLLFD> scratch_;         // the set polled while some sockets are left out
     std::vector<std::size_t> scratchIndex_;  // scratch_[k] is fds_[scratchIndex_[k]]
+    std::vector<WSAPOLLFD> writers_;         // left out after a POLLHUP but waiting to write
+    std::vector<std::size_t> writersIndex_;  // writers_[k] is fds_[writersIndex_[k]]
     std::unordered_map<NativeSocket, std::size_t> index_;
     std::size_t start_ = 0;  // where the next scan begins
 };
