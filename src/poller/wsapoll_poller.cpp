@@ -27,7 +27,7 @@ namespace tofu::detail {
 namespace {
 
 constexpr int ConnectCheckMs = 100;  // how late a failed connect may be noticed on an old Windows
-constexpr int HupWriteCheckMs = 20;  // how late a half-closed peer's socket may be found writable again
+constexpr int HupWriteCheckMs = 50;  // how late a half-closed peer's socket may be found writable again
 
 short toPoll(std::uint32_t interest) noexcept {
     short ev = 0;
