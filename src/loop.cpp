@@ -117,10 +117,13 @@ void Loop::answerQueries() noexcept {
         }
         std::sort(snapshot.begin(), snapshot.end(),
                   [](const ChannelStats& a, const ChannelStats& b) { return a.channel < b.channel; });
-        for (std::size_t i = 0; i < queries_.size(); ++i) {
-            queries_[i]->channels = i + 1 < queries_.size() ? snapshot : std::move(snapshot);
+        const std::size_t last = queries_.size() - 1;
+        for (std::size_t i = 0; i < last; ++i) {
+            queries_[i]->channels = snapshot;  // copies for all but the last caller
             queries_[i]->answered = true;
         }
+        queries_[last]->channels = std::move(snapshot);
+        queries_[last]->answered = true;
     } catch (...) {
         for (const auto& q : queries_) {
             q->channels.clear();  // out of memory: the callers hear "no answer"
