@@ -63,6 +63,31 @@ struct ConnectedPair {
     }
 };
 
+/// A receiving engine whose pool holds PoolMsgs messages and a sending engine with defaults, connected.
+struct SmallPoolPair {
+    static constexpr std::uint16_t PoolMsgs = 4;
+    std::unique_ptr<Reactor> rcvEngine = Reactor::Create(smallPool());
+    std::unique_ptr<Reactor> sndEngine = Reactor::Create();
+    Ampe& ra = rcvEngine->ampe();
+    Ampe& sa = sndEngine->ampe();
+    DestroyChannels rcv{ra};
+    DestroyChannels snd{sa};
+    Connection c;
+
+    explicit SmallPoolPair(bool uds) {  // uds: TOFU_SKIP_UDS_CASE first
+        const std::uint16_t port = uds ? 0 : findFreeTcpPort();
+        const std::string path = uds ? tempUdsPath() : std::string();
+        startListener(ra, *rcv, serverCfg(uds, port, path));
+        c = connect(ra, *rcv, *snd, clientCfg(uds, port, path), &sa);
+    }
+    static Options smallPool() {
+        Options o = DefaultOptions;
+        o.initialPoolMsgs = PoolMsgs;
+        o.maxPoolMsgs = PoolMsgs;
+        return o;
+    }
+};
+
 /// One engine, a local listener (UDS; TCP where there are no Unix sockets), and a client whose HelloRequest
 /// the server has received and not answered.
 struct PendingHello {
@@ -821,19 +846,12 @@ TEST_CASE("contract: a paused receiver that writes to a peer gone after its ByeS
     CAPTURE(uds);
     TOFU_SKIP_UDS_CASE(uds);
     // The receiver's pool holds 4 messages: it pauses long before the 20 signals and the ByeSignal are read.
-    Options small = DefaultOptions;
-    small.initialPoolMsgs = 4;
-    small.maxPoolMsgs = 4;
-    std::unique_ptr<Reactor> rcvEngine = Reactor::Create(small);
-    std::unique_ptr<Reactor> sndEngine = Reactor::Create();
-    Ampe& ra = rcvEngine->ampe();
-    Ampe& sa = sndEngine->ampe();
-    DestroyChannels rcv(ra);
-    DestroyChannels snd(sa);
-    const std::uint16_t port = uds ? 0 : findFreeTcpPort();
-    const std::string path = uds ? tempUdsPath() : std::string();
-    startListener(ra, *rcv, serverCfg(uds, port, path));
-    const Connection c = connect(ra, *rcv, *snd, clientCfg(uds, port, path), &sa);
+    SmallPoolPair pair(uds);
+    Ampe& ra = pair.ra;
+    Ampe& sa = pair.sa;
+    DestroyChannels& rcv = pair.rcv;
+    DestroyChannels& snd = pair.snd;
+    const Connection c = pair.c;
 
     for (int i = 0; i < 20; ++i) {
         MessagePtr m = appMessage(sa, MessageRole::signal, c.clientCn, std::to_string(i));
@@ -873,10 +891,7 @@ TEST_CASE(
     const bool uds = GENERATE(false, true);
     CAPTURE(uds);
     TOFU_SKIP_UDS_CASE(uds);
-    Options small = DefaultOptions;
-    small.initialPoolMsgs = 4;
-    small.maxPoolMsgs = 4;
-    std::unique_ptr<Reactor> engine = Reactor::Create(small);
+    std::unique_ptr<Reactor> engine = Reactor::Create(SmallPoolPair::smallPool());
     Ampe& ampe = engine->ampe();
     DestroyChannels rcv(ampe);
     const std::uint16_t port = uds ? 0 : findFreeTcpPort();
@@ -978,18 +993,11 @@ TEST_CASE(
     "[contract][pool]") {
     // The back-pressure promise: a full pool slows the peer down instead of growing memory. The notice is not
     // the pool's, so dropping it refills nothing.
-    Options small = DefaultOptions;
-    small.initialPoolMsgs = 4;
-    small.maxPoolMsgs = 4;
-    std::unique_ptr<Reactor> rcvEngine = Reactor::Create(small);
-    std::unique_ptr<Reactor> sndEngine = Reactor::Create();
-    Ampe& ra = rcvEngine->ampe();
-    Ampe& sa = sndEngine->ampe();
-    DestroyChannels rcv(ra);
-    DestroyChannels snd(sa);
-    const std::uint16_t port = findFreeTcpPort();
-    startListener(ra, *rcv, serverCfg(false, port, {}));
-    const Connection c = connect(ra, *rcv, *snd, clientCfg(false, port, {}), &sa);
+    SmallPoolPair pair(false);
+    Ampe& sa = pair.sa;
+    DestroyChannels& rcv = pair.rcv;
+    DestroyChannels& snd = pair.snd;
+    const Connection c = pair.c;
     constexpr int N = 50;
     for (int i = 0; i < N; ++i) {
         (void)snd->enqueueToPeer(appMessage(sa, MessageRole::signal, c.clientCn, std::to_string(i)));
@@ -1005,7 +1013,7 @@ TEST_CASE(
         held.push_back(std::move(m));
     }
     CHECK(notices >= 1);
-    CHECK(held.size() <= small.maxPoolMsgs);
+    CHECK(held.size() <= SmallPoolPair::PoolMsgs);
     const std::size_t first = held.size();
     held.clear();  // the pool refills: the rest comes, in order
     std::vector<std::string> got;

@@ -680,12 +680,15 @@ TEST_CASE("stats: calls that gave up cost the reactor nothing, and every answer 
         (void)connect(r->ampe(), *srv, *cli, where.client);
     }
     // Thousands of calls that do not wait: none of them stays queued for the reactor to answer.
-    int answered = 0;
+    // One answered in time anyway is whole.
     for (int i = 0; i < 5000; ++i) {
-        answered += r->channelStats(std::chrono::milliseconds(0)).has_value() ? 1 : 0;
-        answered += r->channelStats(std::chrono::milliseconds::min()).has_value() ? 1 : 0;  // below 0 is 0
+        for (const std::chrono::milliseconds t :
+             {std::chrono::milliseconds(0), std::chrono::milliseconds::min()}) {
+            if (std::optional<std::vector<ChannelStats>> got = r->channelStats(t)) {  // below 0 is 0
+                CHECK(got->size() == 7);
+            }
+        }
     }
-    CHECK(answered <= 10000);
     // One that waits is answered, with the listener and both ends of the three connections, by number.
     const std::vector<ChannelStats> chs = settle(*r);
     REQUIRE(chs.size() == 7);
