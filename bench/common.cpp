@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <mutex>
@@ -13,6 +14,17 @@
 #include "contender.hpp"
 
 namespace bench {
+
+std::span<const std::uint8_t> payloadBytes(std::size_t n) {
+    static const std::vector<std::uint8_t> bytes = [] {
+        std::vector<std::uint8_t> v(1 << 16);
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            v[i] = static_cast<std::uint8_t>(i * 131 + 7);
+        }
+        return v;
+    }();
+    return {bytes.data(), std::min(n, bytes.size())};
+}
 
 std::uint16_t freePort() {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);

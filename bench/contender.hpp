@@ -5,8 +5,10 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -50,6 +52,29 @@ void addTofu(std::vector<Entry>& out);
 void addZmq(std::vector<Entry>& out);
 void addNng(std::vector<Entry>& out);
 void addAsio(std::vector<Entry>& out);
+
+/// The same work with the payload on every side: a sender copies payloadBytes(n) into each message it
+/// builds (an application fills its messages), and every receiver that is not just echoing reads the
+/// payload of each message it takes (consume()). Echo servers forward what they received untouched.
+std::span<const std::uint8_t> payloadBytes(std::size_t n);
+
+inline volatile std::uint64_t consumed = 0;  // keeps consume()'s reads from being optimised away
+
+/// Reads all `n` bytes at `p` (xor of 8-byte words), as an application reading what it received.
+inline void consume(const void* p, std::size_t n) noexcept {
+    const auto* b = static_cast<const unsigned char*>(p);
+    std::uint64_t x = n;
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        std::uint64_t w = 0;
+        std::memcpy(&w, b + i, 8);
+        x ^= w;
+    }
+    for (; i < n; ++i) {
+        x ^= b[i];
+    }
+    consumed = x;
+}
 
 /// A free loopback TCP port and a fresh UDS path, for the contenders.
 std::uint16_t freePort();

@@ -4,6 +4,7 @@
 // --awake holds a PM QoS request (/dev/cpu_dma_latency = 0, root only) for the run: idle CPUs poll instead
 // of halting, the machine's awake regime, without a spinner competing for the CPUs.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -67,6 +68,7 @@ struct RunInfo {
     double rawTcpRttUs = 0;  // median 64 B round trip over raw TCP: the run's own when it has the job
     double probeRttUs = 0;   // the same, probed at the start of the run
     bool awake = false;      // the run held /dev/cpu_dma_latency at 0
+    std::vector<double> repeatProbeUs;  // the same, probed before each repeat (the regime can change)
 
     [[nodiscard]] const char* regime() const {
         if (rawTcpRttUs <= 0) {
@@ -178,16 +180,21 @@ int main(int argc, char** argv) {
     info.cpus = std::thread::hardware_concurrency();
     info.loadStart = loadAverage();
     warnLoad("start", info.loadStart);
-    for (const bench::Entry& e : entries) {
-        if (e.name == "raw/tcp") {
-            try {
-                std::vector<std::uint64_t> s = e.make()->latency(64, 2000, 200);
-                info.rawTcpRttUs = pct(s, 0.5);
-            } catch (const std::exception& ex) {
-                fmt::print(stderr, "raw/tcp regime probe: {}\n", ex.what());
+    // The median raw/tcp 64 B round trip now (0 without the raw contender): the regime at this moment.
+    auto probe = [&entries]() -> double {
+        for (const bench::Entry& e : entries) {
+            if (e.name == "raw/tcp") {
+                try {
+                    std::vector<std::uint64_t> s = e.make()->latency(64, 2000, 200);
+                    return pct(s, 0.5);
+                } catch (const std::exception& ex) {
+                    fmt::print(stderr, "raw/tcp regime probe: {}\n", ex.what());
+                }
             }
         }
-    }
+        return 0;
+    };
+    info.rawTcpRttUs = probe();
 
     const std::size_t rtts = quick ? 2000 : 20000;
     const std::size_t warm = quick ? 200 : 2000;
@@ -216,6 +223,7 @@ int main(int argc, char** argv) {
     // Repeats alternate the contenders so machine noise spreads over all of them; medians are reported.
     std::map<std::pair<std::string, std::string>, std::vector<Row>> runs;
     for (int r = 0; r < repeat; ++r) {
+        info.repeatProbeUs.push_back(r == 0 ? info.rawTcpRttUs : probe());
         for (const Job& job : jobs) {
             for (const bench::Entry& e : entries) {
                 fmt::print(stderr, "\r[{}/{}] {:<16} {:<10}", r + 1, repeat, job.name, e.name);
@@ -273,6 +281,15 @@ int main(int argc, char** argv) {
         info.rawTcpRttUs = median(med);
     }
 
+    // Each repeat's figure per job and contender (its median round trip in µs for rtt jobs, else per
+    // second), so the spread behind each median is on record.
+    auto eachRepeat = [&runs](const std::string& job, const std::string& who, bool latency) {
+        std::string out;
+        for (const Row& x : runs[{job, who}]) {
+            out += fmt::format("{}{:.2f}", out.empty() ? "" : ", ", latency ? x.median_us : x.msgs_per_s);
+        }
+        return out;
+    };
     std::vector<Row> table;
     for (const Job& job : jobs) {
         for (const bench::Entry& e : entries) {
@@ -310,8 +327,9 @@ int main(int argc, char** argv) {
         rtts, msgs, reqs, outstanding, clients, perClient, repeat);
     fmt::print(
         "machine: {} CPUs, load {:.2f} at start and {:.2f} at end; regime: {} (raw/tcp 64 B round trip "
-        "{:.1f} us; {:.1f} us probed at the start){}\n",
-        info.cpus, info.loadStart, info.loadEnd, info.regime(), info.rawTcpRttUs, info.probeRttUs,
+        "{:.1f} us; probed before each repeat: {:.1f} us){}\n",
+        info.cpus, info.loadStart, info.loadEnd, info.regime(), info.rawTcpRttUs,
+        fmt::join(info.repeatProbeUs, ", "),
         info.awake ? "; idle CPUs kept polling (--awake: cpu_dma_latency 0)" : "");
     for (const Job& job : jobs) {
         switch (job.kind) {
@@ -384,9 +402,10 @@ int main(int argc, char** argv) {
             "{{\"run\": {{\"cpus\": {}, \"load_start\": {:.2f}, \"load_end\": {:.2f}, \"regime\": \"{}\", "
             "\"raw_tcp_rtt_us\": {:.2f}, \"probe_rtt_us\": {:.2f}, \"cpu_dma_latency_0\": {}, \"repeat\": "
             "{}, "
-            "\"quick\": {}}},\n\"rows\": [\n",
+            "\"quick\": {}, \"repeat_probe_rtt_us\": [{:.2f}]}},\n\"rows\": [\n",
             info.cpus, info.loadStart, info.loadEnd, info.regime(), info.rawTcpRttUs, info.probeRttUs,
-            info.awake ? "true" : "false", repeat, quick ? "true" : "false");
+            info.awake ? "true" : "false", repeat, quick ? "true" : "false",
+            fmt::join(info.repeatProbeUs, ", "));
         for (std::size_t i = 0; i < table.size(); ++i) {
             const Row& r = table[i];
             const Job& job =
@@ -395,9 +414,10 @@ int main(int argc, char** argv) {
                 f,
                 "  {{\"contender\": \"{}\", \"job\": \"{}\", \"kind\": \"{}\", \"payload\": {}, "
                 "\"median_us\": {:.2f}, \"p99_us\": {:.2f}, \"p999_us\": {:.2f}, \"msgs_per_s\": {:.0f}, "
-                "\"mb_per_s\": {:.2f}}}{}\n",
+                "\"mb_per_s\": {:.2f}, \"each_repeat\": [{}]}}{}\n",
                 r.contender, r.job, kindName(job.kind), job.payload, r.median_us, r.p99_us, r.p999_us,
-                r.msgs_per_s, r.mb_per_s, i + 1 < table.size() ? "," : "");
+                r.msgs_per_s, r.mb_per_s, eachRepeat(r.job, r.contender, job.kind == Kind::latency),
+                i + 1 < table.size() ? "," : "");
         }
         fmt::print(f, "]}}\n");
         std::fclose(f);

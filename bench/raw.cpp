@@ -79,6 +79,7 @@ class Raw final : public Contender {
             const auto t0 = Clock::now();
             writeAll(p.client, frame.data(), frame.size());
             readAll(p.client, frame.data(), frame.size());
+            consume(frame.data() + 16, payload);
             if (i >= warmup) {
                 samples.push_back(static_cast<std::uint64_t>((Clock::now() - t0).count()));
             }
@@ -94,6 +95,7 @@ class Raw final : public Contender {
             std::vector<char> buf(16 + payload);
             for (std::size_t i = 0; i < count; ++i) {
                 readAll(fd, buf.data(), buf.size());
+                consume(buf.data() + 16, payload);
             }
             const char ack = 1;
             writeAll(fd, &ack, 1);
@@ -124,7 +126,10 @@ class Raw final : public Contender {
         std::vector<char> out(16 + payload, 'x');
         std::vector<char> in(16 + payload);
         auto send = [&] { writeAll(p.client, out.data(), out.size()); };
-        auto recv = [&] { readAll(p.client, in.data(), in.size()); };
+        auto recv = [&] {
+            readAll(p.client, in.data(), in.size());
+            consume(in.data() + 16, payload);
+        };
         windowed(warmup, outstanding, send, recv, nullptr);
         WindowResult r;
         r.samples.reserve(count);
@@ -190,6 +195,7 @@ class Raw final : public Contender {
                         continue;
                     }
                     readAll(cfd[i], frame.data(), frame.size());
+                    consume(frame.data() + 16, payload);
                     if (--left[i] > 0) {
                         writeAll(cfd[i], frame.data(), frame.size());
                     } else {

@@ -29,10 +29,11 @@ class Tofu final : public Contender {
         s.run([&s, n = count + warmup] { s.echo(n); },
               [&] {
                   for (std::size_t i = 0; i < count + warmup; ++i) {
-                      tofu::MessagePtr req = s.message(payload, tofu::MessageRole::request);
                       const auto t0 = Clock::now();
+                      tofu::MessagePtr req = s.message(payload, tofu::MessageRole::request);
                       s.cli->enqueueToPeer(req);
-                      tofu::MessagePtr resp = s.next(*s.cli);
+                      const tofu::MessagePtr resp = s.next(*s.cli);
+                      consume(resp->body.data(), resp->body.size());
                       if (i >= warmup) {
                           samples.push_back(static_cast<std::uint64_t>((Clock::now() - t0).count()));
                       }
@@ -64,7 +65,10 @@ class Tofu final : public Contender {
             tofu::MessagePtr req = s.message(payload, tofu::MessageRole::request);
             s.cli->enqueueToPeer(req);
         };
-        auto recv = [&] { (void)s.next(*s.cli); };
+        auto recv = [&] {
+            const tofu::MessagePtr resp = s.next(*s.cli);
+            consume(resp->body.data(), resp->body.size());
+        };
         WindowResult r;
         r.samples.reserve(count);
         s.run([&s, n = count + warmup] { s.echo(n); },
@@ -99,6 +103,7 @@ class Tofu final : public Contender {
                 if (i < 0) {
                     throw std::runtime_error("tofu: response on an unknown channel");
                 }
+                consume(resp->body.data(), resp->body.size());
                 resp.reset();
                 const auto k = static_cast<std::size_t>(i);
                 if (--left[k] > 0) {

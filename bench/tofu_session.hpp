@@ -137,12 +137,13 @@ struct TofuSession {
         }
     }
 
-    /// A client message from the client engine's pool, for channel `cn` (default: the first connection).
+    /// A client message from the client engine's pool, for channel `cn` (default: the first connection),
+    /// its body filled with `payload` bytes.
     tofu::MessagePtr message(std::size_t payload, tofu::MessageRole role, tofu::ChannelNumber cn = 0) {
         tofu::MessagePtr m = clientEngine().ampe().get(tofu::AllocationStrategy::always);
         m->bhdr.proto.role = role;
         m->bhdr.channel_number = cn == 0 ? clientCn : cn;
-        m->body.resize(payload);
+        m->body.assign(payloadBytes(payload));
         return m;
     }
 
@@ -155,10 +156,11 @@ struct TofuSession {
         }
     }
 
-    /// Server side: counts `n` messages, then sends one signal back on the first connection.
+    /// Server side: counts (and reads) `n` messages, then sends one signal back on the first connection.
     void countAndAck(std::size_t n) {
         for (std::size_t i = 0; i < n; ++i) {
-            (void)next(*srv);
+            const tofu::MessagePtr m = next(*srv);
+            consume(m->body.data(), m->body.size());
         }
         tofu::MessagePtr ack = srvEngine->ampe().get(tofu::AllocationStrategy::always);
         ack->bhdr.proto.role = tofu::MessageRole::signal;

@@ -1,13 +1,17 @@
 // ZeroMQ: PAIR sockets over tcp:// and ipc://, one message per frame (libzmq from libzmq3-dev); DEALER
 // sockets to one ROUTER for the fan-in job. "zmq" gives each end its own context, so its own I/O thread (as
 // two processes have: four threads in all, like tofu's two engines); "zmq-1" shares one context, so one I/O
-// thread serves both ends (three threads, like tofu-1's one engine).
+// thread serves both ends (three threads, like tofu-1's one engine). Messages go through zmq_msg_t, the
+// API that does the least work: a sender allocates a message and copies its payload in (as tofu's sender
+// fills a pooled message), receivers read the payload in place, echo servers send the received message
+// back without a copy.
 #include "contender.hpp"
 
 #ifdef TOFU_BENCH_HAVE_ZMQ
 #include <zmq.h>
 
 #include <chrono>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -18,6 +22,40 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+/// Sends a new `payload`-byte message filled from payloadBytes().
+void sendPayload(void* socket, std::size_t payload) {
+    zmq_msg_t m;
+    zmq_msg_init_size(&m, payload);
+    std::memcpy(zmq_msg_data(&m), payloadBytes(payload).data(), payload);
+    if (zmq_msg_send(&m, socket, 0) < 0) {
+        zmq_msg_close(&m);
+        throw std::runtime_error("zmq: send");
+    }
+}
+
+/// Receives one message and reads its payload; false when nothing came (ZMQ_DONTWAIT) or on error.
+bool recvConsume(void* socket, int flags = 0) {
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    if (zmq_msg_recv(&m, socket, flags) < 0) {
+        zmq_msg_close(&m);
+        return false;
+    }
+    consume(zmq_msg_data(&m), zmq_msg_size(&m));
+    zmq_msg_close(&m);
+    return true;
+}
+
+/// Receives one message and sends it back as it is (ownership moves to ZeroMQ: no copy).
+void echoOne(void* socket) {
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    if (zmq_msg_recv(&m, socket, 0) < 0 || zmq_msg_send(&m, socket, 0) < 0) {
+        zmq_msg_close(&m);
+        throw std::runtime_error("zmq: echo");
+    }
+}
+
 class Zmq final : public Contender {
   public:
     Zmq(bool ipc, bool shared) : ipc_(ipc), shared_(shared) {}
@@ -27,20 +65,17 @@ class Zmq final : public Contender {
 
     std::vector<std::uint64_t> latency(std::size_t payload, std::size_t count, std::size_t warmup) override {
         Pair p(ipc_, shared_);
-        std::thread server([&p, payload, n = count + warmup] {
-            std::vector<char> buf(payload + 1);
+        std::thread server([&p, n = count + warmup] {
             for (std::size_t i = 0; i < n; ++i) {
-                const int r = zmq_recv(p.server, buf.data(), buf.size(), 0);
-                zmq_send(p.server, buf.data(), static_cast<std::size_t>(r), 0);
+                echoOne(p.server);
             }
         });
-        std::vector<char> buf(payload + 1, 'x');
         std::vector<std::uint64_t> samples;
         samples.reserve(count);
         for (std::size_t i = 0; i < count + warmup; ++i) {
             const auto t0 = Clock::now();
-            zmq_send(p.client, buf.data(), payload, 0);
-            if (zmq_recv(p.client, buf.data(), buf.size(), 0) < 0) {
+            sendPayload(p.client, payload);
+            if (!recvConsume(p.client)) {
                 throw std::runtime_error("zmq: recv");
             }
             if (i >= warmup) {
@@ -51,21 +86,27 @@ class Zmq final : public Contender {
         return samples;
     }
 
+    // One untimed exchange first, so the connection (asynchronous in ZeroMQ) is up before the clock starts.
     std::uint64_t throughput(std::size_t payload, std::size_t count) override {
         Pair p(ipc_, shared_);
-        std::thread server([&p, payload, count] {
-            std::vector<char> buf(payload + 1);
+        std::thread server([&p, count] {
+            echoOne(p.server);
             for (std::size_t i = 0; i < count; ++i) {
-                zmq_recv(p.server, buf.data(), buf.size(), 0);
+                recvConsume(p.server);
             }
             zmq_send(p.server, "a", 1, 0);
         });
-        std::vector<char> buf(payload + 1, 'x');
+        sendPayload(p.client, payload);
+        if (!recvConsume(p.client)) {
+            throw std::runtime_error("zmq: recv");
+        }
         const auto t0 = Clock::now();
         for (std::size_t i = 0; i < count; ++i) {
-            zmq_send(p.client, buf.data(), payload, 0);
+            sendPayload(p.client, payload);
         }
-        zmq_recv(p.client, buf.data(), buf.size(), 0);
+        if (!recvConsume(p.client)) {
+            throw std::runtime_error("zmq: recv");
+        }
         const auto ns = static_cast<std::uint64_t>((Clock::now() - t0).count());
         server.join();
         return ns;
@@ -74,18 +115,14 @@ class Zmq final : public Contender {
     WindowResult window(std::size_t payload, std::size_t count, std::size_t warmup,
                         std::size_t outstanding) override {
         Pair p(ipc_, shared_);
-        std::thread server([&p, payload, n = count + warmup] {
-            std::vector<char> buf(payload + 1);
+        std::thread server([&p, n = count + warmup] {
             for (std::size_t i = 0; i < n; ++i) {
-                const int r = zmq_recv(p.server, buf.data(), buf.size(), 0);
-                zmq_send(p.server, buf.data(), static_cast<std::size_t>(r), 0);
+                echoOne(p.server);
             }
         });
-        std::vector<char> out(payload, 'x');
-        std::vector<char> in(payload + 1);
-        auto send = [&] { zmq_send(p.client, out.data(), out.size(), 0); };
+        auto send = [&] { sendPayload(p.client, payload); };
         auto recv = [&] {
-            if (zmq_recv(p.client, in.data(), in.size(), 0) < 0) {
+            if (!recvConsume(p.client)) {
                 throw std::runtime_error("zmq: recv");
             }
         };
@@ -102,6 +139,7 @@ class Zmq final : public Contender {
         void* ctx = zmq_ctx_new();
         void* clientCtx = shared_ ? ctx : zmq_ctx_new();
         void* router = zmq_socket(ctx, ZMQ_ROUTER);
+        unlimited(router);
         const std::string ep = ipc_ ? "ipc://" + udsPath() : "tcp://127.0.0.1:" + std::to_string(freePort());
         if (zmq_bind(router, ep.c_str()) != 0) {
             throw std::runtime_error("zmq: bind");
@@ -110,31 +148,34 @@ class Zmq final : public Contender {
         std::vector<zmq_pollitem_t> items;
         for (std::size_t i = 0; i < clients; ++i) {
             void* d = zmq_socket(clientCtx, ZMQ_DEALER);
+            unlimited(d);
             if (zmq_connect(d, ep.c_str()) != 0) {
                 throw std::runtime_error("zmq: connect");
             }
             dealers.push_back(d);
             items.push_back(zmq_pollitem_t{d, 0, ZMQ_POLLIN, 0});
         }
-        std::thread server([router, payload, n = clients * (perClient + 1)] {
-            char id[256];
-            std::vector<char> buf(payload + 1);
+        std::thread server([router, n = clients * (perClient + 1)] {
             for (std::size_t i = 0; i < n; ++i) {
-                const int idLen = zmq_recv(router, id, sizeof id, 0);
-                const int r = zmq_recv(router, buf.data(), buf.size(), 0);
-                if (idLen < 0 || r < 0) {
+                zmq_msg_t id;
+                zmq_msg_t body;
+                zmq_msg_init(&id);
+                zmq_msg_init(&body);
+                const bool ok = zmq_msg_recv(&id, router, 0) >= 0 && zmq_msg_recv(&body, router, 0) >= 0 &&
+                                zmq_msg_send(&id, router, ZMQ_SNDMORE) >= 0 &&
+                                zmq_msg_send(&body, router, 0) >= 0;
+                zmq_msg_close(&id);
+                zmq_msg_close(&body);
+                if (!ok) {
                     return;
                 }
-                zmq_send(router, id, static_cast<std::size_t>(idLen), ZMQ_SNDMORE);
-                zmq_send(router, buf.data(), static_cast<std::size_t>(r), 0);
             }
         });
-        std::vector<char> buf(payload + 1, 'x');
         std::vector<std::size_t> left(clients);
         auto phase = [&](std::size_t n) {
             for (std::size_t i = 0; i < clients; ++i) {
                 left[i] = n;
-                zmq_send(dealers[i], buf.data(), payload, 0);
+                sendPayload(dealers[i], payload);
             }
             for (std::size_t active = clients; active > 0;) {
                 if (zmq_poll(items.data(), static_cast<int>(items.size()), -1) < 0) {
@@ -144,9 +185,9 @@ class Zmq final : public Contender {
                     if ((items[i].revents & ZMQ_POLLIN) == 0) {
                         continue;
                     }
-                    while (zmq_recv(dealers[i], buf.data(), buf.size(), ZMQ_DONTWAIT) >= 0) {
+                    while (recvConsume(dealers[i], ZMQ_DONTWAIT)) {
                         if (--left[i] > 0) {
-                            zmq_send(dealers[i], buf.data(), payload, 0);
+                            sendPayload(dealers[i], payload);
                         } else {
                             --active;
                         }
@@ -174,6 +215,14 @@ class Zmq final : public Contender {
     }
 
   private:
+    // High-water marks off (unlimited queues), as tofu's benchmark engines have no send-queue limit: no
+    // silent drops and no blocking in the pipelined job.
+    static void unlimited(void* socket) {
+        const int hwm = 0;
+        zmq_setsockopt(socket, ZMQ_SNDHWM, &hwm, sizeof hwm);
+        zmq_setsockopt(socket, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    }
+
     struct Pair {
         void* ctx = zmq_ctx_new();
         void* clientCtx;
@@ -181,11 +230,8 @@ class Zmq final : public Contender {
         void* client;
         Pair(bool ipc, bool shared)
             : clientCtx(shared ? ctx : zmq_ctx_new()), client(zmq_socket(clientCtx, ZMQ_PAIR)) {
-            const int hwm = 0;  // unlimited queues: no silent drops in the pipelined job
-            for (void* s : {server, client}) {
-                zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
-                zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
-            }
+            unlimited(server);
+            unlimited(client);
             const std::string ep =
                 ipc ? "ipc://" + udsPath() : "tcp://127.0.0.1:" + std::to_string(freePort());
             if (zmq_bind(server, ep.c_str()) != 0 || zmq_connect(client, ep.c_str()) != 0) {
