@@ -140,8 +140,12 @@ Connection::Parse Connection::parseFrames(std::span<const std::uint8_t>& in) {
                 close(AmpeStatus::communication_failed);  // a hostile or broken peer
                 return Parse::closed;
             case FrameDecoder::Step::need_message: {
-                // Receive buffers come only from the pool: an empty pool is back-pressure.
+                // Receive buffers come from the pool: an empty pool is back-pressure, unless this engine's
+                // own send queues hold its messages.
                 Message* m = loop_.pool().takeForReceive();
+                if (m == nullptr) {
+                    m = loop_.borrowForReceive();
+                }
                 if (m == nullptr) {
                     return Parse::paused;
                 }

@@ -1,5 +1,6 @@
 // What the reactor hands to channel groups during one pass: collected per group, pushed to each group's
-// mailbox once at the end of the pass (one lock and at most one wake-up per group and pass).
+// mailbox once at the end of the pass (one compare-and-swap, and a wake-up only for a sleeping receiver,
+// per group and pass).
 // Reactor thread only.
 #pragma once
 

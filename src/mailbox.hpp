@@ -1,16 +1,18 @@
 // A group's receive queue: filled by the reactor (and updateReceiver), emptied by waitReceive.
 //
-// The reactor pushes a whole pass's worth of messages under one lock and signals the condition
-// variable only when a receiver is actually waiting (no futex syscall otherwise).
+// Lock-free both ways: pushers put a whole batch (a reactor pass's worth) on an intrusive stack with one
+// compare-and-swap; the receiver takes the whole stack with another and serves it in order from a local
+// queue. The receiver sleeps on a futex word only when the stack is empty, and a pusher makes the wake-up
+// system call only when the receiver sleeps (a condition variable's mutex cost a system call after every
+// wait: glibc leaves it marked contended).
 #pragma once
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 
 #include "intrusive_queue.hpp"
+#include "parking_word.hpp"
 #include "tofu/message.hpp"
 
 namespace tofu::detail {
@@ -21,14 +23,7 @@ class Mailbox {
 
     Mailbox() = default;
     /// Messages the consumer took but never returned go back to their pools.
-    ~Mailbox() {
-        while (Message* m = local_.dequeue()) {
-            MessageDeleter{}(m);
-        }
-        while (Message* m = queue_.dequeue()) {
-            MessageDeleter{}(m);
-        }
-    }
+    ~Mailbox() { discard(); }
     Mailbox(const Mailbox&) = delete;
     Mailbox& operator=(const Mailbox&) = delete;
 
@@ -37,17 +32,34 @@ class Mailbox {
         if (q.empty()) {
             return true;
         }
-        bool wake = false;
-        {
-            std::lock_guard lock(mutex_);
-            if (closed_) {
+        Message* old = head_.load(std::memory_order_relaxed);
+        if (old == closedMark()) {
+            return false;
+        }
+        // The stack holds the newest first: link the batch in reverse.
+        Message* oldest = q.front();
+        Message* newest = nullptr;
+        while (Message* m = q.dequeue()) {
+            MessageLinks::next(*m) = newest;
+            newest = m;
+        }
+        do {
+            if (old == closedMark()) {
+                while (newest != nullptr) {  // give q back as it was
+                    Message* next = MessageLinks::next(*newest);
+                    q.pushFront(newest);
+                    newest = next;
+                }
                 return false;
             }
-            q.move(queue_);
-            wake = waiters_ > 0;
-        }
-        if (wake) {
-            cv_.notify_one();
+            MessageLinks::next(*oldest) = old;
+        } while (
+            !head_.compare_exchange_weak(old, newest, std::memory_order_seq_cst, std::memory_order_relaxed));
+        // Seen after the push (both sequentially consistent): a receiver that found the stack empty has
+        // set the word first, so this read sees it.
+        if (sleeping_.word.load(std::memory_order_seq_cst) != 0 &&
+            sleeping_.word.exchange(0, std::memory_order_seq_cst) != 0) {
+            sleeping_.wakeAll();
         }
         return true;
     }
@@ -63,36 +75,22 @@ class Mailbox {
     }
 
     /// Waits up to timeout_ns for a message (UINT64_MAX: no limit). One consumer thread only (the
-    /// waitReceive contract): it takes everything queued under one lock and serves it lock-free.
+    /// waitReceive contract): it takes everything queued at once and serves it from its own queue.
     Pop pop(std::uint64_t timeout_ns, Message*& out) {
-        if (closedFlag_.load(std::memory_order_acquire)) {
+        out = nullptr;
+        if (closed()) {
             return Pop::closed;
         }
         if ((out = local_.dequeue()) != nullptr) {
             return Pop::message;
         }
-        std::unique_lock lock(mutex_);
-        if (queue_.empty() && !closed_ && timeout_ns > 0) {
-            ++waiters_;
-            auto ready = [this] { return !queue_.empty() || closed_; };
-            // Beyond ~146 years is for ever: a deadline that far would overflow the clock's arithmetic
-            // and return at once.
-            constexpr std::uint64_t Forever = std::uint64_t{1} << 62;
-            if (timeout_ns >= Forever) {
-                cv_.wait(lock, ready);
-            } else {
-                (void)cv_.wait_for(lock, std::chrono::nanoseconds(timeout_ns), ready);
-            }
-            --waiters_;
-            if (waiters_ == 0 && closed_) {
-                idle_.notify_all();
-            }
+        Take t = take();
+        if (t == Take::empty && timeout_ns > 0) {
+            t = sleepAndTake(timeout_ns);
         }
-        if (closed_) {
+        if (t == Take::closed) {
             return Pop::closed;
         }
-        queue_.move(local_);
-        lock.unlock();
         out = local_.dequeue();
         return out != nullptr ? Pop::message : Pop::timeout;
     }
@@ -100,13 +98,12 @@ class Mailbox {
     /// Refuses further pushes, wakes every waiter and hands back what was queued.
     IntrusiveQueue<Message> close() {
         IntrusiveQueue<Message> rest;
-        {
-            std::lock_guard lock(mutex_);
-            closed_ = true;
-            closedFlag_.store(true, std::memory_order_release);
-            queue_.move(rest);
+        Message* newest = head_.exchange(closedMark(), std::memory_order_seq_cst);
+        if (newest != closedMark()) {
+            reverseInto(newest, rest);
         }
-        cv_.notify_all();
+        sleeping_.word.store(0, std::memory_order_seq_cst);
+        sleeping_.wakeAll();
         return rest;
     }
 
@@ -116,46 +113,118 @@ class Mailbox {
         while (Message* m = local_.dequeue()) {
             MessageDeleter{}(m);
         }
-        std::lock_guard lock(mutex_);
-        while (Message* m = queue_.dequeue()) {
+        Message* m = head_.load(std::memory_order_acquire);
+        if (m == closedMark()) {
+            return;
+        }
+        head_.store(nullptr, std::memory_order_release);
+        while (m != nullptr) {
+            Message* next = MessageLinks::next(*m);
+            MessageLinks::next(*m) = nullptr;
             MessageDeleter{}(m);
+            m = next;
         }
     }
 
     /// After close() and once no thread uses the mailbox: empty and open again (a recycled group).
     void reopen() noexcept {
         discard();
-        std::lock_guard lock(mutex_);
-        closed_ = false;
-        closedFlag_.store(false, std::memory_order_release);
+        head_.store(nullptr, std::memory_order_release);
     }
 
     /// After close(): waits until no thread is inside pop(), so the mailbox may be freed.
     void waitIdle() {
-        std::unique_lock lock(mutex_);
-        idle_.wait(lock, [this] { return waiters_ == 0; });
+        for (int n = waiters_.load(std::memory_order_acquire); n != 0;
+             n = waiters_.load(std::memory_order_acquire)) {
+            waiters_.wait(n, std::memory_order_acquire);
+        }
     }
 
-    /// Threads inside pop() right now (tests use it to know a receiver is blocked).
-    [[nodiscard]] int waiters() const {
-        std::lock_guard lock(mutex_);
-        return waiters_;
-    }
+    /// Threads blocking inside pop() right now, or about to (tests use it to know a receiver waits).
+    [[nodiscard]] int waiters() const noexcept { return waiters_.load(std::memory_order_acquire); }
 
-    [[nodiscard]] bool closed() const {
-        std::lock_guard lock(mutex_);
-        return closed_;
+    [[nodiscard]] bool closed() const noexcept {
+        return head_.load(std::memory_order_acquire) == closedMark();
     }
 
   private:
-    mutable std::mutex mutex_;
-    std::condition_variable cv_;
-    std::condition_variable idle_;
-    IntrusiveQueue<Message> queue_;
-    int waiters_ = 0;
-    bool closed_ = false;
-    std::atomic<bool> closedFlag_{false};  // closed_, readable without the mutex
-    IntrusiveQueue<Message> local_;        // consumer-only: taken from queue_ in one go
+    enum class Take : std::uint8_t { got, empty, closed };
+
+    /// head_ once closed: never a message's address, never dereferenced.
+    static Message* closedMark() noexcept {
+        alignas(Message) static char mark = 0;
+        return reinterpret_cast<Message*>(&mark);
+    }
+
+    /// Oldest first into q.
+    static void reverseInto(Message* newest, IntrusiveQueue<Message>& q) noexcept {
+        Message* oldest = nullptr;
+        while (newest != nullptr) {
+            Message* next = MessageLinks::next(*newest);
+            MessageLinks::next(*newest) = oldest;
+            oldest = newest;
+            newest = next;
+        }
+        while (oldest != nullptr) {
+            Message* next = MessageLinks::next(*oldest);
+            q.enqueue(oldest);
+            oldest = next;
+        }
+    }
+
+    /// Moves the whole stack into local_.
+    Take take() noexcept {
+        Message* h = head_.load(std::memory_order_acquire);
+        while (
+            h != nullptr && h != closedMark() &&
+            !head_.compare_exchange_weak(h, nullptr, std::memory_order_acquire, std::memory_order_acquire)) {
+        }
+        if (h == closedMark()) {
+            return Take::closed;
+        }
+        if (h == nullptr) {
+            return Take::empty;
+        }
+        reverseInto(h, local_);
+        return Take::got;
+    }
+
+    Take sleepAndTake(std::uint64_t timeout_ns) {
+        using Clock = std::chrono::steady_clock;
+        // Beyond ~146 years is for ever: a deadline that far would overflow the clock's arithmetic.
+        constexpr std::uint64_t Forever = std::uint64_t{1} << 62;
+        const bool forever = timeout_ns >= Forever;
+        const Clock::time_point deadline =
+            forever ? Clock::time_point::max() : Clock::now() + std::chrono::nanoseconds(timeout_ns);
+        waiters_.fetch_add(1, std::memory_order_acq_rel);
+        Take t = Take::empty;
+        for (;;) {
+            sleeping_.word.store(1, std::memory_order_seq_cst);
+            if ((t = take()) != Take::empty) {
+                break;
+            }
+            std::uint64_t left = ParkingWord::Forever;
+            if (!forever) {
+                const Clock::duration d = deadline - Clock::now();
+                if (d <= Clock::duration::zero()) {
+                    break;
+                }
+                left = static_cast<std::uint64_t>(
+                    std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+            }
+            sleeping_.wait(1, left);
+        }
+        sleeping_.word.store(0, std::memory_order_relaxed);
+        if (waiters_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+            waiters_.notify_all();
+        }
+        return t;
+    }
+
+    std::atomic<Message*> head_{nullptr};  // newest first, linked by next; closedMark() once closed
+    ParkingWord sleeping_;                 // 1 while the receiver sleeps (or is about to)
+    std::atomic<int> waiters_{0};          // threads in sleepAndTake()
+    IntrusiveQueue<Message> local_;        // consumer-only: taken from the stack in one go
 };
 
 }  // namespace tofu::detail

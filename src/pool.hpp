@@ -71,6 +71,11 @@ class PoolCore {
     [[nodiscard]] std::uint64_t allocated() const noexcept {
         return allocated_.load(std::memory_order_relaxed);
     }
+    /// Messages of this pool outside it right now: held by the application, queued in the engine, in
+    /// mailboxes (a snapshot).
+    [[nodiscard]] std::size_t outstanding() const noexcept {
+        return refs_.load(std::memory_order_relaxed) - 1;
+    }
     [[nodiscard]] std::uint16_t initialMsgs() const noexcept { return initialMsgs_; }
     [[nodiscard]] std::uint16_t maxMsgs() const noexcept { return maxMsgs_; }
     [[nodiscard]] bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }

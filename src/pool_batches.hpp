@@ -29,6 +29,32 @@ class PoolBatches {
         return rx_.dequeue();
     }
 
+    /// A new receive buffer when the pool is empty although the application holds fewer than its maximum:
+    /// the rest are queued in this engine's send queues (`engineQueued` frames). Those return only once
+    /// written, which may wait for this very read (both ends in one engine, or a peer that answers before
+    /// reading on): pausing then would wait for ever. nullptr otherwise (back-pressure: the application
+    /// holds a pool's worth) or when nothing can be had.
+    [[nodiscard]] Message* borrowForReceive(std::size_t engineQueued) noexcept {
+        if (!mayBorrow(engineQueued)) {
+            return nullptr;
+        }
+        try {
+            return pool_.get(AllocationStrategy::always);
+        } catch (...) {
+            return nullptr;  // closed, or out of memory: pause as for an empty pool
+        }
+    }
+
+    /// Whether borrowForReceive() would try.
+    [[nodiscard]] bool mayBorrow(std::size_t engineQueued) const noexcept {
+        if (engineQueued == 0) {
+            return false;
+        }
+        const std::size_t out = pool_.outstanding();
+        const std::size_t appHeld = out > engineQueued ? out - engineQueued : 0;
+        return appHeld < pool_.maxMsgs();
+    }
+
     /// A written message: back to its pool with the others of this write (freed when not the pool's).
     void sent(Message* m) noexcept {
         MessageLinks::ctx(*m) = nullptr;

@@ -1026,3 +1026,74 @@ TEST_CASE(
     CHECK(got.front() == std::to_string(first));
     CHECK(got.back() == std::to_string(N - 1));
 }
+
+TEST_CASE("contract: one engine's own send queue holding its pool does not stop that engine's reading",
+          "[contract][pool]") {
+    // Found by tofu-bench (both ends in one engine, a flood of 1 KiB messages): every pool message sat in
+    // the client's send queue, the socket was full because the server side had paused for lack of a pool
+    // message, and nothing could come back: a hang. Made certain here: the client floods past the socket
+    // buffers; each message the server releases, the client takes from the pool at once (as a sender
+    // getting messages does) until the server side pauses; then the client sends what it took.
+    constexpr std::uint16_t PoolMsgs = 8;
+    Options o = DefaultOptions;
+    o.initialPoolMsgs = PoolMsgs;
+    o.maxPoolMsgs = PoolMsgs;
+    o.maxSendQueueBytes = UINT32_MAX;  // the whole flood waits in the send queue
+    std::unique_ptr<Reactor> rtr = Reactor::Create(o);
+    Ampe& ampe = rtr->ampe();
+    DestroyChannels srv{ampe};
+    DestroyChannels cli{ampe};
+    const std::uint16_t port = findFreeTcpPort();
+    startListener(ampe, *srv, serverCfg(false, port, {}));
+    const Connection c = connect(ampe, *srv, *cli, clientCfg(false, port, {}));
+
+    constexpr int Big = 400;  // 400 x 60,000 B: well past what loopback socket buffers hold
+    const std::string body(60000, 'b');
+    auto send = [&](MessagePtr& m, MessageID id) {
+        m->bhdr.proto.role = MessageRole::signal;
+        m->bhdr.channel_number = c.clientCn;
+        m->bhdr.message_id = id;
+        (void)cli->enqueueToPeer(m);
+    };
+    for (int i = 0; i < Big; ++i) {
+        MessagePtr m = ampe.get(AllocationStrategy::always);
+        m->body.assign(body);
+        send(m, static_cast<MessageID>(i + 1));
+    }
+    MessageID expected = 1;
+    bool inOrder = true;
+    auto check = [&](const MessagePtr& m) {
+        inOrder = inOrder && m->bhdr.message_id == expected;
+        ++expected;
+    };
+    std::vector<MessagePtr> taken;
+    // Half a second with nothing new: the server side has paused.
+    while (MessagePtr m = srv->waitReceive(waitReceive_SEC_TIMEOUT / 2)) {
+        if (m->fromEngine()) {
+            REQUIRE(m->status() == AmpeStatus::pool_empty);
+            continue;
+        }
+        check(m);
+        m.reset();  // back to the pool ...
+        while (MessagePtr t = ampe.get(AllocationStrategy::poolOnly)) {
+            taken.push_back(std::move(t));  // ... and straight into the sender's hands
+        }
+    }
+    CHECK(expected <= static_cast<MessageID>(Big));  // paused mid-flood
+    const auto total = static_cast<MessageID>(Big + taken.size());
+    MessageID id = Big;
+    for (MessagePtr& m : taken) {
+        m->body.assign("taken");
+        send(m, ++id);
+    }
+    while (expected <= total) {
+        MessagePtr m = srv->waitReceive(10 * waitReceive_SEC_TIMEOUT);
+        REQUIRE(m);  // no hang: everything arrives
+        if (m->fromEngine()) {
+            REQUIRE(m->status() == AmpeStatus::pool_empty);
+            continue;
+        }
+        check(m);
+    }
+    CHECK(inOrder);
+}
