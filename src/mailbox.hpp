@@ -45,7 +45,8 @@ class Mailbox {
         }
         do {
             if (old == closedMark()) {
-                while (newest != nullptr) {  // give q back as it was
+                MessageLinks::next(*oldest) = nullptr;  // a failed try linked it to the stack of then
+                while (newest != nullptr) {             // give q back as it was
                     Message* next = MessageLinks::next(*newest);
                     q.pushFront(newest);
                     newest = next;

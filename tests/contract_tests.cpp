@@ -1032,8 +1032,10 @@ TEST_CASE("contract: one engine's own send queue holding its pool does not stop 
     // Found by tofu-bench (both ends in one engine, a flood of 1 KiB messages): every pool message sat in
     // the client's send queue, the socket was full because the server side had paused for lack of a pool
     // message, and nothing could come back: a hang. Made certain here: the client floods past the socket
-    // buffers; each message the server releases, the client takes from the pool at once (as a sender
-    // getting messages does) until the server side pauses; then the client sends what it took.
+    // buffers; the server side holds what it receives until reading pauses (it holds a pool's worth:
+    // back-pressure; before the fix it paused as soon as the pool was empty, holding fewer, and hung there);
+    // then the client sends those very messages, so the pool's messages wait in the client's queue behind
+    // the flood and the application holds none.
     constexpr std::uint16_t PoolMsgs = 8;
     Options o = DefaultOptions;
     o.initialPoolMsgs = PoolMsgs;
@@ -1062,28 +1064,21 @@ TEST_CASE("contract: one engine's own send queue holding its pool does not stop 
     }
     MessageID expected = 1;
     bool inOrder = true;
-    auto check = [&](const MessagePtr& m) {
-        inOrder = inOrder && m->bhdr.message_id == expected;
-        ++expected;
-    };
-    std::vector<MessagePtr> taken;
+    std::vector<MessagePtr> held;
     // Half a second with nothing new: the server side has paused.
     while (MessagePtr m = srv->waitReceive(waitReceive_SEC_TIMEOUT / 2)) {
         if (m->fromEngine()) {
             REQUIRE(m->status() == AmpeStatus::pool_empty);
             continue;
         }
-        check(m);
-        m.reset();  // back to the pool ...
-        while (MessagePtr t = ampe.get(AllocationStrategy::poolOnly)) {
-            taken.push_back(std::move(t));  // ... and straight into the sender's hands
-        }
+        inOrder = inOrder && m->bhdr.message_id == expected++;
+        held.push_back(std::move(m));
     }
-    CHECK(expected <= static_cast<MessageID>(Big));  // paused mid-flood
-    const auto total = static_cast<MessageID>(Big + taken.size());
+    REQUIRE(held.size() >= PoolMsgs);                  // paused by back-pressure only ...
+    REQUIRE(expected <= static_cast<MessageID>(Big));  // ... mid-flood
+    const auto total = static_cast<MessageID>(Big + held.size());
     MessageID id = Big;
-    for (MessagePtr& m : taken) {
-        m->body.assign("taken");
+    for (MessagePtr& m : held) {
         send(m, ++id);
     }
     while (expected <= total) {
@@ -1093,7 +1088,7 @@ TEST_CASE("contract: one engine's own send queue holding its pool does not stop 
             REQUIRE(m->status() == AmpeStatus::pool_empty);
             continue;
         }
-        check(m);
+        inOrder = inOrder && m->bhdr.message_id == expected++;
     }
     CHECK(inOrder);
 }

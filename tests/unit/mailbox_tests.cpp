@@ -1,6 +1,7 @@
 // The group mailbox (src/mailbox.hpp) that waitReceive stands on: order, timeouts, wake-ups, close and
 // reopen, and that no message it holds is lost to its pool. Threads block on the mailbox for real; the
 // tests wait for them through waiters() with a bound, never by sleeping.
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <thread>
@@ -213,11 +214,13 @@ TEST_CASE("mailbox: discard and the destructor return every held message to its 
 
 // The receiver sleeps whenever it has drained everything, so most pushes race its going to sleep: a lost
 // wake-up shows as a pop that waits out its 10 s instead of getting the message already pushed.
-TEST_CASE("mailbox: two pushers racing a receiver that keeps falling asleep lose nothing, each in order",
-          "[mailbox]") {
+TEST_CASE(
+    "mailbox: two pushers racing a receiver that keeps falling asleep lose nothing and keep their order",
+    "[mailbox]") {
     constexpr std::uint16_t PerPusher = 20000;
     Pool pool(64, UINT16_MAX);
     Mailbox mb;
+    std::atomic<int> refused{0};  // counted, not asserted: Catch's assertions are not for other threads
     auto pusher = [&](MessageID base) {
         for (MessageID i = 1; i <= PerPusher; ++i) {
             Message* m = pool.get(AllocationStrategy::always).release();
@@ -230,9 +233,9 @@ TEST_CASE("mailbox: two pushers racing a receiver that keeps falling asleep lose
                     n->bhdr.message_id = base + ++i;
                     q.enqueue(n);
                 }
-                REQUIRE(mb.pushAll(q));
+                refused += mb.pushAll(q) ? 0 : 1;
             } else {
-                REQUIRE(mb.push(m));
+                refused += mb.push(m) ? 0 : 1;
             }
         }
     };
@@ -254,7 +257,47 @@ TEST_CASE("mailbox: two pushers racing a receiver that keeps falling asleep lose
     }
     a.join();
     b.join();
+    REQUIRE(refused == 0);
     REQUIRE(got == 2U * PerPusher);
     REQUIRE(inOrder);
     REQUIRE(mb.waiters() == 0);
+}
+
+// A push that loses its race with close() gets its batch back whole (its messages are the pusher's again)
+// and touches nothing close() handed back; one that wins is in what close() hands back or what pop takes.
+TEST_CASE("mailbox: batches pushed while it closes are taken whole or refused whole", "[mailbox]") {
+    Pool pool(64, UINT16_MAX);
+    std::atomic<int> torn{0};  // refused batches that did not come back with all three messages
+    for (int round = 0; round < 500; ++round) {
+        Mailbox mb;
+        auto push = [&] {
+            for (int k = 0; k < 50; ++k) {
+                IntrusiveQueue<Message> q;
+                for (int j = 0; j < 3; ++j) {
+                    q.enqueue(pool.get(AllocationStrategy::always).release());
+                }
+                if (!mb.pushAll(q)) {
+                    torn += q.count() == 3 ? 0 : 1;
+                    while (Message* m = q.dequeue()) {
+                        MessageDeleter{}(m);
+                    }
+                }
+            }
+        };
+        std::thread a(push);  // two, so a push often retries its compare-and-swap
+        std::thread b(push);
+        for (int spin = 0; spin < round % 7; ++spin) {
+            std::this_thread::yield();
+        }
+        IntrusiveQueue<Message> rest = mb.close();
+        REQUIRE(rest.count() % 3 == 0);
+        while (Message* m = rest.dequeue()) {
+            MessageDeleter{}(m);
+        }
+        a.join();
+        b.join();
+        mb.discard();
+    }
+    REQUIRE(torn == 0);
+    REQUIRE(pool.core().outstanding() == 0);  // every message back: none lost, none freed twice
 }

@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Markdown tables for docs/benchmarks.md from `tofu-bench --json` files.
+
+    bench/tables.py RUN.json [RUN.json ...]
+
+Per run: a header line (load, regime, per-repeat probes) and one table: tofu's figure, its ratio to ZeroMQ of
+the same topology (with the range of the per-repeat ratios: repeat i of tofu against repeat i of ZeroMQ, run
+side by side) and to raw sockets, the one-engine ratios, and the others' raw figures. Round trips: time ratios
+(lower is better); the rest: rate ratios (higher is better). Standard library only.
+"""
+import json
+import sys
+
+
+def fmt_value(row):
+    if row["kind"] == "latency":
+        return f'{row["median_us"]:.1f} µs'
+    v = row["msgs_per_s"]
+    return f"{v / 1e6:.2f} M/s" if v >= 1e6 else f"{v / 1e3:.0f} k/s"
+
+
+def ratio(a, b, latency):
+    if a is None or b is None:
+        return None
+    x, y = (a["median_us"], b["median_us"]) if latency else (a["msgs_per_s"], b["msgs_per_s"])
+    return x / y if y else None
+
+
+def spread(a, b):
+    if a is None or b is None or not a.get("each_repeat") or not b.get("each_repeat"):
+        return ""
+    rs = [x / y for x, y in zip(a["each_repeat"], b["each_repeat"]) if y]
+    return f" ({min(rs):.2f}-{max(rs):.2f})" if rs else ""
+
+
+def cell(r):
+    return "-" if r is None else f"{r:.2f}×"
+
+
+def table(path):
+    data = json.load(open(path))
+    run, rows = data["run"], data["rows"]
+    by = {(r["job"], r["contender"]): r for r in rows}
+    jobs = list(dict.fromkeys(r["job"] for r in rows))
+    probes = ", ".join(f"{p:.1f}" for p in run.get("repeat_probe_rtt_us", []))
+    print(f'Run: load {run["load_start"]:.2f} at the start, {run["load_end"]:.2f} at the end; raw/tcp 64 B round '
+          f'trip {run["raw_tcp_rtt_us"]:.1f} µs (probed before each repeat: {probes} µs); regime {run["regime"]}'
+          f'{"; `--awake`" if run.get("cpu_dma_latency_0") else ""}; median of {run["repeat"]} repeats\n')
+    print("| job | tofu/tcp | vs zmq/tcp (repeats) | vs raw | tofu/uds | vs zmq/ipc (repeats) | vs raw "
+          "| tofu-1/tcp vs zmq-1 | tofu-1/uds vs zmq-1 | zmq/tcp | zmq/ipc | raw/tcp | raw/uds |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for job in jobs:
+        g = lambda who: by.get((job, who))  # noqa: E731
+        lat = g("tofu/tcp")["kind"] == "latency"
+        cells = [job]
+        for t, z, raw in (("tofu/tcp", "zmq/tcp", "raw/tcp"), ("tofu/uds", "zmq/ipc", "raw/uds")):
+            cells += [fmt_value(g(t)), cell(ratio(g(t), g(z), lat)) + spread(g(t), g(z)),
+                      cell(ratio(g(t), g(raw), lat))]
+        cells += [cell(ratio(g("tofu-1/tcp"), g("zmq-1/tcp"), lat)), cell(ratio(g("tofu-1/uds"), g("zmq-1/ipc"), lat))]
+        cells += [fmt_value(g(w)) if g(w) else "-" for w in ("zmq/tcp", "zmq/ipc", "raw/tcp", "raw/uds")]
+        print("| " + " | ".join(cells) + " |")
+    print()
+
+
+for p in sys.argv[1:]:
+    table(p)
