@@ -76,6 +76,9 @@ inline void consume(const void* p, std::size_t n) noexcept {
     consumed = x;
 }
 
+/// The benchmark tofu engines' maxPoolMsgs (tofu-bench --tofu-pool).
+inline std::uint16_t tofuPoolMax = 65535;
+
 /// A free loopback TCP port and a fresh UDS path, for the contenders.
 std::uint16_t freePort();
 std::string udsPath();

@@ -1,8 +1,10 @@
 // tofu-bench: tofu against raw sockets, ZeroMQ, NNG and asio, side by side in one run.
 //   tofu-bench [--quick] [--repeat N] [--json FILE] [--only NAME[,NAME]] [--jobs JOB[,JOB]] [--awake]
+//              [--tofu-pool MAX]
 // --only and --jobs keep the contenders / jobs whose names start with one of the given prefixes.
 // --awake holds a PM QoS request (/dev/cpu_dma_latency = 0, root only) for the run: idle CPUs poll instead
-// of halting, the machine's awake regime, without a spinner competing for the CPUs.
+// of halting, the machine's awake regime, without a spinner competing for the CPUs. --tofu-pool sets the
+// benchmark engines' maxPoolMsgs (default 65535; the library's default is 64).
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -43,6 +45,7 @@ struct Row {
     std::string job;
     double median_us = 0, p99_us = 0, p999_us = 0;  // latency and request/response jobs
     double msgs_per_s = 0, mb_per_s = 0;            // throughput jobs; requests/s for reqresp and fan-in
+    bool ok = true;                                 // false: the repeat failed (kept out of the medians)
 };
 
 double pct(std::vector<std::uint64_t>& v, double p) {
@@ -54,9 +57,14 @@ double pct(std::vector<std::uint64_t>& v, double p) {
     return static_cast<double>(v[k]) / 1000.0;
 }
 
+// Failed repeats (ok == false rows) are left out by the callers.
 double median(std::vector<double> v) {
+    if (v.empty()) {
+        return 0;
+    }
     std::sort(v.begin(), v.end());
-    return v.empty() ? 0 : v[v.size() / 2];
+    const std::size_t n = v.size();
+    return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 // What the run's numbers mean depends on the machine's state: the load (other work competes for the CPUs)
@@ -70,12 +78,13 @@ struct RunInfo {
     bool awake = false;      // the run held /dev/cpu_dma_latency at 0
     std::vector<double> repeatProbeUs;  // the same, probed before each repeat (the regime can change)
 
-    [[nodiscard]] const char* regime() const {
-        if (rawTcpRttUs <= 0) {
+    [[nodiscard]] static const char* regimeOf(double rttUs) {
+        if (rttUs <= 0) {
             return "unknown";
         }
-        return rawTcpRttUs < 20 ? "awake" : (rawTcpRttUs > 50 ? "idle-halt" : "mixed");
+        return rttUs < 20 ? "awake" : (rttUs > 50 ? "idle-halt" : "mixed");
     }
+    [[nodiscard]] const char* regime() const { return regimeOf(rawTcpRttUs); }
 };
 
 double loadAverage() {
@@ -137,6 +146,8 @@ int main(int argc, char** argv) {
             repeat = 1;
         } else if (a == "--repeat" && i + 1 < argc) {
             repeat = std::max(1, std::atoi(argv[++i]));
+        } else if (a == "--tofu-pool" && i + 1 < argc) {
+            bench::tofuPoolMax = static_cast<std::uint16_t>(std::clamp(std::atoi(argv[++i]), 1, 65535));
         } else if (a == "--awake") {
             awake = true;
         } else if (a == "--json" && i + 1 < argc) {
@@ -149,7 +160,7 @@ int main(int argc, char** argv) {
             fmt::print(
                 stderr,
                 "usage: tofu-bench [--quick] [--repeat N] [--json FILE] [--only NAME,...] [--jobs JOB,...] "
-                "[--awake]\n"
+                "[--awake] [--tofu-pool MAX]\n"
                 "jobs: rtt 64B, rtt 4KiB, pipelined 64B, pipelined 1KiB, reqresp16 64B, fanin64 64B\n");
             return a == "--help" ? 0 : 2;
         }
@@ -157,6 +168,7 @@ int main(int argc, char** argv) {
 
     std::vector<bench::Entry> entries;
     bench::addRaw(entries);
+    const std::vector<bench::Entry> rawEntries = entries;  // the regime probe runs whatever --only keeps
     bench::addTofu(entries);
     bench::addZmq(entries);
     bench::addNng(entries);
@@ -181,8 +193,8 @@ int main(int argc, char** argv) {
     info.loadStart = loadAverage();
     warnLoad("start", info.loadStart);
     // The median raw/tcp 64 B round trip now (0 without the raw contender): the regime at this moment.
-    auto probe = [&entries]() -> double {
-        for (const bench::Entry& e : entries) {
+    auto probe = [&rawEntries]() -> double {
+        for (const bench::Entry& e : rawEntries) {
             if (e.name == "raw/tcp") {
                 try {
                     std::vector<std::uint64_t> s = e.make()->latency(64, 2000, 200);
@@ -220,12 +232,17 @@ int main(int argc, char** argv) {
         });
     }
 
-    // Repeats alternate the contenders so machine noise spreads over all of them; medians are reported.
+    // Within a job the contenders run one after the other, in reverse order every other repeat, so a drift
+    // of the machine during a run does not always favour the ones that come first; medians are reported.
     std::map<std::pair<std::string, std::string>, std::vector<Row>> runs;
     for (int r = 0; r < repeat; ++r) {
         info.repeatProbeUs.push_back(r == 0 ? info.rawTcpRttUs : probe());
+        std::vector<bench::Entry> order = entries;
+        if (r % 2 == 1) {
+            std::reverse(order.begin(), order.end());
+        }
         for (const Job& job : jobs) {
-            for (const bench::Entry& e : entries) {
+            for (const bench::Entry& e : order) {
                 fmt::print(stderr, "\r[{}/{}] {:<16} {:<10}", r + 1, repeat, job.name, e.name);
                 std::fflush(stderr);
                 Row row{e.name, job.name};
@@ -262,6 +279,8 @@ int main(int argc, char** argv) {
                     }
                 } catch (const std::exception& ex) {
                     fmt::print(stderr, "\n{} {}: {}\n", e.name, job.name, ex.what());
+                    row = Row{e.name, job.name};
+                    row.ok = false;
                 }
                 runs[{job.name, e.name}].push_back(row);
             }
@@ -276,17 +295,29 @@ int main(int argc, char** argv) {
     if (auto it = runs.find({"rtt 64B", "raw/tcp"}); it != runs.end() && !it->second.empty()) {
         std::vector<double> med;
         for (const Row& r : it->second) {
-            med.push_back(r.median_us);
+            if (r.ok) {
+                med.push_back(r.median_us);
+            }
         }
         info.rawTcpRttUs = median(med);
     }
 
-    // Each repeat's figure per job and contender (its median round trip in µs for rtt jobs, else per
-    // second), so the spread behind each median is on record.
+    // Each repeat's figure per job and contender (its median round trip or request in µs, or its rate per
+    // second), so the spread behind each median is on record; null for a failed repeat.
     auto eachRepeat = [&runs](const std::string& job, const std::string& who, bool latency) {
         std::string out;
         for (const Row& x : runs[{job, who}]) {
-            out += fmt::format("{}{:.2f}", out.empty() ? "" : ", ", latency ? x.median_us : x.msgs_per_s);
+            out += out.empty() ? "" : ", ";
+            out += x.ok ? fmt::format("{:.2f}", latency ? x.median_us : x.msgs_per_s) : std::string("null");
+        }
+        return out;
+    };
+    // Each repeat's regime by its probe (quoted for the JSON or not).
+    auto repeatRegimes = [&info](bool quoted) {
+        std::string out;
+        for (const double p : info.repeatProbeUs) {
+            const char* q = quoted ? "\"" : "";
+            out += fmt::format("{}{}{}{}", out.empty() ? "" : ", ", q, RunInfo::regimeOf(p), q);
         }
         return out;
     };
@@ -297,6 +328,9 @@ int main(int argc, char** argv) {
             Row m{e.name, job.name};
             std::vector<double> a, b, c, d, f;
             for (const Row& x : rs) {
+                if (!x.ok) {
+                    continue;
+                }
                 a.push_back(x.median_us);
                 b.push_back(x.p99_us);
                 c.push_back(x.p999_us);
@@ -327,9 +361,11 @@ int main(int argc, char** argv) {
         rtts, msgs, reqs, outstanding, clients, perClient, repeat);
     fmt::print(
         "machine: {} CPUs, load {:.2f} at start and {:.2f} at end; regime: {} (raw/tcp 64 B round trip "
-        "{:.1f} us; probed before each repeat: {:.1f} us){}\n",
+        "{:.1f} us; probed before each repeat: {:.1f} us, {}){}\n"
+        "ratios: round trips as time (lower is better), the rest as rate (higher is better); the same thread "
+        "topology against zmq (tofu: zmq, tofu-1: zmq-1)\n",
         info.cpus, info.loadStart, info.loadEnd, info.regime(), info.rawTcpRttUs,
-        fmt::join(info.repeatProbeUs, ", "),
+        fmt::join(info.repeatProbeUs, ", "), repeatRegimes(false),
         info.awake ? "; idle CPUs kept polling (--awake: cpu_dma_latency 0)" : "");
     for (const Job& job : jobs) {
         switch (job.kind) {
@@ -402,10 +438,11 @@ int main(int argc, char** argv) {
             "{{\"run\": {{\"cpus\": {}, \"load_start\": {:.2f}, \"load_end\": {:.2f}, \"regime\": \"{}\", "
             "\"raw_tcp_rtt_us\": {:.2f}, \"probe_rtt_us\": {:.2f}, \"cpu_dma_latency_0\": {}, \"repeat\": "
             "{}, "
-            "\"quick\": {}, \"repeat_probe_rtt_us\": [{:.2f}]}},\n\"rows\": [\n",
+            "\"quick\": {}, \"repeat_probe_rtt_us\": [{:.2f}], \"repeat_regimes\": [{}], "
+            "\"tofu_pool_max\": {}}},\n\"rows\": [\n",
             info.cpus, info.loadStart, info.loadEnd, info.regime(), info.rawTcpRttUs, info.probeRttUs,
             info.awake ? "true" : "false", repeat, quick ? "true" : "false",
-            fmt::join(info.repeatProbeUs, ", "));
+            fmt::join(info.repeatProbeUs, ", "), repeatRegimes(true), bench::tofuPoolMax);
         for (std::size_t i = 0; i < table.size(); ++i) {
             const Row& r = table[i];
             const Job& job =
@@ -414,9 +451,12 @@ int main(int argc, char** argv) {
                 f,
                 "  {{\"contender\": \"{}\", \"job\": \"{}\", \"kind\": \"{}\", \"payload\": {}, "
                 "\"median_us\": {:.2f}, \"p99_us\": {:.2f}, \"p999_us\": {:.2f}, \"msgs_per_s\": {:.0f}, "
-                "\"mb_per_s\": {:.2f}, \"each_repeat\": [{}]}}{}\n",
+                "\"mb_per_s\": {:.2f}, \"each_repeat\": [{}]{}}}{}\n",
                 r.contender, r.job, kindName(job.kind), job.payload, r.median_us, r.p99_us, r.p999_us,
                 r.msgs_per_s, r.mb_per_s, eachRepeat(r.job, r.contender, job.kind == Kind::latency),
+                job.kind == Kind::window
+                    ? fmt::format(", \"each_repeat_us\": [{}]", eachRepeat(r.job, r.contender, true))
+                    : std::string(),
                 i + 1 < table.size() ? "," : "");
         }
         fmt::print(f, "]}}\n");

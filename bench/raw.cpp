@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "contender.hpp"
 
@@ -46,6 +47,11 @@ bool readFrame(int fd, void* buf, std::size_t n) {
     return true;
 }
 
+/// The payload copied into a frame before it is sent, as the other contenders build each message.
+void fill(std::vector<char>& frame, std::size_t payload) {
+    std::memcpy(frame.data() + 16, payloadBytes(payload).data(), payload);
+}
+
 void writeAll(int fd, const void* buf, std::size_t n) {
     const auto* p = static_cast<const char*>(buf);
     while (n > 0) {
@@ -77,6 +83,7 @@ class Raw final : public Contender {
         samples.reserve(count);
         for (std::size_t i = 0; i < count + warmup; ++i) {
             const auto t0 = Clock::now();
+            fill(frame, payload);
             writeAll(p.client, frame.data(), frame.size());
             readAll(p.client, frame.data(), frame.size());
             consume(frame.data() + 16, payload);
@@ -103,6 +110,7 @@ class Raw final : public Contender {
         std::vector<char> frame(16 + payload, 'x');
         const auto t0 = Clock::now();
         for (std::size_t i = 0; i < count; ++i) {
+            fill(frame, payload);
             writeAll(p.client, frame.data(), frame.size());
         }
         char ack = 0;
@@ -125,7 +133,10 @@ class Raw final : public Contender {
         });
         std::vector<char> out(16 + payload, 'x');
         std::vector<char> in(16 + payload);
-        auto send = [&] { writeAll(p.client, out.data(), out.size()); };
+        auto send = [&] {
+            fill(out, payload);
+            writeAll(p.client, out.data(), out.size());
+        };
         auto recv = [&] {
             readAll(p.client, in.data(), in.size());
             consume(in.data() + 16, payload);
@@ -184,6 +195,7 @@ class Raw final : public Contender {
             std::size_t active = clients;
             for (std::size_t i = 0; i < clients; ++i) {
                 left[i] = n;
+                fill(frame, payload);
                 writeAll(cfd[i], frame.data(), frame.size());
             }
             while (active > 0) {
@@ -197,6 +209,7 @@ class Raw final : public Contender {
                     readAll(cfd[i], frame.data(), frame.size());
                     consume(frame.data() + 16, payload);
                     if (--left[i] > 0) {
+                        fill(frame, payload);
                         writeAll(cfd[i], frame.data(), frame.size());
                     } else {
                         --active;

@@ -13,14 +13,19 @@ import sys
 
 
 def fmt_value(row):
+    if row is None:
+        return "-"
     if row["kind"] == "latency":
         return f'{row["median_us"]:.1f} µs'
     v = row["msgs_per_s"]
-    return f"{v / 1e6:.2f} M/s" if v >= 1e6 else f"{v / 1e3:.0f} k/s"
+    rate = f"{v / 1e6:.2f} M/s" if v >= 1e6 else f"{v / 1e3:.0f} k/s"
+    return rate + (f' ({row["median_us"]:.0f} µs)' if row["kind"] == "reqresp" else "")
 
 
 def ratio(a, b, latency):
     if a is None or b is None:
+        return None
+    if not (a["median_us"] if latency else a["msgs_per_s"]):
         return None
     x, y = (a["median_us"], b["median_us"]) if latency else (a["msgs_per_s"], b["msgs_per_s"])
     return x / y if y else None
@@ -29,7 +34,7 @@ def ratio(a, b, latency):
 def spread(a, b):
     if a is None or b is None or not a.get("each_repeat") or not b.get("each_repeat"):
         return ""
-    rs = [x / y for x, y in zip(a["each_repeat"], b["each_repeat"]) if y]
+    rs = [x / y for x, y in zip(a["each_repeat"], b["each_repeat"]) if x and y]  # None: a failed repeat
     return f" ({min(rs):.2f}-{max(rs):.2f})" if rs else ""
 
 
@@ -46,18 +51,24 @@ def table(path):
     print(f'Run: load {run["load_start"]:.2f} at the start, {run["load_end"]:.2f} at the end; raw/tcp 64 B round '
           f'trip {run["raw_tcp_rtt_us"]:.1f} µs (probed before each repeat: {probes} µs); regime {run["regime"]}'
           f'{"; `--awake`" if run.get("cpu_dma_latency_0") else ""}; median of {run["repeat"]} repeats\n')
+    print("Ratios: round trips as time (lower is better), the rest as rate (higher is better); in brackets the "
+          "range of the per-repeat ratios (repeat i against repeat i); reqresp16 with its median per request.\n")
     print("| job | tofu/tcp | vs zmq/tcp (repeats) | vs raw | tofu/uds | vs zmq/ipc (repeats) | vs raw "
           "| tofu-1/tcp vs zmq-1 | tofu-1/uds vs zmq-1 | zmq/tcp | zmq/ipc | raw/tcp | raw/uds |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for job in jobs:
         g = lambda who: by.get((job, who))  # noqa: E731
-        lat = g("tofu/tcp")["kind"] == "latency"
+        first = next((g(w) for w in ("tofu/tcp", "tofu/uds", "tofu-1/tcp", "tofu-1/uds") if g(w)), None)
+        if first is None:
+            continue
+        lat = first["kind"] == "latency"
         cells = [job]
         for t, z, raw in (("tofu/tcp", "zmq/tcp", "raw/tcp"), ("tofu/uds", "zmq/ipc", "raw/uds")):
             cells += [fmt_value(g(t)), cell(ratio(g(t), g(z), lat)) + spread(g(t), g(z)),
                       cell(ratio(g(t), g(raw), lat))]
-        cells += [cell(ratio(g("tofu-1/tcp"), g("zmq-1/tcp"), lat)), cell(ratio(g("tofu-1/uds"), g("zmq-1/ipc"), lat))]
-        cells += [fmt_value(g(w)) if g(w) else "-" for w in ("zmq/tcp", "zmq/ipc", "raw/tcp", "raw/uds")]
+        cells += [cell(ratio(g(t), g(z), lat)) + spread(g(t), g(z))
+                  for t, z in (("tofu-1/tcp", "zmq-1/tcp"), ("tofu-1/uds", "zmq-1/ipc"))]
+        cells += [fmt_value(g(w)) for w in ("zmq/tcp", "zmq/ipc", "raw/tcp", "raw/uds")]
         print("| " + " | ".join(cells) + " |")
     print()
 

@@ -32,8 +32,9 @@ class Tofu final : public Contender {
                       const auto t0 = Clock::now();
                       tofu::MessagePtr req = s.message(payload, tofu::MessageRole::request);
                       s.cli->enqueueToPeer(req);
-                      const tofu::MessagePtr resp = s.next(*s.cli);
+                      tofu::MessagePtr resp = s.next(*s.cli);
                       consume(resp->body.data(), resp->body.size());
+                      resp.reset();  // back to the pool inside the clock, as ZeroMQ's zmq_msg_close
                       if (i >= warmup) {
                           samples.push_back(static_cast<std::uint64_t>((Clock::now() - t0).count()));
                       }

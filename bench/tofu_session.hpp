@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <tofu/tofu.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <exception>
@@ -28,11 +29,12 @@ namespace bench {
 ///    stream"): a flood without a send limit runs tens of thousands of messages ahead of the socket, so the
 ///    pool keeps the most it can (65,535) and messages are reused instead of allocated and freed (ZeroMQ
 ///    allocates every message above 33 bytes).
+///  tofu-bench --tofu-pool MAX changes the maximum (tofuPoolMax), e.g. to the library's default of 64.
 inline tofu::Options benchOptions() {
     tofu::Options o = tofu::DefaultOptions;
     o.maxSendQueueBytes = std::numeric_limits<std::uint32_t>::max();
-    o.initialPoolMsgs = 256;
-    o.maxPoolMsgs = 65535;
+    o.maxPoolMsgs = tofuPoolMax;
+    o.initialPoolMsgs = std::min<std::uint16_t>(256, tofuPoolMax);
     return o;
 }
 

@@ -92,7 +92,10 @@ class Zmq final : public Contender {
         std::thread server([&p, count] {
             echoOne(p.server);
             for (std::size_t i = 0; i < count; ++i) {
-                recvConsume(p.server);
+                if (!recvConsume(p.server)) {
+                    throw std::runtime_error(
+                        "zmq: recv");  // std::terminate: a failed run, never an early ack
+                }
             }
             zmq_send(p.server, "a", 1, 0);
         });
