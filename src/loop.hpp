@@ -93,7 +93,7 @@ class Loop {
     /// A receive buffer beyond an empty pool when this engine's own send queues hold the messages
     /// (PoolBatches::borrowForReceive); nullptr: pause.
     [[nodiscard]] Message* borrowForReceive() noexcept;
-    /// Frames in every channel's send queue (counted at most once per pass).
+    /// Frames of the pool's messages in every channel's send queue (counted at most once per pass).
     [[nodiscard]] std::size_t queuedForSend() noexcept;
 
     /// The engine's counters (written here, read by Reactor::stats() on any thread) and its log.

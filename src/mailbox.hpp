@@ -173,9 +173,10 @@ class Mailbox {
         }
     }
 
-    /// Moves the whole stack into local_.
+    /// Moves the whole stack into local_. The first load is sequentially consistent: after the receiver's
+    /// store of the sleeping word, it must not be ordered before it (pushAll's side of the handshake).
     Take take() noexcept {
-        Message* h = head_.load(std::memory_order_acquire);
+        Message* h = head_.load(std::memory_order_seq_cst);
         while (
             h != nullptr && h != closedMark() &&
             !head_.compare_exchange_weak(h, nullptr, std::memory_order_acquire, std::memory_order_acquire)) {

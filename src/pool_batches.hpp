@@ -13,6 +13,7 @@ namespace tofu::detail {
 class PoolBatches {
   public:
     explicit PoolBatches(PoolCore& pool) noexcept : pool_(pool) {}
+    [[nodiscard]] const PoolCore& core() const noexcept { return pool_; }
     PoolBatches(const PoolBatches&) = delete;
     PoolBatches& operator=(const PoolBatches&) = delete;
     ~PoolBatches() { endPass(); }
@@ -30,10 +31,10 @@ class PoolBatches {
     }
 
     /// A new receive buffer when the pool is empty although the application holds fewer than its maximum:
-    /// the rest are queued in this engine's send queues (`engineQueued` frames). Those return only once
-    /// written, which may wait for this very read (both ends in one engine, or a peer that answers before
-    /// reading on): pausing then would wait for ever. nullptr otherwise (back-pressure: the application
-    /// holds a pool's worth) or when nothing can be had.
+    /// the rest are queued in this engine's send queues (`engineQueued` frames of this pool's messages).
+    /// Those return only once written, which may wait for this very read (both ends in one engine, or a peer
+    /// that answers before reading on): pausing then would wait for ever. nullptr otherwise (back-pressure:
+    /// the application holds a pool's worth) or when nothing can be had.
     [[nodiscard]] Message* borrowForReceive(std::size_t engineQueued) noexcept {
         if (!mayBorrow(engineQueued)) {
             return nullptr;

@@ -5,12 +5,16 @@
 #include <cstddef>
 
 #include "intrusive_queue.hpp"
+#include "pool.hpp"
 #include "tofu/message.hpp"
 
 namespace tofu::detail {
 
 class SendQueue {
   public:
+    /// pool: the engine's, whose messages poolFrames() counts.
+    explicit SendQueue(const PoolCore* pool = nullptr) noexcept : pool_(pool) {}
+
     [[nodiscard]] static std::size_t frameSize(const Message& m) noexcept {
         return BinaryHeader::BHSIZE + m.bhdr.thl + m.bhdr.bl;
     }
@@ -26,6 +30,8 @@ class SendQueue {
     [[nodiscard]] std::size_t queuedBytes() const noexcept { return bytes_; }
     /// Frames queued, the head one included however much of it is written.
     [[nodiscard]] std::size_t count() const noexcept { return q_.count(); }
+    /// Of those, the frames whose message returns to the engine's pool once written.
+    [[nodiscard]] std::size_t poolFrames() const noexcept { return pooled_; }
     /// Bytes of the head frame already written.
     [[nodiscard]] std::size_t sentOff() const noexcept { return sentOff_; }
 
@@ -41,6 +47,7 @@ class SendQueue {
     ///    still answer the other's): right behind that bye.
     void add(Message* m, bool byeWritten) noexcept {
         bytes_ += frameSize(*m);
+        pooled_ += mine(*m) ? 1 : 0;
         q_.insertBefore(position(*m, byeWritten), m);
     }
 
@@ -50,6 +57,7 @@ class SendQueue {
             sentOff_ = 0;
         }
         bytes_ += frameSize(*m);
+        pooled_ += mine(*m) ? 1 : 0;
         q_.pushFront(m);
     }
 
@@ -58,6 +66,7 @@ class SendQueue {
         Message* m = q_.dequeue();
         if (m != nullptr) {
             bytes_ -= frameSize(*m);
+            pooled_ -= mine(*m) ? 1 : 0;
             sentOff_ = 0;
         }
         return m;
@@ -71,6 +80,7 @@ class SendQueue {
         IntrusiveQueue<Message> all;
         q_.move(all);
         bytes_ = 0;
+        pooled_ = 0;
         sentOff_ = 0;
         return all;
     }
@@ -101,7 +111,11 @@ class SendQueue {
         return pos;
     }
 
+    [[nodiscard]] bool mine(const Message& m) const noexcept { return pool_ != nullptr && pool_->owns(m); }
+
+    const PoolCore* pool_;
     IntrusiveQueue<Message> q_;
+    std::size_t pooled_ = 0;  // frames of pool_'s messages
     std::size_t sentOff_ = 0;
     std::size_t bytes_ = 0;  // whole frames queued, for the send-queue limit
 };

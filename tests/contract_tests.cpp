@@ -1092,3 +1092,58 @@ TEST_CASE("contract: one engine's own send queue holding its pool does not stop 
     }
     CHECK(inOrder);
 }
+
+TEST_CASE(
+    "contract: messages not of the engine's pool queued to a peer that does not read keep back-pressure",
+    "[contract][pool]") {
+    // An outside review's case: the engine's own queued messages let it read into new ones (test above),
+    // but messages that are not its pool's never return to it and must not count: a receiver that holds
+    // everything still stops at a pool's worth while its engine relays to a peer that does not read.
+    constexpr std::uint16_t PoolMsgs = 8;
+    Options o = DefaultOptions;
+    o.initialPoolMsgs = PoolMsgs;
+    o.maxPoolMsgs = PoolMsgs;
+    o.maxSendQueueBytes = UINT32_MAX;
+    std::unique_ptr<Reactor> stalled = Reactor::Create(o);  // its application never receives
+    std::unique_ptr<Reactor> relay = Reactor::Create(o);
+    std::unique_ptr<Reactor> source = Reactor::Create(o);
+    DestroyChannels stalledSrv{stalled->ampe()};
+    DestroyChannels relaySrv{relay->ampe()};
+    DestroyChannels relayCli{relay->ampe()};
+    DestroyChannels sourceCli{source->ampe()};
+    const std::uint16_t stalledPort = findFreeTcpPort();
+    startListener(stalled->ampe(), *stalledSrv, serverCfg(false, stalledPort, {}));
+    const Connection toStalled =
+        connect(relay->ampe(), *stalledSrv, *relayCli, clientCfg(false, stalledPort, {}));
+    const std::uint16_t relayPort = findFreeTcpPort();
+    startListener(relay->ampe(), *relaySrv, serverCfg(false, relayPort, {}));
+    const Connection fromSource =
+        connect(source->ampe(), *relaySrv, *sourceCli, clientCfg(false, relayPort, {}));
+
+    const std::string big(60000, 'q');  // 400 x 60,000 B: most of it stays queued
+    for (int i = 0; i < 400; ++i) {
+        MessagePtr m = i % 2 == 0 ? Message::create() : source->ampe().get(AllocationStrategy::always);
+        m->bhdr.proto.role = MessageRole::signal;
+        m->bhdr.channel_number = toStalled.clientCn;
+        m->body.assign(big);
+        (void)relayCli->enqueueToPeer(m);
+    }
+    constexpr int N = 200;
+    for (int i = 0; i < N; ++i) {
+        (void)sourceCli->enqueueToPeer(
+            appMessage(source->ampe(), MessageRole::signal, fromSource.clientCn, "x"));
+    }
+    std::vector<MessagePtr> held;
+    while (MessagePtr m = relaySrv->waitReceive(waitReceive_SEC_TIMEOUT)) {  // a second without news: paused
+        if (!m->fromEngine()) {
+            held.push_back(std::move(m));
+        }
+    }
+    CHECK(held.size() == PoolMsgs);
+    held.clear();  // the rest follows
+    int got = PoolMsgs;
+    while (got < N) {
+        MessagePtr m = expectMessage(*relaySrv);
+        got += m->fromEngine() ? 0 : 1;
+    }
+}
