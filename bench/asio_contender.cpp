@@ -2,6 +2,7 @@
 // clients are asynchronous on one io_context run by the calling thread.
 #include <asio.hpp>
 #include <chrono>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <system_error>
@@ -16,11 +17,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using asio::ip::tcp;
 
-// Reads one frame and either echoes it or counts it; after `limit` frames in count mode, sends one ack byte.
+// Reads one frame and either echoes it or counts it; in count mode sends one ack byte after `warm` frames
+// and another after `limit` (warm + the measured ones).
 class Session : public std::enable_shared_from_this<Session> {
   public:
-    Session(tcp::socket s, std::size_t payload, bool echo, std::size_t limit)
-        : sock_(std::move(s)), buf_(16 + payload), echo_(echo), limit_(limit) {}
+    Session(tcp::socket s, std::size_t payload, bool echo, std::size_t limit, std::size_t warm)
+        : sock_(std::move(s)), buf_(16 + payload), echo_(echo), limit_(limit), warm_(warm) {}
     void start() { read(); }
 
   private:
@@ -43,6 +45,9 @@ class Session : public std::enable_shared_from_this<Session> {
                 asio::async_write(sock_, asio::buffer(ack_), [self](std::error_code, std::size_t) {});
                 return;
             }
+            if (seen_ == warm_) {  // the client waits for it: no other write is pending
+                asio::async_write(sock_, asio::buffer(ack_), [self](std::error_code, std::size_t) {});
+            }
             read();
         });
     }
@@ -51,6 +56,7 @@ class Session : public std::enable_shared_from_this<Session> {
     std::vector<char> buf_;
     bool echo_;
     std::size_t limit_;
+    std::size_t warm_;
     std::size_t seen_ = 0;
     char ack_[1] = {1};
 };
@@ -76,16 +82,21 @@ class Asio final : public Contender {
         return samples;
     }
 
-    std::uint64_t throughput(std::size_t payload, std::size_t count) override {
-        Server srv(payload, false, count);
+    std::uint64_t throughput(std::size_t payload, std::size_t count, std::size_t warmup) override {
+        Server srv(payload, false, warmup + count, warmup);
         tcp::socket c = srv.connect();
         std::vector<char> frame(16 + payload, 'x');
+        auto flood = [&](std::size_t n) {
+            for (std::size_t i = 0; i < n; ++i) {
+                std::memcpy(frame.data() + 16, payloadBytes(payload).data(), payload);
+                asio::write(c, asio::buffer(frame));
+            }
+            char ack = 0;
+            asio::read(c, asio::buffer(&ack, 1));
+        };
+        flood(warmup);
         const auto t0 = Clock::now();
-        for (std::size_t i = 0; i < count; ++i) {
-            asio::write(c, asio::buffer(frame));
-        }
-        char ack = 0;
-        asio::read(c, asio::buffer(&ack, 1));
+        flood(count);
         return static_cast<std::uint64_t>((Clock::now() - t0).count());
     }
 
@@ -153,18 +164,18 @@ class Asio final : public Contender {
         asio::io_context clientIo;
         tcp::acceptor acceptor{io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
         std::thread thread;
-        Server(std::size_t payload, bool echo, std::size_t limit) {
-            accept(payload, echo, limit);
+        Server(std::size_t payload, bool echo, std::size_t limit, std::size_t warm = 0) {
+            accept(payload, echo, limit, warm);
             thread = std::thread([this] { io.run(); });
         }
-        void accept(std::size_t payload, bool echo, std::size_t limit) {
-            acceptor.async_accept([this, payload, echo, limit](std::error_code ec, tcp::socket s) {
+        void accept(std::size_t payload, bool echo, std::size_t limit, std::size_t warm) {
+            acceptor.async_accept([this, payload, echo, limit, warm](std::error_code ec, tcp::socket s) {
                 if (ec) {
                     return;
                 }
                 s.set_option(tcp::no_delay(true));
-                std::make_shared<Session>(std::move(s), payload, echo, limit)->start();
-                accept(payload, echo, limit);
+                std::make_shared<Session>(std::move(s), payload, echo, limit, warm)->start();
+                accept(payload, echo, limit, warm);
             });
         }
         tcp::socket connect() {

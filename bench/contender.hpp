@@ -28,8 +28,9 @@ class Contender {
     /// Round trips of `payload`-byte messages; one sample (ns) per round trip, warm-up excluded.
     virtual std::vector<std::uint64_t> latency(std::size_t payload, std::size_t count,
                                                std::size_t warmup) = 0;
-    /// `count` one-way messages pipelined; ns from the first send until the receiver has counted all.
-    virtual std::uint64_t throughput(std::size_t payload, std::size_t count) = 0;
+    /// `warmup` one-way messages pipelined until the receiver acknowledges them (not measured), then `count`
+    /// more; ns from the first of those until the receiver has counted them all.
+    virtual std::uint64_t throughput(std::size_t payload, std::size_t count, std::size_t warmup) = 0;
     /// Request/response over one connection with `outstanding` requests in flight (the server echoes):
     /// `warmup` requests first (not measured), then `count` measured ones.
     virtual WindowResult window(std::size_t payload, std::size_t count, std::size_t warmup,

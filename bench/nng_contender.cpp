@@ -10,6 +10,7 @@
 #include <poll.h>
 
 #include <chrono>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -53,24 +54,32 @@ class Nng final : public Contender {
         return samples;
     }
 
-    std::uint64_t throughput(std::size_t payload, std::size_t count) override {
+    std::uint64_t throughput(std::size_t payload, std::size_t count, std::size_t warmup) override {
         Pair p(ipc_);
-        std::thread server([&p, payload, count] {
+        std::thread server([&p, payload, count, warmup] {
             std::vector<char> buf(payload + 1);
-            for (std::size_t i = 0; i < count; ++i) {
-                std::size_t sz = buf.size();
-                nng_recv(p.server, buf.data(), &sz, 0);
+            for (const std::size_t n : {warmup, count}) {
+                for (std::size_t i = 0; i < n; ++i) {
+                    std::size_t sz = buf.size();
+                    nng_recv(p.server, buf.data(), &sz, 0);
+                    consume(buf.data(), sz);
+                }
+                char a = 'a';
+                nng_send(p.server, &a, 1, 0);
             }
-            char a = 'a';
-            nng_send(p.server, &a, 1, 0);
         });
         std::vector<char> buf(payload + 1, 'x');
+        auto flood = [&](std::size_t n) {
+            for (std::size_t i = 0; i < n; ++i) {
+                std::memcpy(buf.data(), payloadBytes(payload).data(), payload);
+                nng_send(p.client, buf.data(), payload, 0);
+            }
+            std::size_t sz = buf.size();
+            nng_recv(p.client, buf.data(), &sz, 0);
+        };
+        flood(warmup);
         const auto t0 = Clock::now();
-        for (std::size_t i = 0; i < count; ++i) {
-            nng_send(p.client, buf.data(), payload, 0);
-        }
-        std::size_t sz = buf.size();
-        nng_recv(p.client, buf.data(), &sz, 0);
+        flood(count);
         const auto ns = static_cast<std::uint64_t>((Clock::now() - t0).count());
         server.join();
         return ns;

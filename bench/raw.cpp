@@ -96,25 +96,31 @@ class Raw final : public Contender {
         return samples;
     }
 
-    std::uint64_t throughput(std::size_t payload, std::size_t count) override {
+    std::uint64_t throughput(std::size_t payload, std::size_t count, std::size_t warmup) override {
         Pair p = connectPair();
-        std::thread server([fd = p.server, payload, count] {
+        std::thread server([fd = p.server, payload, count, warmup] {
             std::vector<char> buf(16 + payload);
-            for (std::size_t i = 0; i < count; ++i) {
-                readAll(fd, buf.data(), buf.size());
-                consume(buf.data() + 16, payload);
+            for (const std::size_t n : {warmup, count}) {
+                for (std::size_t i = 0; i < n; ++i) {
+                    readAll(fd, buf.data(), buf.size());
+                    consume(buf.data() + 16, payload);
+                }
+                const char ack = 1;
+                writeAll(fd, &ack, 1);
             }
-            const char ack = 1;
-            writeAll(fd, &ack, 1);
         });
         std::vector<char> frame(16 + payload, 'x');
+        auto flood = [&](std::size_t n) {
+            for (std::size_t i = 0; i < n; ++i) {
+                fill(frame, payload);
+                writeAll(p.client, frame.data(), frame.size());
+            }
+            char ack = 0;
+            readAll(p.client, &ack, 1);
+        };
+        flood(warmup);
         const auto t0 = Clock::now();
-        for (std::size_t i = 0; i < count; ++i) {
-            fill(frame, payload);
-            writeAll(p.client, frame.data(), frame.size());
-        }
-        char ack = 0;
-        readAll(p.client, &ack, 1);
+        flood(count);
         const auto ns = static_cast<std::uint64_t>((Clock::now() - t0).count());
         server.join();
         close(p);

@@ -43,19 +43,27 @@ class Tofu final : public Contender {
         return samples;
     }
 
-    std::uint64_t throughput(std::size_t payload, std::size_t count) override {
+    std::uint64_t throughput(std::size_t payload, std::size_t count, std::size_t warmup) override {
         Session s(uds_, 1, benchOptions(), one_);
         std::uint64_t ns = 0;
-        s.run([&s, count] { s.countAndAck(count); },
-              [&] {
-                  const auto t0 = Clock::now();
-                  for (std::size_t i = 0; i < count; ++i) {
-                      tofu::MessagePtr m = s.message(payload, tofu::MessageRole::signal);
-                      s.cli->enqueueToPeer(m);
-                  }
-                  (void)s.next(*s.cli);
-                  ns = static_cast<std::uint64_t>((Clock::now() - t0).count());
-              });
+        auto flood = [&](std::size_t n) {
+            for (std::size_t i = 0; i < n; ++i) {
+                tofu::MessagePtr m = s.message(payload, tofu::MessageRole::signal);
+                s.cli->enqueueToPeer(m);
+            }
+            (void)s.next(*s.cli);
+        };
+        s.run(
+            [&s, count, warmup] {
+                s.countAndAck(warmup);
+                s.countAndAck(count);
+            },
+            [&] {
+                flood(warmup);
+                const auto t0 = Clock::now();
+                flood(count);
+                ns = static_cast<std::uint64_t>((Clock::now() - t0).count());
+            });
         return ns;
     }
 

@@ -86,30 +86,31 @@ class Zmq final : public Contender {
         return samples;
     }
 
-    // One untimed exchange first, so the connection (asynchronous in ZeroMQ) is up before the clock starts.
-    std::uint64_t throughput(std::size_t payload, std::size_t count) override {
+    // The untimed warm-up flood also completes the connection (asynchronous in ZeroMQ) before the clock.
+    std::uint64_t throughput(std::size_t payload, std::size_t count, std::size_t warmup) override {
         Pair p(ipc_, shared_);
-        std::thread server([&p, count] {
-            echoOne(p.server);
-            for (std::size_t i = 0; i < count; ++i) {
-                if (!recvConsume(p.server)) {
-                    throw std::runtime_error(
-                        "zmq: recv");  // std::terminate: a failed run, never an early ack
+        std::thread server([&p, count, warmup] {
+            for (const std::size_t n : {warmup, count}) {
+                for (std::size_t i = 0; i < n; ++i) {
+                    if (!recvConsume(p.server)) {
+                        throw std::runtime_error(
+                            "zmq: recv");  // std::terminate: a failed run, never an early ack
+                    }
                 }
+                zmq_send(p.server, "a", 1, 0);
             }
-            zmq_send(p.server, "a", 1, 0);
         });
-        sendPayload(p.client, payload);
-        if (!recvConsume(p.client)) {
-            throw std::runtime_error("zmq: recv");
-        }
+        auto flood = [&](std::size_t n) {
+            for (std::size_t i = 0; i < n; ++i) {
+                sendPayload(p.client, payload);
+            }
+            if (!recvConsume(p.client)) {
+                throw std::runtime_error("zmq: recv");
+            }
+        };
+        flood(warmup);
         const auto t0 = Clock::now();
-        for (std::size_t i = 0; i < count; ++i) {
-            sendPayload(p.client, payload);
-        }
-        if (!recvConsume(p.client)) {
-            throw std::runtime_error("zmq: recv");
-        }
+        flood(count);
         const auto ns = static_cast<std::uint64_t>((Clock::now() - t0).count());
         server.join();
         return ns;
