@@ -18,8 +18,11 @@ class ParkingWord {
     static constexpr std::uint64_t Forever = UINT64_MAX;
 
     ParkingWord() = default;
-    ParkingWord(const ParkingWord&) = delete;
+    ~ParkingWord() = default;
+    ParkingWord(const ParkingWord&) = delete;  // threads sleep on its address
     ParkingWord& operator=(const ParkingWord&) = delete;
+    ParkingWord(ParkingWord&&) = delete;
+    ParkingWord& operator=(ParkingWord&&) = delete;
 
     std::atomic<std::uint32_t> word{0};
 
