@@ -96,8 +96,6 @@ class Channel {
     virtual void beforeClose() noexcept {}
     /// What was queued and not sent, in order, ready to come back (the queue ends empty).
     [[nodiscard]] virtual IntrusiveQueue<Message> takeUnsent() noexcept { return {}; }
-    /// Frames of the engine's pool's messages waiting in this channel's send queue.
-    [[nodiscard]] virtual std::size_t queuedFrames() const noexcept { return 0; }
 
     Loop& loop_;
     MchnGroup* group_;

@@ -31,7 +31,7 @@ Connection::Connection(Loop& loop, MchnGroup& g, ChannelNumber cn, std::uint32_t
 }
 
 Connection::Connection(Loop& loop, MchnGroup& g, ChannelNumber cn, std::uint32_t gen, UniqueFd fd) noexcept
-    : Channel(loop, g, cn, gen, 0), phase_(Phase::awaitingAnswer), out_(&loop.pool().core()), decoder_(true) {
+    : Channel(loop, g, cn, gen, 0), phase_(Phase::awaitingAnswer), out_(&loop.pool()), decoder_(true) {
     fd_ = std::move(fd);
     EngineCounters::add(loop.counters().connectionsOpened);
 }

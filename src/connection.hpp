@@ -112,7 +112,6 @@ class Connection final : public Channel {
     }
     void beforeClose() noexcept override;
     [[nodiscard]] IntrusiveQueue<Message> takeUnsent() noexcept override { return out_.takeAll(); }
-    [[nodiscard]] std::size_t queuedFrames() const noexcept override { return out_.poolFrames(); }
 
     Phase phase_;
     Input input_ = Input::reading;

@@ -55,7 +55,7 @@ void Connector::open(Loop& loop, MchnGroup& g, Message* m) {
 }
 
 Connector::Connector(Loop& loop, MchnGroup& g, ChannelNumber cn, std::uint32_t gen, Message* hello) noexcept
-    : Channel(loop, g, cn, gen, hello->bhdr.message_id), out_(&loop.pool().core()) {
+    : Channel(loop, g, cn, gen, hello->bhdr.message_id), out_(&loop.pool()) {
     out_.add(hello, false);  // the Hello is the first frame on the wire
 }
 

@@ -37,7 +37,6 @@ class Connector final : public Channel {
     void connected();
     [[nodiscard]] std::uint32_t interest() const noexcept override;
     [[nodiscard]] IntrusiveQueue<Message> takeUnsent() noexcept override;
-    [[nodiscard]] std::size_t queuedFrames() const noexcept override { return out_.poolFrames(); }
 
     State state_ = State::resolving;
     SendQueue out_;  // the Hello, then what the application sent meanwhile

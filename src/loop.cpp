@@ -67,11 +67,8 @@ void Loop::pass() {
     processInbox();
     // Sends just queued may be holding the messages a paused channel waits for: try it again (it reads
     // into borrowed messages, PoolBatches::borrowForReceive). Otherwise only a refill resumes it.
-    if (!waitingForPool_.empty()) {
-        queuedPass_ = 0;  // count again: the inbox added to the queues
-        if (batches_.mayBorrow(queuedForSend())) {
-            resumePaused();
-        }
+    if (!waitingForPool_.empty() && batches_.mayBorrow()) {
+        resumePaused();
     }
     processTimers();
     delivery_.flush();
@@ -236,19 +233,8 @@ void Loop::waitForPool(Channel& ch) {
     waitingForPool_.push_back(ch.token());
 }
 
-std::size_t Loop::queuedForSend() noexcept {
-    if (queuedPass_ != pass_) {  // counted once per pass: an empty pool may be met by many reads
-        queued_ = 0;
-        for (const Channel* ch : live_) {
-            queued_ += ch->queuedFrames();
-        }
-        queuedPass_ = pass_;
-    }
-    return queued_;
-}
-
 Message* Loop::borrowForReceive() noexcept {
-    return batches_.borrowForReceive(queuedForSend());
+    return batches_.borrowForReceive();
 }
 
 void Loop::resumePaused() {

@@ -93,8 +93,6 @@ class Loop {
     /// A receive buffer beyond an empty pool when this engine's own send queues hold the messages
     /// (PoolBatches::borrowForReceive); nullptr: pause.
     [[nodiscard]] Message* borrowForReceive() noexcept;
-    /// Frames of the pool's messages in every channel's send queue (counted at most once per pass).
-    [[nodiscard]] std::size_t queuedForSend() noexcept;
 
     /// The engine's counters (written here, read by Reactor::stats() on any thread) and its log.
     [[nodiscard]] EngineCounters& counters() noexcept { return counters_; }
@@ -148,8 +146,6 @@ class Loop {
     Inbox::Queries queries_;      // channelStats() calls taken from the inbox
     std::uint32_t gen_ = 1;
     std::uint32_t pass_ = 1;
-    std::uint32_t queuedPass_ = 0;  // the pass queued_ was counted in
-    std::size_t queued_ = 0;        // frames in every send queue then
     IoBuffers buffers_;
 };
 

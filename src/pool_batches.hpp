@@ -31,12 +31,12 @@ class PoolBatches {
     }
 
     /// A new receive buffer when the pool is empty although the application holds fewer than its maximum:
-    /// the rest are queued in this engine's send queues (`engineQueued` frames of this pool's messages).
+    /// the rest are queued in this engine's send queues (queued() keeps their count).
     /// Those return only once written, which may wait for this very read (both ends in one engine, or a peer
     /// that answers before reading on): pausing then would wait for ever. nullptr otherwise (back-pressure:
     /// the application holds a pool's worth) or when nothing can be had.
-    [[nodiscard]] Message* borrowForReceive(std::size_t engineQueued) noexcept {
-        if (!mayBorrow(engineQueued)) {
+    [[nodiscard]] Message* borrowForReceive() noexcept {
+        if (!mayBorrow()) {
             return nullptr;
         }
         try {
@@ -47,13 +47,18 @@ class PoolBatches {
     }
 
     /// Whether borrowForReceive() would try.
-    [[nodiscard]] bool mayBorrow(std::size_t engineQueued) const noexcept {
-        if (engineQueued == 0) {
+    [[nodiscard]] bool mayBorrow() const noexcept {
+        if (queued_ == 0) {
             return false;
         }
         const std::size_t out = pool_.outstanding();
-        const std::size_t appHeld = out > engineQueued ? out - engineQueued : 0;
+        const std::size_t appHeld = out > queued_ ? out - queued_ : 0;
         return appHeld < pool_.maxMsgs();
+    }
+
+    /// Frames of this pool's messages entering (d > 0) or leaving the engine's send queues (SendQueue).
+    void queued(std::ptrdiff_t d) noexcept {
+        queued_ = static_cast<std::size_t>(static_cast<std::ptrdiff_t>(queued_) + d);
     }
 
     /// A written message: back to its pool with the others of this write (freed when not the pool's).
@@ -83,6 +88,7 @@ class PoolBatches {
     IntrusiveQueue<Message> rx_;
     IntrusiveQueue<Message> tx_;
     bool rxTakenThisPass_ = false;
+    std::size_t queued_ = 0;  // frames of the pool's messages in every send queue
 };
 
 }  // namespace tofu::detail

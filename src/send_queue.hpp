@@ -5,15 +5,24 @@
 #include <cstddef>
 
 #include "intrusive_queue.hpp"
-#include "pool.hpp"
+#include "pool_batches.hpp"
 #include "tofu/message.hpp"
 
 namespace tofu::detail {
 
 class SendQueue {
   public:
-    /// pool: the engine's, whose messages poolFrames() counts.
-    explicit SendQueue(const PoolCore* pool = nullptr) noexcept : pool_(pool) {}
+    /// pool: the engine's, told how many frames of its messages wait here (PoolBatches::mayBorrow).
+    explicit SendQueue(PoolBatches* pool = nullptr) noexcept : pool_(pool) {}
+    /// Frames dropped with the queue leave the engine's count too.
+    ~SendQueue() { tally(-static_cast<std::ptrdiff_t>(pooled_)); }
+    SendQueue(SendQueue&& o) noexcept
+        : pool_(o.pool_), q_(std::move(o.q_)), pooled_(o.pooled_), sentOff_(o.sentOff_), bytes_(o.bytes_) {
+        o.pooled_ = o.sentOff_ = o.bytes_ = 0;
+    }
+    SendQueue(const SendQueue&) = delete;
+    SendQueue& operator=(const SendQueue&) = delete;
+    SendQueue& operator=(SendQueue&&) = delete;
 
     [[nodiscard]] static std::size_t frameSize(const Message& m) noexcept {
         return BinaryHeader::BHSIZE + m.bhdr.thl + m.bhdr.bl;
@@ -30,8 +39,6 @@ class SendQueue {
     [[nodiscard]] std::size_t queuedBytes() const noexcept { return bytes_; }
     /// Frames queued, the head one included however much of it is written.
     [[nodiscard]] std::size_t count() const noexcept { return q_.count(); }
-    /// Of those, the frames whose message returns to the engine's pool once written.
-    [[nodiscard]] std::size_t poolFrames() const noexcept { return pooled_; }
     /// Bytes of the head frame already written.
     [[nodiscard]] std::size_t sentOff() const noexcept { return sentOff_; }
 
@@ -47,7 +54,7 @@ class SendQueue {
     ///    still answer the other's): right behind that bye.
     void add(Message* m, bool byeWritten) noexcept {
         bytes_ += frameSize(*m);
-        pooled_ += mine(*m) ? 1 : 0;
+        counted(*m, 1);
         q_.insertBefore(position(*m, byeWritten), m);
     }
 
@@ -57,7 +64,7 @@ class SendQueue {
             sentOff_ = 0;
         }
         bytes_ += frameSize(*m);
-        pooled_ += mine(*m) ? 1 : 0;
+        counted(*m, 1);
         q_.pushFront(m);
     }
 
@@ -66,7 +73,7 @@ class SendQueue {
         Message* m = q_.dequeue();
         if (m != nullptr) {
             bytes_ -= frameSize(*m);
-            pooled_ -= mine(*m) ? 1 : 0;
+            counted(*m, -1);
             sentOff_ = 0;
         }
         return m;
@@ -80,6 +87,7 @@ class SendQueue {
         IntrusiveQueue<Message> all;
         q_.move(all);
         bytes_ = 0;
+        tally(-static_cast<std::ptrdiff_t>(pooled_));
         pooled_ = 0;
         sentOff_ = 0;
         return all;
@@ -111,11 +119,22 @@ class SendQueue {
         return pos;
     }
 
-    [[nodiscard]] bool mine(const Message& m) const noexcept { return pool_ != nullptr && pool_->owns(m); }
+    /// Counts m (+1 in, -1 out) when it is the engine pool's.
+    void counted(const Message& m, std::ptrdiff_t d) noexcept {
+        if (pool_ != nullptr && pool_->core().owns(m)) {
+            pooled_ = static_cast<std::size_t>(static_cast<std::ptrdiff_t>(pooled_) + d);
+            pool_->queued(d);
+        }
+    }
+    void tally(std::ptrdiff_t d) noexcept {
+        if (pool_ != nullptr) {
+            pool_->queued(d);
+        }
+    }
 
-    const PoolCore* pool_;
+    PoolBatches* pool_;
     IntrusiveQueue<Message> q_;
-    std::size_t pooled_ = 0;  // frames of pool_'s messages
+    std::size_t pooled_ = 0;  // frames of the engine pool's messages
     std::size_t sentOff_ = 0;
     std::size_t bytes_ = 0;  // whole frames queued, for the send-queue limit
 };
