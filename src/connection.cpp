@@ -144,9 +144,6 @@ Connection::Parse Connection::parseFrames(std::span<const std::uint8_t>& in) {
                 // own send queues hold its messages.
                 Message* m = loop_.pool().takeForReceive();
                 if (m == nullptr) {
-                    m = loop_.borrowForReceive();
-                }
-                if (m == nullptr) {
                     return Parse::paused;
                 }
                 try {

@@ -66,7 +66,7 @@ void Loop::pass() {
     processResolved();
     processInbox();
     // Sends just queued may be holding the messages a paused channel waits for: try it again (it reads
-    // into borrowed messages, PoolBatches::borrowForReceive). Otherwise only a refill resumes it.
+    // into borrowed messages, PoolBatches::takeForReceive). Otherwise only a refill resumes it.
     if (!waitingForPool_.empty() && batches_.mayBorrow()) {
         resumePaused();
     }
@@ -231,10 +231,6 @@ void Loop::cancelTimers(const Channel& ch) noexcept {
 
 void Loop::waitForPool(Channel& ch) {
     waitingForPool_.push_back(ch.token());
-}
-
-Message* Loop::borrowForReceive() noexcept {
-    return batches_.borrowForReceive();
 }
 
 void Loop::resumePaused() {

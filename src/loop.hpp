@@ -90,9 +90,6 @@ class Loop {
     [[nodiscard]] Lingerer& lingerer() noexcept { return lingerer_; }
 
     [[nodiscard]] PoolBatches& pool() noexcept { return batches_; }
-    /// A receive buffer beyond an empty pool when this engine's own send queues hold the messages
-    /// (PoolBatches::borrowForReceive); nullptr: pause.
-    [[nodiscard]] Message* borrowForReceive() noexcept;
 
     /// The engine's counters (written here, read by Reactor::stats() on any thread) and its log.
     [[nodiscard]] EngineCounters& counters() noexcept { return counters_; }

@@ -18,8 +18,11 @@ class PoolBatches {
     PoolBatches& operator=(const PoolBatches&) = delete;
     ~PoolBatches() { endPass(); }
 
-    /// A pool message for an incoming frame; nullptr when the pool is empty (back-pressure). One message
-    /// for the first frame of a pass (a lone request), a batch once frames keep coming.
+    /// A pool message for an incoming frame; nullptr when there is none (back-pressure). One message for
+    /// the first frame of a pass (a lone request), a batch once frames keep coming. When the pool is empty
+    /// although the application holds fewer than its maximum, the rest wait in this engine's send queues
+    /// (queued() keeps their count) and return only once written, which may wait for this very read (both
+    /// ends in one engine): then a new message is borrowed instead of pausing for ever.
     [[nodiscard]] Message* takeForReceive() {
         if (Message* m = rx_.dequeue()) {
             return m;
@@ -27,26 +30,13 @@ class PoolBatches {
         const std::size_t n = rxTakenThisPass_ ? RxBatch : 1;
         rxTakenThisPass_ = true;
         (void)pool_.getBatch(rx_, n);
-        return rx_.dequeue();
+        if (Message* m = rx_.dequeue()) {
+            return m;
+        }
+        return mayBorrow() ? pool_.get(AllocationStrategy::always) : nullptr;
     }
 
-    /// A new receive buffer when the pool is empty although the application holds fewer than its maximum:
-    /// the rest are queued in this engine's send queues (queued() keeps their count).
-    /// Those return only once written, which may wait for this very read (both ends in one engine, or a peer
-    /// that answers before reading on): pausing then would wait for ever. nullptr otherwise (back-pressure:
-    /// the application holds a pool's worth) or when nothing can be had.
-    [[nodiscard]] Message* borrowForReceive() noexcept {
-        if (!mayBorrow()) {
-            return nullptr;
-        }
-        try {
-            return pool_.get(AllocationStrategy::always);
-        } catch (...) {
-            return nullptr;  // closed, or out of memory: pause as for an empty pool
-        }
-    }
-
-    /// Whether borrowForReceive() would try.
+    /// Whether takeForReceive() would borrow from an empty pool.
     [[nodiscard]] bool mayBorrow() const noexcept {
         if (queued_ == 0) {
             return false;

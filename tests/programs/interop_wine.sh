@@ -13,38 +13,8 @@ win="$2"
 wine="${WINE:-wine}"
 export WINEDEBUG="${WINEDEBUG:--all}"
 export WINEPREFIX="${WINEPREFIX:-$(cd "$win/.." && pwd)/wineprefix}"
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -9 "$p" 2> /dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() {
-    echo "FAIL: $*"
-    for f in "$work"/*.log; do [ -e "$f" ] && { echo "--- $f"; cat "$f"; }; done
-    exit 1
-}
-freeport() {
-    python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])' 2> /dev/null ||
-        echo $((20000 + RANDOM % 20000))
-}
-# waitfor FILE PATTERN N: until FILE holds N lines matching PATTERN (20 s at most: Wine starts slowly).
-waitfor() {
-    for _ in $(seq 1 400); do
-        [ "$(tr -d '\r' < "$1" 2> /dev/null | grep -c -- "$2" || true)" -ge "$3" ] && return 0
-        sleep 0.05
-    done
-    fail "timeout waiting for $3 x '$2' in $1"
-}
-# stop PID: SIGINT (Wine: CTRL_C_EVENT), and the process must exit 0 within 10 s.
-stop() {
-    kill -INT "$1"
-    for _ in $(seq 1 200); do kill -0 "$1" 2> /dev/null || break; sleep 0.05; done
-    kill -0 "$1" 2> /dev/null && fail "pid $1 still running 10 s after SIGINT"
-    wait "$1" || fail "pid $1 exited $? on SIGINT"
-}
+WAIT_TRIES=400  # 20 s: Wine starts slowly
+. "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 lcat() { timeout 60 "$lin/tofucat" "$@"; }
 wcat() { timeout 60 "$wine" "$win/tofucat.exe" "$@" | tr -d '\r'; }
 

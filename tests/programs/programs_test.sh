@@ -4,40 +4,9 @@
 # Usage: programs_test.sh DIR_WITH_PROGRAMS
 set -euo pipefail
 bin="$1"
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -9 "$p" 2> /dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() {
-    echo "FAIL: $*"
-    for f in "$work"/*.log; do [ -e "$f" ] && { echo "--- $f"; cat "$f"; }; done
-    exit 1
-}
-freeport() {
-    python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])' 2> /dev/null ||
-        echo $((20000 + RANDOM % 20000))
-}
-# waitfor FILE PATTERN N: until FILE holds N lines matching PATTERN (10 s at most).
-waitfor() {
-    for _ in $(seq 1 200); do
-        [ "$(grep -c -- "$2" "$1" 2> /dev/null || true)" -ge "$3" ] && return 0
-        sleep 0.05
-    done
-    fail "timeout waiting for $3 x '$2' in $1"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 # A client run, bounded: a hung tofucat fails the test instead of hanging it.
 cat_() { timeout 30 "$bin/tofucat" "$@"; }
-# stop PID SIGNAL: the process must exit 0 within 10 s.
-stop() {
-    kill -"$2" "$1"
-    for _ in $(seq 1 200); do kill -0 "$1" 2> /dev/null || break; sleep 0.05; done
-    kill -0 "$1" 2> /dev/null && fail "pid $1 still running 10 s after SIG$2"
-    wait "$1" || fail "pid $1 exited $? on SIG$2"
-}
 
 # --- tofu-echo on TCP and UDS
 port=$(freeport)
