@@ -77,7 +77,7 @@ class Inbox {
     /// Has the reactor describe its channels into q; false when it did not answer within timeout or has
     /// stopped.
     [[nodiscard]] bool ask(const std::shared_ptr<ChannelQuery>& q, std::chrono::milliseconds timeout);
-    /// A message came back to a pool a reader had found empty (called under the pool's mutex: never blocks).
+    /// A message came back to a pool a reader had found empty (called under the pool's lock: never blocks).
     void poolRefilled() noexcept {
         refill_.store(true, std::memory_order_release);
         notifier_.notify();

@@ -1,6 +1,7 @@
 #include "pool.hpp"
 
 #include <algorithm>
+#include <mutex>
 #include <utility>
 
 #include "engine_stats.hpp"
@@ -32,7 +33,7 @@ PoolCore::PoolCore(Key, std::pmr::memory_resource* mr, std::uint16_t initialMsgs
     try {
         for (std::uint16_t i = 0; i < initialMsgs_; ++i) {
             Message* m = Message::allocate(mr_);
-            MessageLinks::next(*m) = free_;  // pooled messages hold no reference to the pool
+            MessageLinks::next(*m) = free_;
             free_ = m;
             // The initial messages get the original's capacities now, so steady state starts at once;
             // messages made later (AllocationStrategy::always) reserve at their first write.
@@ -40,69 +41,97 @@ PoolCore::PoolCore(Key, std::pmr::memory_resource* mr, std::uint16_t initialMsgs
             m->body.reserve(Message::blen);
         }
     } catch (...) {
-        freeChain(free_);
+        (void)freeChain(free_);
         throw AmpeError(AmpeStatus::allocation_failed);
     }
-    pooled_.store(initialMsgs_, std::memory_order_relaxed);
+    for (Message* m = free_; m != nullptr; m = MessageLinks::next(*m)) {
+        m->home_ = this;  // once the core cannot fail: each holds a reference from now on
+    }
+    refs_.store(std::size_t{1} + initialMsgs_, std::memory_order_relaxed);
+    given_.store(initialMsgs_, std::memory_order_relaxed);
     if constexpr (TrafficStats) {
         high_.store(initialMsgs_, std::memory_order_relaxed);
     }
 }
 
 PoolCore::~PoolCore() {
-    freeChain(free_);
-    freeChain(returned_.exchange(nullptr, std::memory_order_acquire));
+    // Empty by now: each pooled message holds a reference, and close() freed them.
+    (void)freeChain(free_);
+    (void)freeChain(returned_.exchange(nullptr, std::memory_order_acquire));
 }
 
-void PoolCore::freeChain(Message* m) noexcept {
+std::size_t PoolCore::freeChain(Message* m) noexcept {
+    if (m == closedMark() || m == wantedMark()) {
+        return 0;
+    }
+    std::size_t n = 0;
     while (m != nullptr) {
         Message* next = MessageLinks::next(*m);
+        m->home_ = nullptr;  // the caller drops the references together
         Message::destroy(m);
         m = next;
+        ++n;
     }
+    return n;
+}
+
+std::size_t PoolCore::pooledNow() const noexcept {
+    if (closed_.load(std::memory_order_relaxed)) {
+        return 0;
+    }
+    // Read taken first: what was taken was given before, so the difference does not go below zero
+    // (given may run ahead meanwhile: a snapshot).
+    const std::size_t taken = taken_.load(std::memory_order_acquire);
+    const std::size_t given = given_.load(std::memory_order_acquire);
+    return given > taken ? given - taken : 0;
 }
 
 Message* PoolCore::popLocked() noexcept {
     if (free_ == nullptr) {
+        // Never closedMark here (close() holds the lock), and only a getter sets wantedMark: a chain seen
+        // stays a chain until taken.
+        const Message* head = returned_.load(std::memory_order_relaxed);
+        if (head == nullptr || head == wantedMark()) {
+            return nullptr;
+        }
         free_ = returned_.exchange(nullptr, std::memory_order_acquire);
     }
     Message* m = free_;
     if (m != nullptr) {
         free_ = MessageLinks::next(*m);
         MessageLinks::next(*m) = nullptr;
-        pooled_.fetch_sub(1, std::memory_order_relaxed);
-        m->home_ = this;
     }
     return m;
 }
 
 Message* PoolCore::wantLocked() noexcept {
-    // Either this getter sees a message put back meanwhile, or that put sees wanted_ and alerts (seq_cst
-    // on both sides).
-    wanted_.store(true, std::memory_order_seq_cst);
-    if (returned_.load(std::memory_order_seq_cst) == nullptr) {
+    // The mark and the puts meet on one word: either this getter finds what was put back meanwhile, or the
+    // next put replaces the mark and alerts.
+    Message* head = nullptr;
+    if (returned_.compare_exchange_strong(head, wantedMark(), std::memory_order_acq_rel,
+                                          std::memory_order_relaxed) ||
+        head == wantedMark()) {
         return nullptr;
     }
-    wanted_.store(false, std::memory_order_relaxed);
     return popLocked();
 }
 
 Message* PoolCore::get(AllocationStrategy strategy) {
     {
-        std::lock_guard lock(mutex_);
+        std::lock_guard lock(lock_);
         if (closed_.load(std::memory_order_acquire)) {
             throw AmpeError(AmpeStatus::not_allowed);  // the original's closed Pool refuses with NotAllowed
         }
         Message* m = popLocked();  // kept reset since put(): nothing to clear here
         if (m == nullptr && strategy == AllocationStrategy::poolOnly) {
             m = wantLocked();
-            if (m == nullptr) {
-                return nullptr;
-            }
         }
         if (m != nullptr) {
-            refs_.fetch_add(1, std::memory_order_relaxed);  // under the mutex: close() cannot pass it
+            tookLocked(1);
             return m;
+        }
+        if (strategy == AllocationStrategy::poolOnly) {
+            return nullptr;
         }
     }
     allocated_.fetch_add(1, std::memory_order_relaxed);  // several getters: a read-modify-write
@@ -125,10 +154,13 @@ std::size_t PoolCore::admit(std::size_t n) noexcept {
     if (closed_.load(std::memory_order_acquire)) {
         return 0;
     }
-    const std::size_t before = pooled_.fetch_add(n, std::memory_order_relaxed);
+    const std::size_t given = given_.fetch_add(n, std::memory_order_relaxed);
+    const std::size_t taken = taken_.load(std::memory_order_relaxed);
+    // Messages of later puts may have been taken already: then fewer were pooled, never below zero.
+    const std::size_t before = given > taken ? given - taken : 0;
     const std::size_t room = before >= maxMsgs_ ? 0 : std::min<std::size_t>(n, maxMsgs_ - before);
     if (room < n) {
-        pooled_.fetch_sub(n - room, std::memory_order_relaxed);
+        given_.fetch_sub(n - room, std::memory_order_relaxed);
     }
     if constexpr (TrafficStats) {
         // Many putters: a compare-and-swap, only when the mark is passed.
@@ -140,42 +172,80 @@ std::size_t PoolCore::admit(std::size_t n) noexcept {
     return room;
 }
 
-void PoolCore::giveBack(Message* first, Message* last) noexcept {
+bool PoolCore::giveBack(Message* first, Message* last) noexcept {
+    // Once pushed, the chain's references are the stack's: a close() may free them, and with them the last
+    // reference to this core. So after the push only an alert touches the core, under a reference of its
+    // own taken while the chain still held theirs.
     Message* old = returned_.load(std::memory_order_relaxed);
-    do {
-        MessageLinks::next(*last) = old;
-    } while (
-        !returned_.compare_exchange_weak(old, first, std::memory_order_seq_cst, std::memory_order_relaxed));
-    if (wanted_.load(std::memory_order_seq_cst) && wanted_.exchange(false, std::memory_order_acq_rel)) {
-        std::lock_guard lock(mutex_);
+    bool ownRef = false;
+    for (;;) {
+        if (old == closedMark()) {
+            if (ownRef) {
+                release(1);  // not the last: the chain holds references
+            }
+            return false;
+        }
+        if (old == wantedMark() && !ownRef) {
+            refs_.fetch_add(1, std::memory_order_relaxed);
+            ownRef = true;
+        }
+        MessageLinks::next(*last) = old == wantedMark() ? nullptr : old;
+        if (returned_.compare_exchange_weak(old, first, std::memory_order_release,
+                                            std::memory_order_relaxed)) {
+            break;
+        }
+    }
+    if (old == wantedMark()) {
+        std::lock_guard lock(lock_);
         if (alerter_) {
             alerter_();
         }
     }
+    if (ownRef) {
+        release(1);  // may be the last: nothing of this object is touched after
+    }
+    return true;
 }
 
 void PoolCore::put(Message* msg) noexcept {
     if (msg == nullptr) {
         return;
     }
-    // Its reference (to this pool, another one's, or none: Ampe::put adopts any message) is dropped last:
-    // it may be the last one to this pool.
-    PoolCore* const home = std::exchange(msg->home_, nullptr);
+    PoolCore* const home = msg->home_;
+    if (home == this) {
+        if (admit(1) == 0) {
+            Message::destroy(msg);  // drops its reference: maybe the last one
+            return;
+        }
+        msg->reset();
+        shrinkBuffers(*msg);
+        if (!giveBack(msg, msg)) {
+            Message::destroy(msg);  // closed meanwhile
+        }
+        return;
+    }
+    // Ampe::put adopts any message: another pool's, or one of no pool. Its old reference goes last: it may
+    // be the last one to that pool.
+    msg->home_ = nullptr;
     if (admit(1) == 0) {
         Message::destroy(msg);
     } else {
+        refs_.fetch_add(1, std::memory_order_relaxed);  // the caller's engine holds the Pool's reference
+        msg->home_ = this;
         msg->reset();
         shrinkBuffers(*msg);
-        giveBack(msg, msg);
+        if (!giveBack(msg, msg)) {
+            Message::destroy(msg);  // closed meanwhile
+        }
     }
     if (home != nullptr) {
-        home->release(1);  // nothing of this object is touched after
+        home->release(1);
     }
 }
 
 std::size_t PoolCore::getBatch(IntrusiveQueue<Message>& out, std::size_t n) {
     std::size_t got = 0;
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(lock_);
     if (closed_.load(std::memory_order_acquire)) {
         throw AmpeError(AmpeStatus::not_allowed);
     }
@@ -192,7 +262,7 @@ std::size_t PoolCore::getBatch(IntrusiveQueue<Message>& out, std::size_t n) {
             got = 1;
         }
     }
-    refs_.fetch_add(got, std::memory_order_relaxed);  // one atomic operation for the batch
+    tookLocked(got);
     return got;
 }
 
@@ -200,14 +270,15 @@ void PoolCore::putAll(IntrusiveQueue<Message>& q) noexcept {
     if (q.empty()) {
         return;
     }
-    const std::size_t n = q.count();
-    std::size_t keep = admit(n);
+    std::size_t keep = admit(q.count());
+    std::size_t dropped = 0;
     Message* first = nullptr;
     Message* last = nullptr;
     while (Message* m = q.dequeue()) {
-        m->home_ = nullptr;  // the references go together below
         if (keep == 0) {
+            m->home_ = nullptr;  // the references go together below
             Message::destroy(m);
+            ++dropped;
             continue;
         }
         --keep;
@@ -219,10 +290,12 @@ void PoolCore::putAll(IntrusiveQueue<Message>& q) noexcept {
             last = m;
         }
     }
-    if (first != nullptr) {
-        giveBack(first, last);
+    if (dropped != 0) {
+        release(dropped);  // never the last: the caller holds a reference too
     }
-    release(n);  // never the last: the caller holds a reference too
+    if (first != nullptr && !giveBack(first, last)) {
+        release(freeChain(first));  // closed meanwhile; never the last either
+    }
 }
 
 void PoolCore::release(std::size_t n) noexcept {
@@ -232,22 +305,27 @@ void PoolCore::release(std::size_t n) noexcept {
 }
 
 void PoolCore::close() noexcept {
-    std::lock_guard lock(mutex_);
-    closed_.store(true, std::memory_order_seq_cst);
-    freeChain(free_);
-    free_ = nullptr;
-    freeChain(returned_.exchange(nullptr, std::memory_order_acquire));
-    pooled_.store(0,
-                  std::memory_order_relaxed);  // a put racing the close may still push: freed with the pool
+    std::size_t freed = 0;
+    {
+        std::lock_guard lock(lock_);
+        closed_.store(true, std::memory_order_seq_cst);
+        freed = freeChain(free_);
+        free_ = nullptr;
+        // From now on a put finds the mark and frees its own message.
+        freed += freeChain(returned_.exchange(closedMark(), std::memory_order_acquire));
+    }
+    if (freed != 0) {
+        release(freed);  // never the last: the caller (Pool) holds a reference too
+    }
 }
 
 void PoolCore::setAlerter(std::function<void()> alerter) {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(lock_);
     alerter_ = std::move(alerter);
 }
 
 std::uint16_t PoolCore::count() const noexcept {
-    return static_cast<std::uint16_t>(std::min<std::size_t>(pooled_.load(std::memory_order_relaxed), 0xFFFF));
+    return static_cast<std::uint16_t>(std::min<std::size_t>(pooledNow(), 0xFFFF));
 }
 
 Pool::Pool(std::uint16_t initialMsgs, std::uint16_t maxMsgs, std::pmr::memory_resource* mr)

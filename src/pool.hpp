@@ -2,8 +2,10 @@
 //
 // Putting back is lock-free (one compare-and-swap per message, or per batch): releases on the receiving
 // application thread never wait for the reactor, nor the reactor's batched returns for a sending thread.
-// Getting takes the mutex, which only getters share; when its own stack is empty it takes everything put
-// back so far with one exchange.
+// Getting takes a short lock, which only getters share; when its own stack is empty it takes everything put
+// back so far with one exchange. Getters and putters keep their fields on cache lines of their own, and a
+// message passing through costs one read-modify-write each way (besides the lock): the count of pooled
+// messages is what was put back minus what was taken, each side adding to its own counter.
 #pragma once
 
 #include <atomic>
@@ -11,18 +13,18 @@
 #include <functional>
 #include <memory>
 #include <memory_resource>
-#include <mutex>
 
 #include "intrusive_queue.hpp"
+#include "short_lock.hpp"
 #include "tofu/message.hpp"
 #include "tofu/options.hpp"
 
 namespace tofu::detail {
 
-/// Shared by the Pool and by every message out of it (Message::home_), so a message released after
-/// its engine is gone still finds a live (closed) pool and frees itself. The sharing is an intrusive count:
-/// one reference for the Pool, one per message out; batches move many with one atomic operation (a
-/// shared_ptr per message cost two contended read-modify-writes each way).
+/// Shared by the Pool and by every message of it (Message::home_), so a message released after its engine
+/// is gone still finds a live (closed) pool and frees itself. The sharing is an intrusive count: one
+/// reference for the Pool, one per message alive, pooled or out. It changes when a message is made or
+/// freed, not when one is taken or put back.
 class PoolCore {
   public:
     struct Key {};
@@ -40,7 +42,7 @@ class PoolCore {
 
     /// Takes msg back: reset and kept while under the maximum, freed otherwise or once closed.
     /// When the pool was found empty by a poolOnly get(), the alerter is invoked (under the pool
-    /// mutex: it must not block nor call into the pool). Lock-free otherwise.
+    /// lock: it must not block nor call into the pool). Lock-free otherwise.
     void put(Message* msg) noexcept;
 
     /// Up to n messages under one lock, appended to out; returns how many. poolOnly semantics: none
@@ -74,7 +76,9 @@ class PoolCore {
     /// Messages of this pool outside it right now: held by the application, queued in the engine, in
     /// mailboxes (a snapshot).
     [[nodiscard]] std::size_t outstanding() const noexcept {
-        return refs_.load(std::memory_order_relaxed) - 1;
+        const std::size_t alive = refs_.load(std::memory_order_relaxed) - 1;
+        const std::size_t pooled = pooledNow();
+        return alive > pooled ? alive - pooled : 0;
     }
     [[nodiscard]] std::uint16_t initialMsgs() const noexcept { return initialMsgs_; }
     [[nodiscard]] std::uint16_t maxMsgs() const noexcept { return maxMsgs_; }
@@ -87,28 +91,54 @@ class PoolCore {
   private:
     /// Admits up to n more messages under the maximum; returns how many.
     [[nodiscard]] std::size_t admit(std::size_t n) noexcept;
-    /// Pushes the chain first..last (linked by next) onto the returned stack; tells the alerter if wanted.
-    void giveBack(Message* first, Message* last) noexcept;
-    /// Under the mutex: the next free message, from the own stack or else from what was put back. The
-    /// caller adds its reference.
+    /// Pushes the chain first..last (linked by next) onto the returned stack and tells the alerter if a
+    /// getter went without; false once closed (the chain stays the caller's).
+    [[nodiscard]] bool giveBack(Message* first, Message* last) noexcept;
+    /// Under the lock: the next free message, from the own stack or else from what was put back. The
+    /// caller counts it taken.
     [[nodiscard]] Message* popLocked() noexcept;
-    /// Under the mutex: nothing left; the next put tells the alerter (unless one came meanwhile).
+    /// Under the lock: n more messages left the stacks.
+    void tookLocked(std::size_t n) noexcept {
+        taken_.store(taken_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    }
+    /// Messages in the stacks (a snapshot; 0 once closed).
+    [[nodiscard]] std::size_t pooledNow() const noexcept;
+    /// Values of returned_ that are no message: a getter went without (the next put alerts), closed.
+    static Message* wantedMark() noexcept {
+        alignas(Message) static char mark = 0;
+        return reinterpret_cast<Message*>(&mark);
+    }
+    static Message* closedMark() noexcept {
+        alignas(Message) static char mark = 0;
+        return reinterpret_cast<Message*>(&mark);
+    }
+    /// Under the lock: nothing left; the next put tells the alerter (unless one came meanwhile). The want
+    /// is a mark on the returned stack, so a put cannot slip between the look and the mark.
     [[nodiscard]] Message* wantLocked() noexcept;
-    static void freeChain(Message* m) noexcept;
+    /// Frees the chain (linked by next) without touching the references; returns how many it freed.
+    static std::size_t freeChain(Message* m) noexcept;
 
+    static constexpr std::size_t CacheLine = 64;
+
+    // Read mostly.
     std::pmr::memory_resource* mr_;
-    mutable std::mutex mutex_;                 // getters and the alerter
-    Message* free_ = nullptr;                  // getters' stack (mutex), linked by next
-    std::atomic<Message*> returned_{nullptr};  // put back since, newest first, linked by next
-    std::atomic<std::size_t> pooled_{0};       // in both stacks, for the maximum
-    std::atomic<std::size_t> high_{0};         // statistics: the most pooled at once
-    std::atomic<std::uint64_t> allocated_{0};  // statistics: get(always) found it empty
     std::atomic<bool> closed_{false};
-    std::atomic<bool> wanted_{false};   // a poolOnly get found nothing: the next put tells the alerter
-    std::atomic<std::size_t> refs_{1};  // the Pool's, plus one per message out
-    std::function<void()> alerter_;
     std::uint16_t initialMsgs_;
     std::uint16_t maxMsgs_;
+    std::atomic<std::size_t> high_{0};         // statistics: the most pooled at once
+    std::atomic<std::uint64_t> allocated_{0};  // statistics: get(always) found it empty
+    std::atomic<std::size_t> refs_{1};         // the Pool's, plus one per message alive
+    std::function<void()> alerter_;            // under the lock
+
+    // Getters' side.
+    alignas(CacheLine) mutable ShortLock lock_;  // getters and the alerter
+    Message* free_ = nullptr;                    // getters' stack (lock), linked by next
+    std::atomic<std::size_t> taken_{0};  // messages that ever left the stacks (written under the lock)
+
+    // Putters' side.
+    // Put back since, newest first, by next; or wantedMark, or closedMark for good.
+    alignas(CacheLine) std::atomic<Message*> returned_{nullptr};
+    std::atomic<std::size_t> given_{0};  // messages that ever entered the stacks (initial ones included)
 };
 
 /// Owner of a PoolCore: creates it with its initial messages and closes it when destroyed.

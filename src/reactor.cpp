@@ -34,7 +34,7 @@ Reactor::Impl::Impl(const Options& options)
     : mr_(options.allocator != nullptr ? options.allocator : std::pmr::get_default_resource()),
       pool_(options.initialPoolMsgs, options.maxPoolMsgs, mr_),
       inbox_(detail::Notifier::preferred()) {
-    // Called under the pool mutex when a message comes back to a pool a reader found empty: non-blocking.
+    // Called under the pool lock when a message comes back to a pool a reader found empty: non-blocking.
     pool_.core().setAlerter([this] { inbox_.poolRefilled(); });
     resolver_ = std::make_unique<detail::Resolver>([this] { inbox_.wake(); });
     loop_ = std::make_unique<detail::Loop>(options, pool_.core(), registry_, inbox_, *resolver_);
