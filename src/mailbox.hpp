@@ -223,10 +223,14 @@ class Mailbox {
         return t;
     }
 
+    static constexpr std::size_t CacheLine = 64;
+
     std::atomic<Message*> head_{nullptr};  // newest first, linked by next; closedMark() once closed
     ParkingWord sleeping_;                 // 1 while the receiver sleeps (or is about to)
     std::atomic<int> waiters_{0};          // threads in sleepAndTake()
-    IntrusiveQueue<Message> local_;        // consumer-only: taken from the stack in one go
+    // Consumer-only, taken from the stack in one go; on a line of its own, so a pop does not contend
+    // with the pushers' compare-and-swap.
+    alignas(CacheLine) IntrusiveQueue<Message> local_;
 };
 
 }  // namespace tofu::detail

@@ -64,9 +64,11 @@ class MchnGroup final : public ChannelGroup {
     void reopen(Reactor::Impl& engine) noexcept;
 
   private:
-    Reactor::Impl* engine_;      // only touched by a call that got past Call, so never a destroyed engine
-    std::atomic<int> calls_{0};  // calls inside other than sends
-    std::atomic<int> sends_{0};  // enqueueToPeer calls inside
+    // Touched by every call of the application's threads: apart from the reactor's fields above.
+    alignas(
+        64) Reactor::Impl* engine_;  // only touched by a call that got past Call, so never a destroyed engine
+    std::atomic<int> calls_{0};      // calls inside other than sends
+    std::atomic<int> sends_{0};      // enqueueToPeer calls inside
     std::atomic<bool> open_{true};
 };
 
