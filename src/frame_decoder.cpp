@@ -59,14 +59,21 @@ FrameDecoder::Step FrameDecoder::feed(std::span<const std::uint8_t>& in) noexcep
         if (in.empty()) {
             return Step::more;
         }
-        const std::size_t take = std::min<std::size_t>(BinaryHeader::BHSIZE - hdrGot_, in.size());
-        std::memcpy(hdr_.data() + hdrGot_, in.data(), take);
-        in = in.subspan(take);
-        hdrGot_ = static_cast<std::uint8_t>(hdrGot_ + take);
-        if (hdrGot_ < BinaryHeader::BHSIZE) {
-            return Step::more;
+        if (hdrGot_ == 0 && in.size() >= BinaryHeader::BHSIZE) {
+            // The usual case: the whole header is there. Read in place, field by field into bh_ (a
+            // temporary header copied whole after byte stores stalls the store forwarding).
+            bh_.fromBytes(in.first<BinaryHeader::BHSIZE>());
+            in = in.subspan(BinaryHeader::BHSIZE);
+        } else {
+            const std::size_t take = std::min<std::size_t>(BinaryHeader::BHSIZE - hdrGot_, in.size());
+            std::memcpy(hdr_.data() + hdrGot_, in.data(), take);
+            in = in.subspan(take);
+            hdrGot_ = static_cast<std::uint8_t>(hdrGot_ + take);
+            if (hdrGot_ < BinaryHeader::BHSIZE) {
+                return Step::more;
+            }
+            bh_.fromBytes(hdr_);
         }
-        bh_ = BinaryHeader::from(hdr_);
         // Lengths need no check here: thl and bl are 16-bit, so a frame is at most 16 + 2 x 65535 bytes.
         if (!validIncoming(bh_, accepted_, firstFrame_)) {
             return Step::invalid;
