@@ -123,7 +123,10 @@ void callsSurviveRestart(const Configurator& srvCfg, const Configurator& cliCfg)
                 std::error_code ec;
                 MessagePtr r = client.call(client.ampe().request(0, q), 2s, ec);
                 if (ec) {
-                    ++failedWithConnection;  // the server went away under this call: ask again
+                    // The server went away under this call: ask again once connected (bounded; the
+                    // deadline above ends the thread if it never comes back).
+                    ++failedWithConnection;
+                    (void)client.waitConnected(1s);
                     continue;
                 }
                 if (r->text() != "re: " + q) {
@@ -134,8 +137,9 @@ void callsSurviveRestart(const Configurator& srvCfg, const Configurator& cliCfg)
             }
         });
     }
-    while (done < Threads * Calls / 3) {  // the first third, then the kill
-        std::this_thread::yield();
+    const auto firstThird = std::chrono::steady_clock::now() + 20s;
+    while (done < Threads * Calls / 3 && std::chrono::steady_clock::now() < firstThird) {
+        std::this_thread::yield();  // the first third, then the kill
     }
     server.reset();
     REQUIRE(events.waitDisconnected(1));
@@ -143,12 +147,15 @@ void callsSurviveRestart(const Configurator& srvCfg, const Configurator& cliCfg)
     for (std::thread& c : callers) {
         c.join();
     }
+    const std::lock_guard lk(events.mu);
+    // Shown with any failure below (an unexplained one was seen once under heavy load).
+    INFO("calls done: " << done << ", failed with the connection: " << failedWithConnection
+                        << ", connections: " << events.connected.size()
+                        << ", disconnections: " << events.disconnected);
     REQUIRE_FALSE(wrongAnswer);
     REQUIRE(done == Threads * Calls);
-    const std::lock_guard lk(events.mu);
     REQUIRE(events.connected.size() == 2);
     REQUIRE(client.channel() == events.connected.back());
-    INFO("calls that failed with the connection: " << failedWithConnection);
 }
 
 }  // namespace
