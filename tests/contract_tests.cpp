@@ -65,13 +65,14 @@ struct ConnectedPair {
     }
 };
 
-/// Takes what g receives into `held` (its pool_empty notices dropped; `each` sees every message first) until
+/// Takes what g receives into `held` (its pool_empty notices dropped, and counted into `notices` when given;
+/// `each` sees every message first) until
 /// the connection `cn` of `rtr` has paused reading and everything it delivered before is taken, or until
 /// `enough` are held. No guess from silence: the reactor's own answer says "paused", and a second answer
 /// comes after the pass that gave the first has pushed its deliveries. Fails the test after 20 s.
 template <class Each>
 void holdUntilPaused(Reactor& rtr, ChannelGroup& g, ChannelNumber cn, std::size_t enough,
-                     std::vector<MessagePtr>& held, Each&& each) {
+                     std::vector<MessagePtr>& held, Each&& each, int* notices = nullptr) {
     auto take = [&](std::uint64_t timeoutNs) {
         MessagePtr m = g.waitReceive(timeoutNs);
         if (!m) {
@@ -79,6 +80,9 @@ void holdUntilPaused(Reactor& rtr, ChannelGroup& g, ChannelNumber cn, std::size_
         }
         if (m->fromEngine()) {
             REQUIRE(m->status() == AmpeStatus::pool_empty);
+            if (notices != nullptr) {
+                ++*notices;
+            }
         } else {
             each(*m);
             held.push_back(std::move(m));
@@ -1046,15 +1050,10 @@ TEST_CASE(
         (void)snd->enqueueToPeer(appMessage(sa, MessageRole::signal, c.clientCn, std::to_string(i)));
     }
     std::vector<MessagePtr> held;
-    int notices = 0;
-    // Nothing more for a second after the last arrival: the channel is paused for good.
-    while (MessagePtr m = rcv->waitReceive(waitReceive_SEC_TIMEOUT)) {
-        if (m->fromEngine() && m->status() == AmpeStatus::pool_empty) {
-            ++notices;  // dropped: freed, not pooled
-            continue;
-        }
-        held.push_back(std::move(m));
-    }
+    int notices = 0;  // dropped: freed, not pooled
+    // Until the reactor says the channel paused (or more than the pool came: the failure checked below).
+    holdUntilPaused(
+        *pair.rcvEngine, *rcv, c.serverCn, N, held, [](const Message&) {}, &notices);
     CHECK(notices >= 1);
     CHECK(held.size() <= SmallPoolPair::PoolMsgs);
     const std::size_t first = held.size();
