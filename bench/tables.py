@@ -2,11 +2,14 @@
 """Markdown tables for docs/benchmarks.md from `tofu-bench --json` files.
 
     bench/tables.py RUN.json [RUN.json ...]
+    bench/tables.py --goals NAME=RUN.json [NAME=RUN.json ...]
 
 Per run: a header line (load, regime, per-repeat probes) and one table: tofu's figure, its ratio to ZeroMQ of
 the same topology (with the range of the per-repeat ratios: repeat i of tofu against repeat i of ZeroMQ, run
 side by side) and to raw sockets, the one-engine ratios, and the others' raw figures. Round trips: time ratios
-(lower is better); the rest: rate ratios (higher is better). Standard library only.
+(lower is better); the rest: rate ratios (higher is better). With --goals: one table, a column per run (named
+NAME, with its load and raw/tcp round trip), a row per goal of issue #14, tcp / uds, each cell marked when the
+goal is not met. Standard library only.
 """
 import json
 import sys
@@ -73,5 +76,41 @@ def table(path):
     print()
 
 
-for p in sys.argv[1:]:
-    table(p)
+# (label, job, tofu side, other side, latency, goal test on the ratio)
+GOALS = [
+    ("pipelined 64 B ≥ 1.2× ZeroMQ", "pipelined 64B", "zmq", False, lambda r: r >= 1.2),
+    ("reqresp16 64 B ≥ 1.2× ZeroMQ", "reqresp16 64B", "zmq", False, lambda r: r >= 1.2),
+    ("rtt 64 B ≤ 0.8× ZeroMQ", "rtt 64B", "zmq", True, lambda r: r <= 0.8),
+    ("rtt 64 B ≤ 2.5× raw", "rtt 64B", "raw", True, lambda r: r <= 2.5),
+    ("pipelined 1 KiB ≥ 1.5× ZeroMQ", "pipelined 1KiB", "zmq", False, lambda r: r >= 1.5),
+    ("fan-in ≥ 2× ZeroMQ", "fanin64 64B", "zmq", False, lambda r: r >= 2.0),
+]
+
+
+def goals(named):
+    runs = []
+    for arg in named:
+        name, path = arg.split("=", 1)
+        data = json.load(open(path))
+        runs.append((name, data["run"], {(r["job"], r["contender"]): r for r in data["rows"]}))
+    print("| goal | " + " | ".join(f'{n} (load {run["load_start"]:.2f}, raw/tcp {run["raw_tcp_rtt_us"]:.1f} µs)'
+                                   for n, run, _ in runs) + " |")
+    print("|---|" + "---|" * len(runs))
+    for label, job, other, lat, ok in GOALS:
+        cells = [label]
+        for _, _, by in runs:
+            parts = []
+            for side, zmq in (("tcp", "zmq/tcp"), ("uds", "zmq/ipc")):
+                peer = zmq if other == "zmq" else f"raw/{side}"
+                r = ratio(by.get((job, f"tofu/{side}")), by.get((job, peer)), lat)
+                parts.append("-" if r is None else (f"{r:.2f}×" if ok(r) else f"**{r:.2f}×**"))
+            cells.append(" / ".join(parts))
+        print("| " + " | ".join(cells) + " |")
+    print("\nBold: not met.")
+
+
+if len(sys.argv) > 1 and sys.argv[1] == "--goals":
+    goals(sys.argv[2:])
+else:
+    for p in sys.argv[1:]:
+        table(p)
