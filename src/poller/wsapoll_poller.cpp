@@ -15,10 +15,10 @@
 // reads slowly, or never): it is checked for Out on its own, without waiting, at most every HupWriteCheckMs
 // (a bounded cost instead of a busy loop for as long as the peer keeps its socket open).
 #include <algorithm>
-#include <unordered_map>
 #include <vector>
 
 #include "platform/os_socket.hpp"
+#include "poll_set.hpp"
 #include "poller.hpp"
 #include "tofu/status.hpp"
 
@@ -43,78 +43,58 @@ short toPoll(std::uint32_t interest) noexcept {
 class WsaPollPoller final : public Poller {
   public:
     void add(NativeSocket fd, std::uint32_t interest, std::uint64_t token) override {
-        if (index_.contains(fd)) {
-            throw AmpeError(AmpeStatus::processing_failed, "wsapoll: socket registered twice");
-        }
-        index_[fd] = fds_.size();
-        fds_.push_back(WSAPOLLFD{fd, toPoll(interest), 0});
-        entries_.push_back(Entry{token, (interest & PollEvents::Out) != 0});
+        set_.add(fd, toPoll(interest), Entry{token, (interest & PollEvents::Out) != 0});
     }
 
     void modify(NativeSocket fd, std::uint32_t interest, std::uint64_t token) override {
-        const auto it = index_.find(fd);
-        if (it == index_.end()) {
-            throw AmpeError(AmpeStatus::processing_failed, "wsapoll: modify of an unknown socket");
-        }
-        fds_[it->second].events = toPoll(interest);
-        entries_[it->second].token = token;
+        const std::size_t i = set_.slot(fd);
+        set_.fds()[i].events = toPoll(interest);
+        Entry& e = set_.entries()[i];
+        e.token = token;
         if ((interest & PollEvents::In) != 0) {
-            entries_[it->second].hup = false;  // the read will find the end of stream itself
+            e.hup = false;  // the read will find the end of stream itself
         }
     }
 
-    void remove(NativeSocket fd) noexcept override {
-        const auto it = index_.find(fd);
-        if (it == index_.end()) {
-            return;
-        }
-        const std::size_t i = it->second;
-        const std::size_t last = fds_.size() - 1;
-        if (i != last) {
-            fds_[i] = fds_[last];
-            entries_[i] = entries_[last];
-            index_[fds_[i].fd] = i;
-        }
-        fds_.pop_back();
-        entries_.pop_back();
-        index_.erase(it);
-    }
+    void remove(NativeSocket fd) noexcept override { set_.remove(fd); }
 
     std::size_t wait(std::span<PollEvent> out, int timeout_ms) override {
-        if (fds_.empty()) {
+        std::vector<WSAPOLLFD>& fds = set_.fds();
+        std::vector<Entry>& entries = set_.entries();
+        if (fds.empty()) {
             // WSAPoll fails (WSAEINVAL) on an empty set; the reactor always has its notifier registered,
             // but a bare poller (tests) may not.
             ::Sleep(timeout_ms < 0 ? INFINITE : static_cast<DWORD>(timeout_ms));
             return 0;
         }
         const bool connecting =
-            std::any_of(entries_.begin(), entries_.end(), [](const Entry& e) { return e.connecting; });
+            std::any_of(entries.begin(), entries.end(), [](const Entry& e) { return e.connecting; });
         if (connecting && (timeout_ms < 0 || timeout_ms > ConnectCheckMs)) {
             timeout_ms = ConnectCheckMs;
         }
         bool hupWriters = false;
-        for (std::size_t k = 0; k < entries_.size(); ++k) {
-            hupWriters = hupWriters || (entries_[k].hup && (fds_[k].events & POLLWRNORM) != 0);
+        for (std::size_t k = 0; k < entries.size(); ++k) {
+            hupWriters = hupWriters || (entries[k].hup && (fds[k].events & POLLWRNORM) != 0);
         }
         if (hupWriters && (timeout_ms < 0 || timeout_ms > HupWriteCheckMs)) {
             timeout_ms = HupWriteCheckMs;
         }
         poll(timeout_ms);
         std::size_t n = 0;
-        const std::size_t size = fds_.size();
+        const std::size_t size = fds.size();
         std::size_t i = start_ % size;
         for (std::size_t seen = 0; seen < size && n < out.size(); ++seen, i = (i + 1) % size) {
-            std::uint32_t ev = translate(fds_[i].revents);
-            Entry& e = entries_[i];
+            std::uint32_t ev = translate(fds[i].revents);
+            Entry& e = entries[i];
             if (e.connecting) {
                 if ((ev & (PollEvents::Out | PollEvents::Err | PollEvents::Hup)) != 0) {
                     e.connecting = false;  // the connect's outcome is known
-                } else if ((fds_[i].events & POLLWRNORM) != 0 && pendingError(fds_[i].fd) != 0) {
+                } else if ((fds[i].events & POLLWRNORM) != 0 && pendingError(fds[i].fd) != 0) {
                     ev |= PollEvents::Err;  // failed, and WSAPoll did not say so
                     e.connecting = false;
                 }
             }
-            if ((ev & PollEvents::Hup) != 0 && (fds_[i].events & POLLRDNORM) == 0) {
+            if ((ev & PollEvents::Hup) != 0 && (fds[i].events & POLLRDNORM) == 0) {
                 ev &= ~PollEvents::Hup;  // a FIN (maybe only a half-close) on a socket not being read
                 e.hup = true;
             }
@@ -135,13 +115,15 @@ class WsaPollPoller final : public Poller {
         bool hup = false;         // POLLHUP seen while not reading
     };
 
-    // WSAPoll over fds_, leaving out the sockets that would only report a POLLHUP nobody asked for (their
+    // WSAPoll over fds, leaving out the sockets that would only report a POLLHUP nobody asked for (their
     // revents cleared).
     void poll(int timeout_ms) {
+        std::vector<WSAPOLLFD>& fds = set_.fds();
+        const std::vector<Entry>& entries = set_.entries();
         const bool leaveOut =
-            std::any_of(entries_.begin(), entries_.end(), [](const Entry& e) { return e.hup; });
+            std::any_of(entries.begin(), entries.end(), [](const Entry& e) { return e.hup; });
         if (!leaveOut) {
-            if (::WSAPoll(fds_.data(), static_cast<ULONG>(fds_.size()), timeout_ms) < 0) {
+            if (::WSAPoll(fds.data(), static_cast<ULONG>(fds.size()), timeout_ms) < 0) {
                 fail();
             }
             return;
@@ -150,13 +132,13 @@ class WsaPollPoller final : public Poller {
         scratchIndex_.clear();
         writers_.clear();
         writersIndex_.clear();
-        for (std::size_t i = 0; i < fds_.size(); ++i) {
-            fds_[i].revents = 0;
-            if (!entries_[i].hup) {
-                scratch_.push_back(fds_[i]);
+        for (std::size_t i = 0; i < fds.size(); ++i) {
+            fds[i].revents = 0;
+            if (!entries[i].hup) {
+                scratch_.push_back(fds[i]);
                 scratchIndex_.push_back(i);
-            } else if ((fds_[i].events & POLLWRNORM) != 0) {
-                writers_.push_back(WSAPOLLFD{fds_[i].fd, POLLWRNORM, 0});  // checked after the wait
+            } else if ((fds[i].events & POLLWRNORM) != 0) {
+                writers_.push_back(WSAPOLLFD{fds[i].fd, POLLWRNORM, 0});  // checked after the wait
                 writersIndex_.push_back(i);
             }
         }
@@ -167,7 +149,7 @@ class WsaPollPoller final : public Poller {
                 fail();
             }
             for (std::size_t k = 0; k < scratch_.size(); ++k) {
-                fds_[scratchIndex_[k]].revents = scratch_[k].revents;
+                fds[scratchIndex_[k]].revents = scratch_[k].revents;
             }
         }
         if (!writers_.empty()) {
@@ -176,7 +158,7 @@ class WsaPollPoller final : public Poller {
                 fail();
             }
             for (std::size_t k = 0; k < writers_.size(); ++k) {
-                fds_[writersIndex_[k]].revents =
+                fds[writersIndex_[k]].revents =
                     static_cast<short>(writers_[k].revents & (POLLWRNORM | POLLERR));
             }
         }
@@ -203,14 +185,12 @@ class WsaPollPoller final : public Poller {
         return ev;
     }
 
-    std::vector<WSAPOLLFD> fds_;
-    std::vector<Entry> entries_;
+    PollSet<NativeSocket, WSAPOLLFD, Entry> set_{"wsapoll"};
     std::vector<WSAPOLLFD> scratch_;         // the set polled while some sockets are left out
-    std::vector<std::size_t> scratchIndex_;  // scratch_[k] is fds_[scratchIndex_[k]]
+    std::vector<std::size_t> scratchIndex_;  // scratch_[k] is fds[scratchIndex_[k]]
     std::vector<WSAPOLLFD> writers_;         // left out after a POLLHUP but waiting to write
-    std::vector<std::size_t> writersIndex_;  // writers_[k] is fds_[writersIndex_[k]]
-    std::unordered_map<NativeSocket, std::size_t> index_;
-    std::size_t start_ = 0;  // where the next scan begins
+    std::vector<std::size_t> writersIndex_;  // writers_[k] is fds[writersIndex_[k]]
+    std::size_t start_ = 0;                  // where the next scan begins
 };
 
 }  // namespace
