@@ -79,11 +79,11 @@ std::size_t PoolCore::pooledNow() const noexcept {
     if (closed_.load(std::memory_order_relaxed)) {
         return 0;
     }
-    // Read taken first: what was taken was given before, so the difference does not go below zero
-    // (given may run ahead meanwhile: a snapshot).
-    const std::size_t taken = taken_.load(std::memory_order_acquire);
+    // Given first: takes after it only lower the difference (a snapshot that may be a little low, never
+    // above what was pooled when given was read; puts after it would count cycles that came and went).
     const std::size_t given = given_.load(std::memory_order_acquire);
-    return given > taken ? given - taken : 0;
+    const std::size_t taken = taken_.load(std::memory_order_acquire);
+    return given > taken ? std::min<std::size_t>(given - taken, maxMsgs_) : 0;
 }
 
 Message* PoolCore::popLocked() noexcept {
@@ -154,19 +154,31 @@ std::size_t PoolCore::admit(std::size_t n) noexcept {
     if (closed_.load(std::memory_order_acquire)) {
         return 0;
     }
-    const std::size_t given = given_.fetch_add(n, std::memory_order_relaxed);
-    const std::size_t taken = taken_.load(std::memory_order_relaxed);
-    // Messages of later puts may have been taken already: then fewer were pooled, never below zero.
-    const std::size_t before = given > taken ? given - taken : 0;
-    const std::size_t room = before >= maxMsgs_ ? 0 : std::min<std::size_t>(n, maxMsgs_ - before);
-    if (room < n) {
-        given_.fetch_sub(n - room, std::memory_order_relaxed);
+    // A compare-and-swap, not an add taken back when over the maximum: a refused put must not count even for
+    // a moment. (One descheduled between the two made the put of the message a paused reader waited for look
+    // over the maximum; that message was freed, and the reader never resumed.)
+    std::size_t given = given_.load(std::memory_order_relaxed);
+    std::size_t before = 0;
+    std::size_t room = 0;
+    do {
+        const std::size_t taken = taken_.load(std::memory_order_acquire);
+        // Messages of later puts may have been taken already: then fewer were pooled, never below zero.
+        before = given > taken ? given - taken : 0;
+        room = before >= maxMsgs_ ? 0 : std::min<std::size_t>(n, maxMsgs_ - before);
+    } while (room != 0 && !given_.compare_exchange_weak(given, given + room, std::memory_order_relaxed,
+                                                        std::memory_order_relaxed));
+    if (room == 0 && returned_.load(std::memory_order_seq_cst) == wantedMark()) {
+        // The counts say full, a getter found it empty (it took since): this one is wanted.
+        given_.fetch_add(1, std::memory_order_relaxed);
+        room = 1;
     }
     if constexpr (TrafficStats) {
-        // Many putters: a compare-and-swap, only when the mark is passed.
-        const std::size_t now = before + room;
+        // Many putters: a compare-and-swap, only when the mark is passed. A wanted message admitted over
+        // stale counts fills the pool to its maximum at most.
+        const std::size_t now = std::min<std::size_t>(before + room, maxMsgs_);
         std::size_t high = high_.load(std::memory_order_relaxed);
-        while (now > high && !high_.compare_exchange_weak(high, now, std::memory_order_relaxed)) {
+        while (room != 0 && now > high &&
+               !high_.compare_exchange_weak(high, now, std::memory_order_relaxed)) {
         }
     }
     return room;

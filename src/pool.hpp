@@ -99,7 +99,7 @@ class PoolCore {
     [[nodiscard]] Message* popLocked() noexcept;
     /// Under the lock: n more messages left the stacks.
     void tookLocked(std::size_t n) noexcept {
-        taken_.store(taken_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+        taken_.store(taken_.load(std::memory_order_relaxed) + n, std::memory_order_release);
     }
     /// Messages in the stacks (a snapshot; 0 once closed).
     [[nodiscard]] std::size_t pooledNow() const noexcept;
