@@ -3,9 +3,9 @@
 // Putting back is lock-free (one compare-and-swap per message, or per batch): releases on the receiving
 // application thread never wait for the reactor, nor the reactor's batched returns for a sending thread.
 // Getting takes a short lock, which only getters share; when its own stack is empty it takes everything put
-// back so far with one exchange. Getters and putters keep their fields on cache lines of their own, and a
-// message passing through costs one read-modify-write each way (besides the lock): the count of pooled
-// messages is what was put back minus what was taken, each side adding to its own counter.
+// back so far with one exchange. Getters and putters keep their fields on cache lines of their own. A get
+// costs the lock and no other read-modify-write, a put two compare-and-swaps (its count, the stack): the
+// count of pooled messages is what was put back minus what was taken, each side keeping its own counter.
 #pragma once
 
 #include <atomic>
