@@ -81,9 +81,10 @@ std::size_t PoolCore::pooledNow() const noexcept {
     }
     // Given first: takes after it only lower the difference (a snapshot that may be a little low, never
     // above what was pooled when given was read; puts after it would count cycles that came and went).
+    // Admitted puts still on their way to the stack count already.
     const std::size_t given = given_.load(std::memory_order_acquire);
     const std::size_t taken = taken_.load(std::memory_order_acquire);
-    return given > taken ? std::min<std::size_t>(given - taken, maxMsgs_) : 0;
+    return given > taken ? given - taken : 0;
 }
 
 Message* PoolCore::popLocked() noexcept {
@@ -160,22 +161,31 @@ std::size_t PoolCore::admit(std::size_t n) noexcept {
     std::size_t given = given_.load(std::memory_order_relaxed);
     std::size_t before = 0;
     std::size_t room = 0;
-    do {
+    bool rechecked = false;
+    for (;;) {
         const std::size_t taken = taken_.load(std::memory_order_acquire);
         // Messages of later puts may have been taken already: then fewer were pooled, never below zero.
         before = given > taken ? given - taken : 0;
         room = before >= maxMsgs_ ? 0 : std::min<std::size_t>(n, maxMsgs_ - before);
-    } while (room != 0 && !given_.compare_exchange_weak(given, given + room, std::memory_order_relaxed,
-                                                        std::memory_order_relaxed));
-    if (room == 0 && returned_.load(std::memory_order_seq_cst) == wantedMark()) {
-        // The counts say full, a getter found it empty (it took since): this one is wanted.
-        given_.fetch_add(1, std::memory_order_relaxed);
-        room = 1;
+        if (room == 0) {
+            // Full by these counts, but a getter found the stack empty: the taken count read may be older
+            // than its mark. Once the mark is seen (acquire), every take before it is too: count once more.
+            // Still full means admitted puts are on their way to the stack; the first of them alerts.
+            if (rechecked || returned_.load(std::memory_order_acquire) != wantedMark()) {
+                break;
+            }
+            rechecked = true;
+            given = given_.load(std::memory_order_relaxed);
+            continue;
+        }
+        if (given_.compare_exchange_weak(given, given + room, std::memory_order_relaxed,
+                                         std::memory_order_relaxed)) {
+            break;
+        }
     }
     if constexpr (TrafficStats) {
-        // Many putters: a compare-and-swap, only when the mark is passed. A wanted message admitted over
-        // stale counts fills the pool to its maximum at most.
-        const std::size_t now = std::min<std::size_t>(before + room, maxMsgs_);
+        // Many putters: a compare-and-swap, only when the mark is passed.
+        const std::size_t now = before + room;
         std::size_t high = high_.load(std::memory_order_relaxed);
         while (room != 0 && now > high &&
                !high_.compare_exchange_weak(high, now, std::memory_order_relaxed)) {
